@@ -1,0 +1,123 @@
+"""The Starlette application factory.
+
+The caller (the CLI, `hitflow up`, or the tests) opens the database and Redis and
+passes the resources in; the lifespan only starts the per-process services (the
+live-event relay) and stops them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from tortoise import connections
+
+from api.core.logging import get_logger
+from api.db import module_exists
+from api.graphql.endpoint import HitflowGraphQL
+from api.http.middleware import (
+    BodyLimitMiddleware,
+    GraphQLContentTypeGuard,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from api.resources import Resources
+from api.schema import build_schema
+
+log = get_logger(__name__)
+
+# Modules exposing `routes(resources) -> list[BaseRoute]` (heartbeat, oauth, exports...).
+ROUTE_MODULES = [
+    "api.targets.heartbeat",
+    "api.oauth.routes",
+    "api.privacy.routes",
+]
+# Modules exposing `async start(app, resources) -> service` where service has `async stop()`.
+SERVICE_MODULES = ["api.live.relay"]
+
+
+def _optional_modules(names: list[str]) -> list[Any]:
+    found = []
+    for name in names:
+        if not module_exists(name):
+            continue
+        found.append(importlib.import_module(name))
+    return found
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    resources: Resources = request.app.state.resources
+    checks: dict[str, str] = {}
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # readiness must report, never raise
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await resources.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", **checks},
+        status_code=200 if ready else 503,
+    )
+
+
+def create_app(resources: Resources, *, start_services: bool = True) -> Starlette:
+    settings = resources.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = []
+        if start_services:
+            for module in _optional_modules(SERVICE_MODULES):
+                services.append(await module.start(app, resources))
+        try:
+            yield
+        finally:
+            for service in reversed(services):
+                await service.stop()
+
+    graphql_app = HitflowGraphQL(build_schema(settings), resources)
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
+    ]
+    for module in _optional_modules(ROUTE_MODULES):
+        routes.extend(module.routes(resources))
+    middleware = [
+        Middleware(RequestContextMiddleware),
+        Middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type"],
+            expose_headers=["x-request-id", "retry-after"],
+            max_age=600,
+        ),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(GraphQLContentTypeGuard),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.resources = resources
+    app.state.graphql = graphql_app
+    return app

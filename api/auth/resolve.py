@@ -1,0 +1,89 @@
+"""Turn a bearer token or session cookie into a Principal (one query per credential kind).
+
+Credential kinds register a resolver by token prefix, so OAuth (or others) plug in
+without touching this module's callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from api.accounts.models import PersonalAccessToken, Session, User
+from api.auth.principal import ALL_SCOPES, ANONYMOUS, Principal
+from api.core import clock
+from api.core.tokens import PAT_PREFIX, SESSION_PREFIX, hash_token
+from api.settings import Settings
+from api.workspaces.models import Membership, Role
+
+SESSION_COOKIE = "hitflow_session"
+
+Resolver = Callable[[str, Settings], Awaitable[Principal | None]]
+_RESOLVERS: dict[str, Resolver] = {}
+
+
+def register_resolver(prefix: str, resolver: Resolver) -> None:
+    _RESOLVERS[prefix] = resolver
+
+
+async def memberships_of(user_id: int) -> dict[int, Role]:
+    rows = await Membership.filter(user_id=user_id).values_list("workspace_id", "role")
+    return {ws: Role(role) for ws, role in rows}
+
+
+async def principal_for_user(
+    user: User, kind: str, scopes: frozenset[str], credential_id: int | None
+) -> Principal:
+    return Principal(
+        kind=kind,  # type: ignore[arg-type]
+        user_id=user.id,
+        scopes=scopes,
+        memberships=await memberships_of(user.id),
+        credential_id=credential_id,
+        is_staff=user.is_staff,
+    )
+
+
+async def _session(token: str, settings: Settings) -> Principal | None:
+    now = clock.now()
+    session = (
+        await Session.filter(token_hash=hash_token(token), revoked_at=None, expires_at__gt=now)
+        .select_related("user")
+        .first()
+    )
+    if session is None or not session.user.is_active:
+        return None
+    # Sliding expiry, written at most once a minute to keep reads cheap.
+    if now - session.last_used_at > timedelta(minutes=1):
+        await Session.filter(id=session.id).update(
+            last_used_at=now, expires_at=now + timedelta(days=settings.session_ttl_days)
+        )
+    return await principal_for_user(session.user, "session", frozenset(ALL_SCOPES), session.id)
+
+
+async def _pat(token: str, settings: Settings) -> Principal | None:
+    pat = (
+        await PersonalAccessToken.filter(token_hash=hash_token(token), revoked_at=None)
+        .select_related("user")
+        .first()
+    )
+    if pat is None or not pat.user.is_active:
+        return None
+    now = clock.now()
+    if pat.last_used_at is None or now - pat.last_used_at > timedelta(minutes=1):
+        await PersonalAccessToken.filter(id=pat.id).update(last_used_at=now)
+    return await principal_for_user(pat.user, "pat", frozenset(pat.scopes), pat.id)
+
+
+register_resolver(SESSION_PREFIX, _session)
+register_resolver(PAT_PREFIX, _pat)
+
+
+async def resolve_token(token: str | None, settings: Settings) -> Principal | None:
+    """The principal of a token; ANONYMOUS for no token; None for a bad/revoked token."""
+    if not token:
+        return ANONYMOUS
+    for prefix, resolver in _RESOLVERS.items():
+        if token.startswith(prefix):
+            return await resolver(token, settings)
+    return None

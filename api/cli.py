@@ -1,0 +1,219 @@
+"""The `hitflow` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import typer
+
+from api.core.logging import configure_logging, get_logger
+from api.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Hitflow: uptime and performance monitoring.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff roles.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+log = get_logger("hitflow")
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(f"hitflow: {exc}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_json)
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def _runtime(settings: Settings, *, database: bool = True) -> AsyncIterator[Any]:
+    """Redis (embedded when no URL is set), the database and the shared resources."""
+    from api.db import close_db, init_db
+    from api.redis import EmbeddedRedis
+    from api.resources import open_resources
+
+    embedded = None
+    url = settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(settings.data_dir)
+        url = embedded.start()
+    try:
+        if database:
+            await init_db(settings)
+        resources = await open_resources(settings, url)
+        try:
+            yield resources
+        finally:
+            await resources.close()
+            if database:
+                await close_db()
+    finally:
+        if embedded:
+            embedded.stop()
+
+
+async def _until_signal(tasks: list[asyncio.Task[Any]]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not waiter and task.exception() is not None:
+            log.error("process_component_crashed", error=repr(task.exception()))
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    waiter.cancel()
+
+
+def _server(resources: Any, host: str, port: int) -> Any:
+    import uvicorn
+
+    from api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(resources),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        ws_ping_interval=20,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    return server
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Everything in one process: migrate, embedded Redis, API, core worker, all probes."""
+    settings = _settings()
+
+    async def main() -> None:
+        from api.db import migrate
+        from workers.settings import core_worker, probe_worker
+
+        await migrate(settings)
+        async with _runtime(settings) as resources:
+            server = _server(resources, host, port)
+            workers = [core_worker(resources)] + [
+                probe_worker(resources, region) for region in settings.regions
+            ]
+            tasks = [asyncio.create_task(server.serve())] + [
+                asyncio.create_task(w.async_run()) for w in workers
+            ]
+            log.info(
+                "hitflow_up",
+                url=f"http://{host}:{port}/graphql",
+                regions=settings.regions,
+                smtp="configured" if settings.smtp_url else "none: e-mails go to this log",
+            )
+            await _until_signal(tasks)
+            for w in workers:
+                await w.close()
+
+    asyncio.run(main())
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """The API server only (stateless; run as many as needed)."""
+    settings = _settings()
+
+    async def main() -> None:
+        async with _runtime(settings) as resources:
+            await _until_signal([asyncio.create_task(_server(resources, host, port).serve())])
+
+    asyncio.run(main())
+
+
+@app.command()
+def worker() -> None:
+    """The core worker: scheduler, ingest, alerting, e-mail and data-lifecycle jobs."""
+    settings = _settings()
+
+    async def main() -> None:
+        from workers.settings import core_worker
+
+        async with _runtime(settings) as resources:
+            w = core_worker(resources)
+            await _until_signal([asyncio.create_task(w.async_run())])
+            await w.close()
+
+    asyncio.run(main())
+
+
+@app.command()
+def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) -> None:
+    """A probe worker for one region (no database access)."""
+    settings = _settings()
+    from api.core.regions import REGIONS
+
+    if region not in REGIONS:
+        typer.echo(f"hitflow: unknown region {region!r}; known: {', '.join(REGIONS)}", err=True)
+        raise typer.Exit(2)
+
+    async def main() -> None:
+        from workers.settings import probe_worker
+
+        async with _runtime(settings, database=False) as resources:
+            w = probe_worker(resources, region)
+            await _until_signal([asyncio.create_task(w.async_run())])
+            await w.close()
+
+    asyncio.run(main())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+    from api.db import migrate as run
+
+    asyncio.run(run(settings))
+    typer.echo("migrations applied")
+
+
+@staff_app.command("grant")
+def staff_grant(email: str) -> None:
+    """Make an existing user staff."""
+    settings = _settings()
+
+    async def main() -> int:
+        from api.accounts.models import User
+        from api.db import close_db, init_db
+
+        await init_db(settings)
+        try:
+            return await User.filter(email=email.strip().lower()).update(is_staff=True)
+        finally:
+            await close_db()
+
+    if asyncio.run(main()) == 0:
+        typer.echo(f"hitflow: no user with e-mail {email}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{email} is now staff")
+
+
+def main() -> None:
+    try:
+        app()
+    except SettingsError as exc:  # pragma: no cover - _settings already reports
+        typer.echo(f"hitflow: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,86 @@
+"""Domain errors: services raise these; one place maps them to UserErrors.
+
+Top-level GraphQL errors (auth, scope, rate limit) are `PublicGraphQLError`s so that
+the error masking lets them through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class DomainError(Exception):
+    code = "INVALID"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Invalid(DomainError):
+    code = "INVALID"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+    def __init__(self, message: str = "Not found.", *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+
+
+class AlreadyExists(DomainError):
+    code = "ALREADY_EXISTS"
+
+
+class LimitReached(DomainError):
+    code = "LIMIT_REACHED"
+
+
+class UnsafeTarget(DomainError):
+    code = "UNSAFE_TARGET"
+
+
+class Expired(DomainError):
+    code = "EXPIRED"
+
+
+class WrongPassword(DomainError):
+    code = "WRONG_PASSWORD"
+
+
+class NotVerified(DomainError):
+    code = "NOT_VERIFIED"
+
+
+class PublicGraphQLError(GraphQLError):
+    """A GraphQL error meant for the client (never masked)."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": self.code, **extensions})
+
+
+class Unauthenticated(PublicGraphQLError):
+    code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str = "Authentication required.") -> None:
+        super().__init__(message)
+
+
+class Forbidden(PublicGraphQLError):
+    code = "FORBIDDEN"
+
+    def __init__(self, message: str = "Forbidden.", **extensions: Any) -> None:
+        super().__init__(message, **extensions)
+
+
+class RateLimited(PublicGraphQLError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many attempts; retry in {retry_after} s.", retryAfter=retry_after)
+        self.retry_after = retry_after

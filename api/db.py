@@ -1,0 +1,82 @@
+"""Tortoise configuration: one app, `models`, gathering every domain's model module.
+
+Shared by the API, the core worker and the migrations.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as run_migrations
+
+from api.settings import Settings
+
+# Every domain's models module. A domain adds its line here.
+MODEL_MODULES: list[str] = [
+    "api.accounts.models",
+    "api.workspaces.models",
+    "api.targets.models",
+    "api.incidents.models",
+    "api.notifications.models",
+    "api.privacy.models",
+    "api.oauth.models",
+]
+
+
+def module_exists(name: str) -> bool:
+    """Whether a dotted module exists (False, not an error, when its package is missing)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def model_modules() -> list[str]:
+    return [m for m in MODEL_MODULES if module_exists(m)]
+
+
+def tortoise_config(db_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": db_url},
+        "apps": {
+            "models": {
+                "models": model_modules(),
+                "default_connection": "default",
+                "migrations": "api.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _config_from_env() -> dict[str, Any]:
+    from api.settings import load_settings
+
+    return tortoise_config(load_settings().effective_database_url)
+
+
+# For the `tortoise` CLI: `tortoise -c api.db.TORTOISE_ORM makemigrations` (reads HITFLOW_*).
+TORTOISE_ORM = _config_from_env() if os.environ.get("HITFLOW_TORTOISE_CLI") else {}
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every pending migration (idempotent)."""
+    if settings.effective_database_url.startswith("sqlite://"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await run_migrations(config=tortoise_config(settings.effective_database_url))
+    await Tortoise.close_connections()
+
+
+async def init_db(settings: Settings) -> None:
+    """Open the ORM for this process (global fallback: uvicorn and arq run in other tasks)."""
+    await Tortoise.init(
+        config=tortoise_config(settings.effective_database_url), _enable_global_fallback=True
+    )
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()

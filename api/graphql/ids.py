@@ -1,0 +1,31 @@
+"""Opaque global ids ("TypeName:pk", base64) and their safe decoding."""
+
+from __future__ import annotations
+
+from strawberry.relay import GlobalID
+
+from api.core.errors import NotFound
+
+
+def encode(type_name: str, pk: int | str) -> str:
+    return str(GlobalID(type_name, str(pk)))
+
+
+def decode(value: str, type_name: str, *, field: str | None = "id") -> int:
+    """The integer pk of a global id of `type_name`; NotFound for anything else."""
+    try:
+        gid = GlobalID.from_id(value)
+        if gid.type_name != type_name:
+            raise ValueError
+        return int(gid.node_id)
+    except (ValueError, TypeError):
+        raise NotFound(f"No {type_name} with this id.", field=field) from None
+
+
+def decode_or_none(value: str | None, type_name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return decode(value, type_name)
+    except NotFound:
+        return None

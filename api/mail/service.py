@@ -1,0 +1,57 @@
+"""Outgoing e-mail: services enqueue, the core worker's `send_email` job delivers.
+
+With no SMTP configured (development), the job writes the mail to the log so a local
+user can click the link.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from api.core.logging import get_logger
+from api.resources import CORE_QUEUE, Resources
+from api.settings import Settings
+
+log = get_logger(__name__)
+
+
+async def send_mail(resources: Resources, *, to: str, subject: str, body: str) -> None:
+    """Queue one e-mail (delivered by the core worker, retried on transient failures)."""
+    await resources.redis.enqueue_job(
+        "send_email", to=to, subject=subject, body=body, _queue_name=CORE_QUEUE
+    )
+
+
+def build_message(settings: Settings, *, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
+async def deliver(settings: Settings, message: EmailMessage) -> None:
+    """Send through SMTP, or log it when no SMTP server is configured."""
+    if settings.smtp_url is None:
+        log.info(
+            "email_not_sent_no_smtp",
+            to=message["To"],
+            subject=message["Subject"],
+            body=message.get_content(),
+        )
+        return
+    url = urlsplit(settings.smtp_url)
+    await aiosmtplib.send(
+        message,
+        hostname=url.hostname or "localhost",
+        port=url.port or (465 if url.scheme == "smtps" else 25),
+        username=unquote(url.username) if url.username else None,
+        password=unquote(url.password) if url.password else None,
+        use_tls=url.scheme == "smtps",
+        start_tls=None if url.scheme == "smtp" else False,
+        timeout=15,
+    )

@@ -1,0 +1,83 @@
+"""The strawberry Schema, assembled from each domain's Query / Mutation / Subscription.
+
+A domain contributes `api/<domain>/queries.py: Query`, `mutations.py: Mutation`,
+`subscriptions.py: Subscription` (each optional). Add a domain to DOMAINS.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from api.core.errors import PublicGraphQLError
+from api.db import module_exists
+from api.settings import Settings
+
+DOMAINS = [
+    "accounts",
+    "workspaces",
+    "targets",
+    "results",
+    "incidents",
+    "notifications",
+    "privacy",
+    "oauth",
+    "live",
+]
+
+
+def _parts(module_name: str, attr: str) -> list[type]:
+    parts: list[type] = []
+    for domain in DOMAINS:
+        name = f"api.{domain}.{module_name}"
+        if not module_exists(name):
+            continue
+        parts.append(getattr(importlib.import_module(name), attr))
+    return parts
+
+
+def _node_query() -> type:
+    # relay.node() can be bound to one schema only: make a fresh field per schema.
+    @strawberry.type
+    class NodeQuery:
+        node: relay.Node | None = relay.node(description="Fetch any object by its global id.")
+
+    return NodeQuery
+
+
+def _should_mask(error: Any) -> bool:
+    """Mask only unexpected exceptions; keep GraphQL validation and our public errors."""
+    original = getattr(error, "original_error", None)
+    if original is None:
+        return False
+    return not isinstance(original, PublicGraphQLError)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    from api.graphql.masking import MaskWithRequestId
+
+    max_depth = settings.graphql_max_depth if settings else 12
+    max_aliases = settings.graphql_max_aliases if settings else 30
+    max_tokens = settings.graphql_max_tokens if settings else 3000
+    query = merge_types("Query", (_node_query(), *_parts("queries", "Query")))
+    mutations = _parts("mutations", "Mutation")
+    subscriptions = _parts("subscriptions", "Subscription")
+    return strawberry.Schema(
+        query=query,
+        mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
+        subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: MaskWithRequestId(should_mask_error=_should_mask),
+        ],
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,183 @@
+"""Typed settings, read once from HITFLOW_* environment variables.
+
+Bad values fail at start with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from api.core.regions import REGIONS
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message names the HITFLOW_* variable."""
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HITFLOW_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_keys: CommaList = Field(default_factory=list)
+    public_url: str = "http://127.0.0.1:8000"
+    app_url: str | None = None
+    cors_origins: CommaList = Field(default_factory=list)
+    smtp_url: str | None = None
+    mail_from: str = "Hitflow <noreply@localhost>"
+    regions: CommaList = Field(default_factory=lambda: list(REGIONS))
+    probe_allow_private_networks: bool = False
+    min_interval_seconds: int = Field(default=30, ge=1, le=86400)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Accounts and abuse limits.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost_kib: int = Field(default=65536, ge=64)
+    session_ttl_days: int = Field(default=30, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    graphql_max_depth: int = Field(default=12, ge=2)
+    graphql_max_aliases: int = Field(default=30, ge=1)
+    graphql_max_tokens: int = Field(default=3000, ge=50)
+
+    _split_lists = field_validator("secret_keys", "cors_origins", "regions", mode="before")(_split)
+
+    @field_validator("public_url", "app_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        scheme = value.split(":", 1)[0]
+        if scheme not in ("sqlite", "postgres", "postgresql", "asyncpg"):
+            raise ValueError(f"must start with sqlite:// or postgres://, got scheme {scheme!r}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.split(":", 1)[0] not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if urlsplit(value).scheme not in ("smtp", "smtps"):
+            raise ValueError("must be an smtp:// or smtps:// URL")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, value: list[str]) -> list[str]:
+        unknown = [code for code in value if code not in REGIONS]
+        if unknown:
+            raise ValueError(f"unknown region(s) {unknown}; known: {sorted(REGIONS)}")
+        if not value:
+            raise ValueError("at least one region is required")
+        return value
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            try:
+                raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+            except ValueError as exc:
+                raise ValueError("each key must be 32 bytes, url-safe base64") from exc
+            if len(raw) != 32:
+                raise ValueError("each key must be 32 bytes, url-safe base64")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.env == "production" and not self.secret_keys:
+            raise ValueError("HITFLOW_SECRET_KEYS is required in production (no generated dev key)")
+        return self
+
+    # Derived values -------------------------------------------------------
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_app_url(self) -> str:
+        return self.app_url or self.public_url
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgres://" + url[len("postgresql://") :]
+            return url
+        return f"sqlite://{(self.data_dir / 'hitflow.sqlite3').resolve()}"
+
+    @cached_property
+    def key_ring_keys(self) -> list[bytes]:
+        """The encryption key ring, newest first; a dev key is generated when none is set."""
+        keys = self.secret_keys or [_dev_key(self.data_dir)]
+        return [base64.urlsafe_b64decode(k + "=" * (-len(k) % 4)) for k in keys]
+
+
+def _dev_key(data_dir: Path) -> str:
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise SettingsError naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = "_".join(str(p) for p in err["loc"]) if err["loc"] else ""
+            name = f"HITFLOW_{loc.upper()}" if loc else "settings"
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise SettingsError("invalid configuration: " + "; ".join(lines)) from None

@@ -1,0 +1,145 @@
+"""Targets, their per-region state, check results, hourly rollups and state transitions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class TargetKind(StrEnum):
+    HTTP = "HTTP"
+    TCP = "TCP"
+    DNS = "DNS"
+    TLS = "TLS"
+    ICMP = "ICMP"
+    HEARTBEAT = "HEARTBEAT"
+
+
+class TargetStatus(StrEnum):
+    PENDING = "PENDING"
+    UP = "UP"
+    DEGRADED = "DEGRADED"
+    DOWN = "DOWN"
+    PAUSED = "PAUSED"
+
+
+class CheckStatus(StrEnum):
+    UP = "UP"
+    DEGRADED = "DEGRADED"
+    DOWN = "DOWN"
+
+
+class Target(Model):
+    id = fields.IntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Workspace", related_name="targets", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200)
+    kind = fields.CharEnumField(TargetKind, max_length=16)
+    # Public config (secret values replaced by a placeholder) and the encrypted secrets
+    # (a key-ring ciphertext of a JSON object), kept apart so secrets never leak by accident.
+    config = fields.JSONField(default=dict)
+    secrets_encrypted = fields.TextField(null=True)
+    interval_seconds = fields.IntField(default=60)
+    timeout_seconds = fields.FloatField(default=10.0)
+    regions = fields.JSONField(default=list)
+    alert_policy = fields.JSONField(null=True)
+    status = fields.CharEnumField(TargetStatus, max_length=16, default=TargetStatus.PENDING)
+    status_changed_at = fields.DatetimeField(null=True)
+    paused = fields.BooleanField(default=False)
+    heartbeat_token_hash = fields.CharField(max_length=64, null=True, unique=True)
+    last_heartbeat_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "targets"
+        indexes = (("workspace_id", "status"),)
+
+
+class TargetRegionState(Model):
+    """The latest status of one target as seen from one region."""
+
+    id = fields.IntField(primary_key=True)
+    target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
+        "models.Target", related_name="region_states", on_delete=fields.CASCADE
+    )
+    region = fields.CharField(max_length=32)
+    status = fields.CharEnumField(CheckStatus, max_length=16, null=True)
+    consecutive_failures = fields.IntField(default=0)
+    last_checked_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+
+    class Meta:
+        table = "target_region_states"
+        unique_together = (("target", "region"),)
+
+
+class CheckResult(Model):
+    id = fields.BigIntField(primary_key=True)
+    check_id = fields.CharField(max_length=64, unique=True)  # idempotency key of a check
+    target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
+        "models.Target", related_name="results", on_delete=fields.CASCADE
+    )
+    region = fields.CharField(max_length=32)
+    checked_at = fields.DatetimeField()
+    status = fields.CharEnumField(CheckStatus, max_length=16)
+    response_time_ms = fields.FloatField(null=True)
+    dns_ms = fields.FloatField(null=True)
+    connect_ms = fields.FloatField(null=True)
+    tls_ms = fields.FloatField(null=True)
+    first_byte_ms = fields.FloatField(null=True)
+    transfer_ms = fields.FloatField(null=True)
+    http_status = fields.IntField(null=True)
+    error = fields.TextField(null=True)
+    certificate_expires_at = fields.DatetimeField(null=True)
+    in_maintenance = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "check_results"
+        indexes = (("target_id", "checked_at"), ("target_id", "region", "checked_at"))
+
+
+class ResultRollup(Model):
+    """Hourly aggregate of one target in one region, kept a year (raw results are kept less)."""
+
+    id = fields.BigIntField(primary_key=True)
+    target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
+        "models.Target", related_name="rollups", on_delete=fields.CASCADE
+    )
+    region = fields.CharField(max_length=32)
+    hour = fields.DatetimeField()
+    checks = fields.IntField(default=0)
+    failures = fields.IntField(default=0)
+    sum_ms = fields.FloatField(default=0)
+    timed_checks = fields.IntField(default=0)
+    # Latency histogram: {bucket_upper_ms: count}, for percentiles over long windows.
+    histogram = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "result_rollups"
+        unique_together = (("target", "region", "hour"),)
+
+
+class StateTransition(Model):
+    """A change of a target's overall status: the input of incidents and alerting.
+
+    `claimed_at` is set by the one worker that processes it (conditional update).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
+        "models.Target", related_name="transitions", on_delete=fields.CASCADE
+    )
+    from_status = fields.CharEnumField(TargetStatus, max_length=16)
+    to_status = fields.CharEnumField(TargetStatus, max_length=16)
+    at = fields.DatetimeField()
+    regions = fields.JSONField(default=list)  # the regions that reported the new status
+    cause = fields.TextField(null=True)  # first failing error, for DOWN/DEGRADED
+    claimed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "state_transitions"
+        indexes = (("target_id", "at"),)

@@ -1,0 +1,225 @@
+"""Real fixtures: a fresh database per test (SQLite file, or PostgreSQL when
+HITFLOW_TEST_DATABASE_URL is set), a real Redis (embedded redis-server, or
+HITFLOW_TEST_REDIS_URL), a real SMTP server (aiosmtpd), the ASGI app and an in-process
+core worker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from aiosmtpd.controller import Controller
+from tortoise.context import tortoise_test_context
+
+from api.app import create_app
+from api.core import clock
+from api.db import model_modules
+from api.redis import EmbeddedRedis
+from api.resources import Resources, open_resources
+from api.settings import Settings
+
+TEST_DATABASE_URL = os.environ.get("HITFLOW_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("HITFLOW_TEST_REDIS_URL")
+TEST_KEY = "q2F0m1pDm7Qh1i2Wm9Z8s7X6c5V4b3N2m1L0k9J8h7g"  # 32 bytes, url-safe base64
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- Redis ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if TEST_REDIS_URL:
+        yield TEST_REDIS_URL
+        return
+    embedded = EmbeddedRedis(tmp_path_factory.mktemp("r"))
+    url = embedded.start()
+    yield url
+    embedded.stop()
+
+
+# --- SMTP ----------------------------------------------------------------------------
+
+
+class Mailbox:
+    """Collects every message the local SMTP server receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+    def bodies(self, address: str) -> list[str]:
+        return [m.get_content() for m in self.to(address)]
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.mailbox = mailbox  # type: ignore[attr-defined]
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp: Any) -> Mailbox:
+    return smtp.mailbox  # type: ignore[no-any-return]
+
+
+# --- Settings and database -----------------------------------------------------------
+
+
+def make_settings(tmp_path: Any, smtp: Any, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "development",
+        "data_dir": tmp_path / "var",
+        "secret_keys": [TEST_KEY],
+        "smtp_url": f"smtp://127.0.0.1:{smtp.port}",
+        "public_url": "http://testserver",
+        "app_url": "http://app.test",
+        "regions": ["eu-west", "us-east", "ap-south"],
+        "probe_allow_private_networks": True,
+        "min_interval_seconds": 1,
+        "argon2_time_cost": 1,
+        "argon2_memory_cost_kib": 64,
+        "log_json": True,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its tests."""
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Any, smtp: Any, settings_overrides: dict[str, Any]) -> Settings:
+    return make_settings(tmp_path, smtp, **settings_overrides)
+
+
+def _database_url(tmp_path: Any) -> tuple[str, str | None]:
+    if not TEST_DATABASE_URL:
+        return f"sqlite://{tmp_path}/test.sqlite3", None
+    parts = urlsplit(TEST_DATABASE_URL.replace("postgresql://", "postgres://"))
+    name = f"hft_{uuid.uuid4().hex[:12]}"
+    return urlunsplit(parts._replace(path=f"/{name}")), name
+
+
+@pytest_asyncio.fixture
+async def db(tmp_path: Any) -> AsyncIterator[Any]:
+    url, pg_name = _database_url(tmp_path)
+    clock.reset()
+    try:
+        async with tortoise_test_context(model_modules(), db_url=url) as ctx:
+            yield ctx
+    finally:
+        clock.reset()
+        if pg_name and TEST_DATABASE_URL:
+            admin = await asyncpg.connect(TEST_DATABASE_URL.replace("postgres://", "postgresql://"))
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            finally:
+                await admin.close()
+
+
+@pytest.fixture
+def database_url(db: Any) -> str:
+    """The URL of this test's database (for subprocesses that need their own connection)."""
+    return str(db.db_config["connections"]["default"]) if hasattr(db, "db_config") else ""
+
+
+# --- Resources, app, client ----------------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def resources(settings: Settings, redis_url: str, db: Any) -> AsyncIterator[Resources]:
+    res = await open_resources(settings, redis_url)
+    await res.redis.flushdb()
+    yield res
+    await res.close()
+
+
+@pytest_asyncio.fixture
+async def app(resources: Resources) -> Any:
+    return create_app(resources, start_services=False)
+
+
+@pytest_asyncio.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+class GraphQLClient:
+    """Posts GraphQL documents through the ASGI app, as the SPA would."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+# --- Workers -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_core_jobs(resources: Resources) -> Any:
+    """Run the core worker until its queue is empty (burst mode); returns jobs done."""
+    from workers.settings import core_worker
+
+    async def run(**overrides: Any) -> int:
+        worker = core_worker(resources, burst=True, poll_delay=0.01, **overrides)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+        return worker.jobs_complete
+
+    return run

@@ -1,0 +1,26 @@
+"""The e-mail delivery job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosmtplib
+from arq import Retry
+
+from api.core.logging import get_logger
+from api.mail.service import build_message, deliver
+
+log = get_logger(__name__)
+
+
+async def send_email(ctx: dict[str, Any], *, to: str, subject: str, body: str) -> None:
+    settings = ctx["resources"].settings
+    message = build_message(settings, to=to, subject=subject, body=body)
+    try:
+        await deliver(settings, message)
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        tries = ctx.get("job_try", 1)
+        log.warning("email_delivery_failed", to=to, attempt=tries, error=type(exc).__name__)
+        if tries >= 5:
+            raise
+        raise Retry(defer=2**tries) from exc

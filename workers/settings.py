@@ -1,0 +1,74 @@
+"""arq workers: the core worker (database, scheduler, ingest, alerts, lifecycle) and
+one probe worker per region (checks only, no database)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.worker import Worker
+
+from api.redis import redis_settings
+from api.resources import CORE_QUEUE, Resources, probe_queue
+from workers import registry
+
+
+def _url(resources: Resources) -> str:
+    kwargs = resources.redis.connection_pool.connection_kwargs
+    if "path" in kwargs:
+        return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
+    return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def core_worker(resources: Resources, *, burst: bool = False, **overrides: Any) -> Worker:
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["resources"] = resources
+        for hook in registry.CORE_STARTUP:
+            await hook(ctx)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        for hook in reversed(registry.CORE_SHUTDOWN):
+            await hook(ctx)
+
+    options: dict[str, Any] = {
+        "functions": registry.CORE_FUNCTIONS,
+        "cron_jobs": registry.CORE_CRON_JOBS,
+        "queue_name": CORE_QUEUE,
+        "redis_pool": resources.redis,
+        "redis_settings": redis_settings(_url(resources)),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "burst": burst,
+        "handle_signals": False,
+        "max_jobs": 50,
+        "poll_delay": 0.2,
+        "keep_result": 60,
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+def probe_worker(
+    resources: Resources, region: str, *, burst: bool = False, **overrides: Any
+) -> Worker:
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["resources"] = resources
+        ctx["region"] = region
+
+    options: dict[str, Any] = {
+        "functions": registry.PROBE_FUNCTIONS or [_noop],
+        "queue_name": probe_queue(region),
+        "redis_pool": resources.redis,
+        "redis_settings": redis_settings(_url(resources)),
+        "on_startup": on_startup,
+        "burst": burst,
+        "handle_signals": False,
+        "max_jobs": 200,
+        "poll_delay": 0.1,
+        "keep_result": 60,
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+async def _noop(ctx: dict[str, Any]) -> None:
+    """Placeholder so a probe worker can start before any probe job is registered."""
