@@ -23,6 +23,7 @@ MODEL_MODULES: list[str] = [
     "api.notifications.models",
     "api.privacy.models",
     "api.oauth.models",
+    "api.billing.models",
 ]
 
 

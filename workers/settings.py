@@ -16,7 +16,8 @@ def _url(resources: Resources) -> str:
     kwargs = resources.redis.connection_pool.connection_kwargs
     if "path" in kwargs:
         return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
-    return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+    host, port = kwargs.get("host", "localhost"), kwargs.get("port", 6379)
+    return f"redis://{host}:{port}/{kwargs.get('db', 0)}"
 
 
 def core_worker(resources: Resources, *, burst: bool = False, **overrides: Any) -> Worker:
