@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -57,7 +58,8 @@ async def _runtime(settings: Settings, *, database: bool = True) -> AsyncIterato
             embedded.stop()
 
 
-async def _until_signal(tasks: list[asyncio.Task[Any]]) -> None:
+async def _until_signal(tasks: list[asyncio.Task[Any]], servers: tuple[Any, ...] = ()) -> None:
+    """Run until SIGINT/SIGTERM (or a component crashes), then stop everything cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,21 +70,41 @@ async def _until_signal(tasks: list[asyncio.Task[Any]]) -> None:
     for task in done:
         if task is not waiter and task.exception() is not None:
             log.error("process_component_crashed", error=repr(task.exception()))
+    log.info("hitflow_stopping")
+    # uvicorn drains its connections and runs the lifespan shutdown when asked to exit;
+    # cancelling its task instead would abort the lifespan with a traceback.
+    for server in servers:
+        server.should_exit = True
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(
+            asyncio.gather(*tasks[: len(servers)], return_exceptions=True), timeout=10
+        )
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     waiter.cancel()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(sig)
 
 
-def _server(resources: Any, host: str, port: int) -> Any:
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the API socket before starting anything, so a busy port fails fast and clearly."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        typer.echo(f"hitflow: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _server(resources: Any) -> Any:
     import uvicorn
 
     from api.app import create_app
 
     config = uvicorn.Config(
         create_app(resources),
-        host=host,
-        port=port,
         log_config=None,
         access_log=False,
         proxy_headers=True,
@@ -101,6 +123,7 @@ def up(
 ) -> None:
     """Everything in one process: migrate, embedded Redis, API, core worker, all probes."""
     settings = _settings()
+    sock = _listen(host, port)
 
     async def main() -> None:
         from api.db import migrate
@@ -108,11 +131,11 @@ def up(
 
         await migrate(settings)
         async with _runtime(settings) as resources:
-            server = _server(resources, host, port)
+            server = _server(resources)
             workers = [core_worker(resources)] + [
                 probe_worker(resources, region) for region in settings.regions
             ]
-            tasks = [asyncio.create_task(server.serve())] + [
+            tasks = [asyncio.create_task(server.serve(sockets=[sock]))] + [
                 asyncio.create_task(w.async_run()) for w in workers
             ]
             log.info(
@@ -121,7 +144,7 @@ def up(
                 regions=settings.regions,
                 smtp="configured" if settings.smtp_url else "none: e-mails go to this log",
             )
-            await _until_signal(tasks)
+            await _until_signal(tasks, servers=(server,))
             for w in workers:
                 await w.close()
 
@@ -135,10 +158,14 @@ def api(
 ) -> None:
     """The API server only (stateless; run as many as needed)."""
     settings = _settings()
+    sock = _listen(host, port)
 
     async def main() -> None:
         async with _runtime(settings) as resources:
-            await _until_signal([asyncio.create_task(_server(resources, host, port).serve())])
+            server = _server(resources)
+            task = asyncio.create_task(server.serve(sockets=[sock]))
+            log.info("hitflow_api_started", url=f"http://{host}:{port}/graphql")
+            await _until_signal([task], servers=(server,))
 
     asyncio.run(main())
 
@@ -153,7 +180,9 @@ def worker() -> None:
 
         async with _runtime(settings) as resources:
             w = core_worker(resources)
-            await _until_signal([asyncio.create_task(w.async_run())])
+            task = asyncio.create_task(w.async_run())
+            log.info("hitflow_worker_started", queue=w.queue_name)
+            await _until_signal([task])
             await w.close()
 
     asyncio.run(main())
@@ -174,7 +203,9 @@ def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) ->
 
         async with _runtime(settings, database=False) as resources:
             w = probe_worker(resources, region)
-            await _until_signal([asyncio.create_task(w.async_run())])
+            task = asyncio.create_task(w.async_run())
+            log.info("hitflow_probe_started", region=region, queue=w.queue_name)
+            await _until_signal([task])
             await w.close()
 
     asyncio.run(main())

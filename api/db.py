@@ -21,6 +21,7 @@ MODEL_MODULES: list[str] = [
     "api.targets.models",
     "api.incidents.models",
     "api.notifications.models",
+    "api.maintenance.models",
     "api.privacy.models",
     "api.oauth.models",
     "api.billing.models",

@@ -7,7 +7,9 @@ When no HITFLOW_REDIS_URL is set, the real redis-server binary shipped in the
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -45,7 +47,10 @@ class EmbeddedRedis:
             "--maxclients", "10000",
         ]  # fmt: skip
         self.process = subprocess.Popen(  # noqa: S603
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 10
         while not self.socket.exists():
@@ -68,6 +73,19 @@ class EmbeddedRedis:
 
     def wipe(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when its parent dies, so a
+    killed `hitflow` (SIGKILL, or SIGTERM before its handlers are installed) never
+    leaves an orphan redis-server behind."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def redis_settings(url: str) -> RedisSettings:

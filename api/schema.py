@@ -25,6 +25,7 @@ DOMAINS = [
     "results",
     "incidents",
     "notifications",
+    "maintenance",
     "privacy",
     "oauth",
     "live",
@@ -58,6 +59,13 @@ def _should_mask(error: Any) -> bool:
     return not isinstance(original, PublicGraphQLError)
 
 
+class HitflowSchema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Strawberry logs every error at ERROR level, client mistakes included; here
+        MaskWithRequestId logs the unexpected ones (with the request id) and the rest
+        are answers to the client, not incidents."""
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     from api.graphql.masking import MaskWithRequestId
 
@@ -67,7 +75,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     query = merge_types("Query", (_node_query(), *_parts("queries", "Query")))
     mutations = _parts("mutations", "Mutation")
     subscriptions = _parts("subscriptions", "Subscription")
-    return strawberry.Schema(
+    return HitflowSchema(
         query=query,
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,

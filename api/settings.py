@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.core.regions import REGIONS
@@ -47,6 +53,8 @@ class Settings(BaseSettings):
     mail_from: str = "Hitflow <noreply@localhost>"
     regions: CommaList = Field(default_factory=lambda: list(REGIONS))
     probe_allow_private_networks: bool = False
+    probe_extra_ca_file: str | None = None  # PEM CAs probes trust besides the system's
+    probe_body_limit_bytes: int = Field(default=1_000_000, ge=1024)
     min_interval_seconds: int = Field(default=30, ge=1, le=86400)
     log_level: str = "INFO"
     log_json: bool = True
@@ -63,23 +71,81 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=3000, ge=50)
 
+    # Alerting and delivery (api/incidents, api/notifications, workers/jobs/delivery.py).
+    alert_max_attempts: int = Field(default=6, ge=1, le=20)
+    alert_retry_base_seconds: float = Field(default=10.0, gt=0)
+    alert_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    alert_http_timeout_seconds: float = Field(default=10.0, gt=0)
+    alert_channel_failure_limit: int = Field(default=5, ge=1)  # permanent failures in a row
+    alert_flap_limit_per_hour: int = Field(default=10, ge=1)  # per target and channel
+    telegram_api_url: str = "https://api.telegram.org"
+    pagerduty_api_url: str = "https://events.pagerduty.com"
+    opsgenie_api_url: str = "https://api.opsgenie.com"
+    twilio_api_url: str = "https://api.twilio.com"
+    pushover_api_url: str = "https://api.pushover.net"
+
+    # Live updates (websocket subscriptions).
+    live_queue_size: int = Field(default=256, ge=1, le=100_000)
+    live_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+
+    # OAuth 2 authorization server (api/oauth, docs/oauth.md).
+    oauth_rate_limit_per_minute: int = Field(default=600, ge=1)
+    oauth_access_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    oauth_refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+
+    # Privacy and data lifecycle (api/privacy, docs/privacy.md).
+    retention_days: int = Field(default=365, ge=1, le=365)
+    retention_raw_days_free: int = Field(default=30, ge=1, le=365)
+    retention_raw_days_pro: int = Field(default=90, ge=1, le=365)
+    retention_raw_days_business: int = Field(default=365, ge=1, le=365)
+    retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    deletion_grace_days: int = Field(default=7, ge=0, le=30)
+    backup_retention_days: int = Field(default=7, ge=1, le=30)
+    backup_dir: Path | None = None
+    export_ttl_hours: int = Field(default=24, ge=1, le=168)
+    statistics_min_workspaces: int = Field(default=10, ge=2)
+    partners_json: str | None = None
+    privacy_policy_version: str = "2026-01"
+    privacy_policy_effective_at: str = "2026-01-01T00:00:00+00:00"
+    privacy_policy_url: str | None = None
+
     _split_lists = field_validator("secret_keys", "cors_origins", "regions", mode="before")(_split)
 
     @field_validator("public_url", "app_url")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (value is None or value == "") and info.field_name == "app_url":
+            return None  # empty = unset: the public URL is used
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value.rstrip("/")
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {value!r}")
+        return level
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        # Browsers send "scheme://host[:port]": a path or a trailing slash would never match.
+        origins = []
+        for origin in value:
+            parts = urlsplit(origin.rstrip("/"))
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise ValueError(f"origins look like https://app.example.com, got {origin!r}")
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+        return origins
+
     @field_validator("database_url")
     @classmethod
     def _db_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
+        if value is None or value == "":
+            return None
         scheme = value.split(":", 1)[0]
         if scheme not in ("sqlite", "postgres", "postgresql", "asyncpg"):
             raise ValueError(f"must start with sqlite:// or postgres://, got scheme {scheme!r}")
@@ -126,6 +192,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _deletion_promise(self) -> Settings:
+        # Deleted data must leave the backups within the 30 days the privacy policy promises.
+        if self.deletion_grace_days + self.backup_retention_days > 30:
+            raise ValueError(
+                "HITFLOW_DELETION_GRACE_DAYS + HITFLOW_BACKUP_RETENTION_DAYS must be <= 30 "
+                f"(got {self.deletion_grace_days} + {self.backup_retention_days})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.env == "production" and not self.secret_keys:
             raise ValueError("HITFLOW_SECRET_KEYS is required in production (no generated dev key)")
@@ -136,6 +212,15 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def raw_retention_days(self, plan: str) -> int:
+        """How long raw check results are kept for a workspace plan (unknown plan: free)."""
+        days = getattr(self, f"retention_raw_days_{plan.lower()}", None)
+        return int(days) if isinstance(days, int) else self.retention_raw_days_free
+
+    @property
+    def effective_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def effective_app_url(self) -> str:

@@ -59,3 +59,13 @@ async def create_pat(user: User, scopes: list[str], name: str = "test") -> str:
         user=user, name=name, token_hash=hash_token(token), scopes=scopes
     )
     return token
+
+
+def link_token(body: str, path: str) -> str:
+    """The token of the first `{app_url}{path}?token=...` link in a mail body."""
+    import re
+    from urllib.parse import unquote
+
+    match = re.search(re.escape(path) + r"\?token=([^\s&]+)", body)
+    assert match, f"no {path} link in: {body!r}"
+    return unquote(match.group(1))

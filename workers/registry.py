@@ -5,20 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from arq import func
-from arq.cron import CronJob
+from arq.cron import CronJob, cron
 
+from workers.jobs.accounts import send_password_reset_email
+from workers.jobs.alerting import alerting_tick, check_certificates, process_transitions
+from workers.jobs.checks import run_checks
+from workers.jobs.delivery import close_clients, deliver_notification
+from workers.jobs.ingest import start_ingest, stop_ingest
 from workers.jobs.mail import send_email
+from workers.jobs.oauth import purge_expired_oauth
+from workers.jobs.rollups import rollup_results
+from workers.jobs.scheduler import start_scheduler, stop_scheduler
 
 # Jobs of the core worker (it owns the database).
 CORE_FUNCTIONS: list[Any] = [
     func(send_email, max_tries=5, timeout=60),
+    func(send_password_reset_email, max_tries=3, timeout=60),
+    func(process_transitions, max_tries=3, timeout=300),
+    func(deliver_notification, max_tries=25, timeout=120),
+    func(alerting_tick, max_tries=1, timeout=300),
+    func(check_certificates, max_tries=1, timeout=600),
 ]
-CORE_CRON_JOBS: list[CronJob] = []
+CORE_CRON_JOBS: list[CronJob] = [
+    cron(rollup_results, minute=set(range(2, 60, 5)), unique=True, timeout=600),  # 5 min
+    cron(alerting_tick, unique=True, timeout=300),  # every minute
+    cron(check_certificates, minute=7, unique=True, timeout=600),  # hourly
+    cron(purge_expired_oauth, minute=23, unique=True, timeout=300),  # hourly
+]
 
 # Jobs of a probe worker (no database).
-PROBE_FUNCTIONS: list[Any] = []
+PROBE_FUNCTIONS: list[Any] = [
+    func(run_checks, max_tries=3, timeout=120),
+]
 
 # Coroutines run once when a core worker starts / stops, after `resources` is in ctx
 # (e.g. the scheduler loop and the result ingester): `async def f(ctx) -> None`.
-CORE_STARTUP: list[Any] = []
-CORE_SHUTDOWN: list[Any] = []
+CORE_STARTUP: list[Any] = [start_scheduler, start_ingest]
+CORE_SHUTDOWN: list[Any] = [stop_scheduler, stop_ingest, close_clients]

@@ -23,6 +23,7 @@ def _url(resources: Resources) -> str:
 def core_worker(resources: Resources, *, burst: bool = False, **overrides: Any) -> Worker:
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["resources"] = resources
+        ctx["burst"] = burst  # long-running loops (scheduler, ingest) skip burst runs
         for hook in registry.CORE_STARTUP:
             await hook(ctx)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from api.accounts import models
-from api.accounts.types import User
+from api.accounts import access_tokens, models
+from api.accounts.types import PersonalAccessToken, User
 from api.core.errors import Forbidden
 from api.graphql.context import Info
 from api.workspaces.service import visible_to
@@ -21,6 +21,13 @@ class Viewer:
         principal = info.context.principal
         rows = await visible_to(principal).order_by("id")
         return [Workspace.from_model(w, principal.memberships[w.id]) for w in rows]
+
+    @strawberry.field(
+        description="The caller's active personal access tokens (metadata only, newest first)."
+    )
+    async def personal_access_tokens(self, info: Info) -> list[PersonalAccessToken]:
+        rows = await access_tokens.visible_to(info.context.principal).order_by("-id")
+        return [PersonalAccessToken.from_model(p) for p in rows]
 
 
 @strawberry.type

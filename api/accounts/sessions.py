@@ -41,6 +41,18 @@ async def revoke_sessions(
     return list(ids)
 
 
+async def revoke_session(redis: ArqRedis, user_id: int, session_id: int) -> bool:
+    """Revoke one session (log out); True when it was still active."""
+    done = await Session.filter(id=session_id, user_id=user_id, revoked_at=None).update(
+        revoked_at=clock.now()
+    )
+    if done:
+        await publish(
+            redis, "revocation", userId=user_id, kind="session", credentialIds=[session_id]
+        )
+    return bool(done)
+
+
 async def revoke_everything(redis: ArqRedis, user_id: int) -> None:
     """Revoke every session and personal token of a user (account deletion)."""
     now = clock.now()

@@ -11,6 +11,7 @@ from strawberry import relay
 
 from api.accounts import models
 from api.graphql.context import Info
+from api.graphql.errors import UserError
 
 
 @strawberry.type(description="A person with a Hitflow account.")
@@ -39,7 +40,73 @@ class User(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        # A user is visible only to itself.
-        me = info.context.principal.user_id
+        # A user is visible only to itself, and only with account:read.
+        principal = info.context.principal
+        me = principal.user_id if principal.has_scope("account:read") else None
         user = await models.User.get_or_none(id=me) if me is not None else None
         return [cls.from_model(user) if user and str(user.id) == str(i) else None for i in node_ids]
+
+
+@strawberry.type(description="A personal access token's metadata (the token is never shown again).")
+class PersonalAccessToken(relay.Node):
+    pk: relay.NodeID[int] = strawberry.field(description="Internal key.")
+    name: str = strawberry.field(description="What the token is for.")
+    scopes: list[str] = strawberry.field(description="What the token may do.")
+    created_at: datetime = strawberry.field(description="When the token was created.")
+    last_used_at: datetime | None = strawberry.field(
+        description="When the token was last used (to the minute)."
+    )
+
+    @classmethod
+    def from_model(cls, pat: models.PersonalAccessToken) -> PersonalAccessToken:
+        return cls(
+            pk=pat.id,
+            name=pat.name,
+            scopes=list(pat.scopes),
+            created_at=pat.created_at,
+            last_used_at=pat.last_used_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        from api.accounts.access_tokens import visible_to
+
+        principal = info.context.principal
+        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        rows = {}
+        if principal.has_scope("account:read"):
+            rows = {p.id: p for p in await visible_to(principal).filter(id__in=ids)}
+        return [
+            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
+            for i in node_ids
+        ]
+
+
+@strawberry.type(description="The answer of signUp, logIn and resetPassword.")
+class AuthPayload:
+    token: str | None = strawberry.field(
+        default=None,
+        description="A session token (also set as the HttpOnly cookie); null when none "
+        "was opened (signUp never opens one: confirm the address, then log in).",
+    )
+    user: User | None = strawberry.field(default=None, description="The account.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="The answer of a mutation that changes the caller's account.")
+class UserPayload:
+    user: User | None = strawberry.field(default=None, description="The account, updated.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="The answer of createPersonalAccessToken.")
+class TokenPayload:
+    token: str | None = strawberry.field(
+        default=None, description="The token: shown this once, store it now."
+    )
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the token's metadata (to revoke it)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")

@@ -9,10 +9,12 @@ async def hit(redis: ArqRedis, key: str, *, limit: int, window_seconds: int) -> 
     """Count one event under `key`; return seconds to wait when over `limit`, else None."""
     full = f"hitflow:rl:{key}"
     async with redis.pipeline(transaction=True) as pipe:
+        # SET NX EX starts the window (EXPIRE NX needs Redis 7; the embedded one is 6.2);
+        # INCR keeps the TTL.
+        pipe.set(full, 0, ex=window_seconds, nx=True)
         pipe.incr(full)
-        pipe.expire(full, window_seconds, nx=True)
         pipe.ttl(full)
-        count, _, ttl = await pipe.execute()
+        _, count, ttl = await pipe.execute()
     if int(count) > limit:
         return max(int(ttl), 1)
     return None

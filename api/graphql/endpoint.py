@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from starlette.requests import Request
+from cross_web import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -13,15 +14,46 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth.principal import ANONYMOUS, Principal
 from api.auth.resolve import SESSION_COOKIE, resolve_token
-from api.core.errors import Unauthenticated
+from api.core.errors import RateLimited, Unauthenticated
+from api.core.logging import get_logger
 from api.graphql.context import Context
+from api.http.middleware import BodyTooLarge
+from api.oauth.ratelimit import enforce_token_rate_limit
 from api.resources import Resources
+
+log = get_logger("api.graphql")
+
+_HTTP_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "REQUEST_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def error_response(status: int, message: str, extensions: dict[str, Any]) -> JSONResponse:
+    """A GraphQL-shaped error body, for answers given before any resolver runs."""
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": extensions}]},
+        status_code=status,
+    )
 
 
 def bearer(value: str | None) -> str | None:
     if value and value[:7].lower() == "bearer ":
         return value[7:].strip() or None
     return None
+
+
+def relay_of_scope(scope: Any) -> Any:
+    """The live-event relay of the app (None when its services are not started)."""
+    app = scope.get("app")
+    return getattr(app.state, "live_relay", None) if app is not None else None
+
+
+def cookie_token(context: Context) -> str | None:
+    return context.request.cookies.get(SESSION_COOKIE)
 
 
 class HitflowGraphQL(GraphQL[Context, None]):
@@ -41,18 +73,52 @@ class HitflowGraphQL(GraphQL[Context, None]):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                live = relay_of_scope(scope)
+                if live is not None:
+                    live.disconnect(scope)  # ends this socket's live subscriptions
             return
+        request = Request(scope, receive=receive)
         try:
-            await super().__call__(scope, receive, send)
+            response = await self.run(request)
+        except HTTPException as exc:
+            # Malformed JSON, a body that is not a GraphQL request, a mutation over GET...:
+            # a 4xx with a GraphQL-shaped JSON body the client can show.
+            code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            response = error_response(exc.status_code, exc.reason, {"code": code})
         except Unauthenticated as exc:
             # A bad or revoked bearer token: 401 with a GraphQL-shaped body (RFC 6750).
-            response = JSONResponse(
-                {"data": None, "errors": [{"message": exc.message, "extensions": exc.extensions}]},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            response = error_response(401, exc.message, exc.extensions)
+            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        except RateLimited as exc:
+            # Per-token limit (api.oauth.ratelimit): 429 with Retry-After, GraphQL-shaped.
+            response = error_response(429, exc.message, exc.extensions)
+            response.headers["Retry-After"] = str(exc.retry_after)
+        except (BodyTooLarge, ClientDisconnect):
+            raise  # BodyLimitMiddleware answers 413; a gone client needs no answer
+        except Exception as exc:
+            # Outside a resolver (e.g. the database is down while resolving the token):
+            # the same masked answer as MaskWithRequestId, with the request id.
+            request_id = scope.get("state", {}).get("request_id", "")
+            log.error(
+                "graphql_unexpected_error", request_id=request_id, error=repr(exc), exc_info=exc
             )
-            await response(scope, receive, send)
+            extensions = {"code": "INTERNAL", "requestId": request_id}
+            response = error_response(500, "Unexpected error.", extensions)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            value = self.decode_json(data)
+        except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError on bad bytes
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        if not isinstance(value, dict | list):
+            raise HTTPException(
+                400, 'Expected a JSON object such as {"query": "{ viewer { user { id } } }"}.'
+            )
+        return value
 
     async def _principal(self, request: Request | WebSocket, token: str | None) -> Principal:
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -74,6 +140,7 @@ class HitflowGraphQL(GraphQL[Context, None]):
             principal = ANONYMOUS
         else:
             principal = await self._principal(request, token)
+            await enforce_token_rate_limit(self.resources, principal)  # raises RateLimited
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
@@ -92,4 +159,8 @@ class HitflowGraphQL(GraphQL[Context, None]):
             context.principal = await self._principal(context.request, token)
         except Unauthenticated:
             raise ConnectionRejectionError({"reason": "Invalid or revoked token."}) from None
+        live = relay_of_scope(context.request.scope)
+        if live is not None:
+            # Known to the relay so that revoking the credential closes this socket.
+            live.connect(context.request, context.principal, token or cookie_token(context))
         return None

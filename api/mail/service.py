@@ -1,11 +1,12 @@
 """Outgoing e-mail: services enqueue, the core worker's `send_email` job delivers.
 
-With no SMTP configured (development), the job writes the mail to the log so a local
-user can click the link.
+With no SMTP configured in development, the job prints the mail on the console so a
+local user can click the link; in production it only logs that a mail was dropped.
 """
 
 from __future__ import annotations
 
+import sys
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -37,12 +38,20 @@ def build_message(settings: Settings, *, to: str, subject: str, body: str) -> Em
 async def deliver(settings: Settings, message: EmailMessage) -> None:
     """Send through SMTP, or log it when no SMTP server is configured."""
     if settings.smtp_url is None:
-        log.info(
-            "email_not_sent_no_smtp",
-            to=message["To"],
-            subject=message["Subject"],
-            body=message.get_content(),
+        if settings.production:
+            # Never put mailed links (single-use tokens) in production logs.
+            log.warning("email_not_sent_no_smtp", to=message["To"], subject=message["Subject"])
+            return
+        # Development: print the whole mail on the console, outside the structured log
+        # (whose redaction would hide the very token the developer has to click).
+        print(
+            f"\n----- e-mail (no SMTP configured) -----\nTo: {message['To']}\n"
+            f"Subject: {message['Subject']}\n\n{message.get_content()}"
+            "----- end of e-mail -----\n",
+            file=sys.stderr,
+            flush=True,
         )
+        log.info("email_printed_no_smtp", to=message["To"], subject=message["Subject"])
         return
     url = urlsplit(settings.smtp_url)
     await aiosmtplib.send(

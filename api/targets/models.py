@@ -50,6 +50,10 @@ class Target(Model):
     status_changed_at = fields.DatetimeField(null=True)
     paused = fields.BooleanField(default=False)
     heartbeat_token_hash = fields.CharField(max_length=64, null=True, unique=True)
+    # The plain heartbeat token, encrypted with the key ring, so heartbeatUrl can be shown again.
+    heartbeat_token_encrypted = fields.TextField(null=True)
+    # last ping + interval + grace: a HEARTBEAT target is late once this has passed.
+    heartbeat_deadline_at = fields.DatetimeField(null=True, db_index=True)
     last_heartbeat_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -103,24 +107,30 @@ class CheckResult(Model):
 
 
 class ResultRollup(Model):
-    """Hourly aggregate of one target in one region, kept a year (raw results are kept less)."""
+    """Aggregate of one target in one region over an hour (span h) or a UTC day (span d).
+
+    Kept a year while raw results are kept less. Daily rows are built from hourly rows and
+    let a year of statistics read about 365 rows per region instead of 8760.
+    """
 
     id = fields.BigIntField(primary_key=True)
     target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
         "models.Target", related_name="rollups", on_delete=fields.CASCADE
     )
     region = fields.CharField(max_length=32)
-    hour = fields.DatetimeField()
+    span = fields.CharField(max_length=1, default="h")  # h = hour, d = day
+    hour = fields.DatetimeField()  # start of the hour (or of the day)
     checks = fields.IntField(default=0)
     failures = fields.IntField(default=0)
     sum_ms = fields.FloatField(default=0)
     timed_checks = fields.IntField(default=0)
-    # Latency histogram: {bucket_upper_ms: count}, for percentiles over long windows.
+    # Latency histogram: {bucket index: count} over api.results.buckets.BOUNDS_MS.
     histogram = fields.JSONField(default=dict)
 
     class Meta:
         table = "result_rollups"
-        unique_together = (("target", "region", "hour"),)
+        unique_together = (("target", "region", "span", "hour"),)
+        indexes = (("target_id", "span", "hour"),)
 
 
 class StateTransition(Model):

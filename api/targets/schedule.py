@@ -1,28 +1,68 @@
 """The scheduler's due-set in Redis: the API and services tell it about target changes.
 
-Contract (used by the targets service; implemented with the scheduler):
-- `schedule_target(redis, target)`: (re)insert an active target so that it is checked
-  at the next tick or spread over its first interval when new.
+Contract (used by the targets service; the scheduler in workers/jobs/scheduler.py
+consumes it):
+- `schedule_target(redis, target)`: (re)insert an active target; a new one is spread
+  over min(interval, 60) s so targets created together do not fire together; an
+  updated one keeps its slot (its new spec is used from the next tick on).
 - `unschedule_target(redis, target_id)`: remove a paused/deleted target.
 The scheduler rebuilds the due-set from the database at start.
+
+Keys: DUE_KEY (sorted set id -> next due epoch seconds), SPECS_KEY (hash id -> wire spec
+JSON, secrets encrypted), INTERVALS_KEY (hash id -> seconds).
 """
 
 from __future__ import annotations
 
+import json
 import random
 
 from arq.connections import ArqRedis
 
 from api.core import clock
+from api.targets.spec import build_spec
 
 DUE_KEY = "hitflow:sched:due"
+SPECS_KEY = "hitflow:sched:specs"
+INTERVALS_KEY = "hitflow:sched:intervals"
+
+# Kinds the scheduler sends to probes (HEARTBEAT is inbound: pings come to the API).
+PROBED_KINDS = frozenset({"HTTP", "TCP", "DNS", "TLS", "ICMP"})
+
+
+def _kind(target: object) -> str:
+    kind = target.kind  # type: ignore[attr-defined]
+    return str(kind.value if hasattr(kind, "value") else kind)
+
+
+def is_schedulable(target: object) -> bool:
+    return not getattr(target, "paused", False) and _kind(target) in PROBED_KINDS
 
 
 async def schedule_target(redis: ArqRedis, target: object, *, spread: bool = True) -> None:
+    if not is_schedulable(target):
+        await unschedule_target(redis, int(target.id))  # type: ignore[attr-defined]
+        return
+    target_id = str(target.id)  # type: ignore[attr-defined]
     interval = int(target.interval_seconds)  # type: ignore[attr-defined]
-    offset = random.uniform(0, min(interval, 60)) if spread else 0.0
-    await redis.zadd(DUE_KEY, {str(target.id): clock.now().timestamp() + offset})  # type: ignore[attr-defined]
+    now = clock.now().timestamp()
+    current = await redis.zscore(DUE_KEY, target_id)
+    if current is None or current > now + interval:
+        offset = random.uniform(0, min(interval, 60)) if spread else 0.0
+        score: float | None = round(now + offset, 3)
+    else:
+        score = None  # keep its slot: no burst, no gap
+    pipe = redis.pipeline(transaction=True)
+    pipe.hset(SPECS_KEY, target_id, json.dumps(build_spec(target), separators=(",", ":")))
+    pipe.hset(INTERVALS_KEY, target_id, interval)
+    if score is not None:
+        pipe.zadd(DUE_KEY, {target_id: score})
+    await pipe.execute()
 
 
 async def unschedule_target(redis: ArqRedis, target_id: int) -> None:
-    await redis.zrem(DUE_KEY, str(target_id))
+    pipe = redis.pipeline(transaction=True)
+    pipe.zrem(DUE_KEY, str(target_id))
+    pipe.hdel(SPECS_KEY, str(target_id))
+    pipe.hdel(INTERVALS_KEY, str(target_id))
+    await pipe.execute()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from api.accounts.models import User
 from api.auth.principal import Principal
+from api.core.errors import Invalid, LimitReached, NotFound
 from api.workspaces.models import Membership, Role, Workspace
 
 
@@ -18,4 +20,39 @@ async def create_personal_workspace(user: User) -> Workspace:
     name = (user.display_name or user.email.split("@", 1)[0])[:80] + "'s workspace"
     workspace = await Workspace.create(name=name, personal=True)
     await Membership.create(workspace=workspace, user=user, role=Role.OWNER)
+    return workspace
+
+
+MAX_NAME = 100
+MAX_WORKSPACES_PER_USER = 20
+
+
+def clean_name(raw: str, *, field: str = "name") -> str:
+    name = (raw or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise Invalid(f"The name must have 1 to {MAX_NAME} characters.", field=field)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise Invalid("The name contains control characters.", field=field)
+    return name
+
+
+async def create_workspace(principal: Principal, *, name: str) -> Workspace:
+    """A new team workspace; its creator is its OWNER."""
+    clean = clean_name(name)
+    owned = await Membership.filter(user_id=principal.user_id, role=Role.OWNER).count()
+    if owned >= MAX_WORKSPACES_PER_USER:
+        raise LimitReached(f"You own {MAX_WORKSPACES_PER_USER} workspaces already.", field="name")
+    async with in_transaction():
+        workspace = await Workspace.create(name=clean)
+        await Membership.create(workspace=workspace, user_id=principal.user_id, role=Role.OWNER)
+    return workspace
+
+
+async def get_visible(
+    principal: Principal, workspace_id: int, *, field: str = "workspaceId"
+) -> Workspace:
+    """The workspace if the principal is a member; NotFound otherwise (no enumeration)."""
+    workspace = await visible_to(principal).get_or_none(id=workspace_id)
+    if workspace is None:
+        raise NotFound("No workspace with this id.", field=field)
     return workspace

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
 from api.graphql.context import Info
+from api.graphql.errors import UserError
+from api.graphql.ids import encode
+from api.graphql.loaders import loader
+from api.graphql.permissions import requires
 from api.workspaces import models
+from api.workspaces.members import members_of
 from api.workspaces.service import visible_to
+
+if TYPE_CHECKING:
+    from api.targets.types import TargetConnection, TargetStatus
 
 
 @strawberry.enum(description="A member's role in a workspace.")
@@ -20,6 +30,43 @@ class Role(Enum):
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
     VIEWER = "VIEWER"
+
+
+@strawberry.type(description="A person's membership of a workspace.")
+class Member:
+    user_id: strawberry.ID = strawberry.field(description="Global id of the member's user.")
+    email: str = strawberry.field(description="The member's e-mail address.")
+    display_name: str | None = strawberry.field(description="The member's display name.")
+    role: Role = strawberry.field(description="The member's role in the workspace.")
+    joined_at: datetime = strawberry.field(description="When the member joined.")
+
+    @classmethod
+    def from_model(cls, membership: models.Membership) -> Member:
+        user = membership.user
+        return cls(
+            user_id=strawberry.ID(encode("User", user.id)),
+            email=user.email,
+            display_name=user.display_name,
+            role=Role(membership.role),
+            joined_at=membership.created_at,
+        )
+
+
+@strawberry.type(description="A pending invitation to join a workspace.")
+class Invitation:
+    id: strawberry.ID = strawberry.field(description="Global id of the invitation.")
+    email: str = strawberry.field(description="The invited address.")
+    role: Role = strawberry.field(description="The role given on acceptance.")
+    expires_at: datetime = strawberry.field(description="When the link stops working.")
+
+    @classmethod
+    def from_model(cls, row: models.Invitation) -> Invitation:
+        return cls(
+            id=strawberry.ID(encode("Invitation", row.id)),
+            email=row.email,
+            role=Role(row.role),
+            expires_at=row.expires_at,
+        )
 
 
 @strawberry.type(description="A team's space: it owns targets, channels and incidents.")
@@ -31,6 +78,84 @@ class Workspace(relay.Node):
     @classmethod
     def from_model(cls, ws: models.Workspace, role: str) -> Workspace:
         return cls(pk=ws.id, name=ws.name, viewer_role=Role(role))
+
+    @strawberry.field(
+        description="The workspace's members, oldest first.",
+        permission_classes=[requires("account:read")],
+    )
+    async def members(self, info: Info) -> list[Member]:
+        async def batch(ids: list[int]) -> list[list[models.Membership]]:
+            grouped = await members_of(ids)
+            return [grouped[i] for i in ids]
+
+        rows = await loader(info.context, "workspace_members", batch).load(self.pk)
+        return [Member.from_model(m) for m in rows]
+
+    # Alerting fields: the logic lives in api/incidents, api/notifications, api/maintenance.
+    @strawberry.field(
+        description="Incidents of this workspace, newest first; open filters open/resolved.",
+        permission_classes=[requires("alerts:read")],
+    )
+    async def incidents(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        open: bool | None = None,
+    ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:  # noqa: F821
+        from api.incidents.types import workspace_incidents
+
+        return await workspace_incidents(info, self.pk, first=first, after=after, open=open)
+
+    @strawberry.field(
+        description="Where this workspace's alerts go.",
+        permission_classes=[requires("alerts:read")],
+    )
+    async def alert_channels(
+        self, info: Info
+    ) -> list[Annotated[AlertChannel, strawberry.lazy("api.notifications.types")]]:  # noqa: F821
+        from api.notifications.types import workspace_channels
+
+        return await workspace_channels(info, self.pk)
+
+    @strawberry.field(
+        description="The alert policy of targets without their own (channelIds are global ids).",
+        permission_classes=[requires("alerts:read")],
+    )
+    async def alert_policy(self, info: Info) -> JSON:
+        from api.notifications.policy import workspace_default
+        from api.notifications.types import public_policy
+
+        return public_policy(await workspace_default(self.pk))
+
+    @strawberry.field(
+        description="Planned maintenance windows (alerts held back inside them).",
+        permission_classes=[requires("alerts:read")],
+    )
+    async def maintenance_windows(
+        self, info: Info
+    ) -> list[Annotated[MaintenanceWindow, strawberry.lazy("api.maintenance.types")]]:  # noqa: F821
+        from api.maintenance.types import workspace_windows
+
+        return await workspace_windows(info, self.pk)
+
+    @strawberry.field(
+        description="The workspace's targets, newest first, by status and name search.",
+        permission_classes=[requires("targets:read")],
+    )
+    async def targets(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[TargetStatus, strawberry.lazy("api.targets.types")] | None = None,
+        search: str | None = None,
+    ) -> Annotated[TargetConnection, strawberry.lazy("api.targets.types")]:
+        from api.targets.types import workspace_targets
+
+        return await workspace_targets(
+            info, self.pk, first=first, after=after, status=status, search=search
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -45,3 +170,23 @@ class Workspace(relay.Node):
             else None
             for i in node_ids
         ]
+
+
+@strawberry.type(description="The answer of createWorkspace and acceptInvitation.")
+class WorkspacePayload:
+    workspace: Workspace | None = strawberry.field(default=None, description="The workspace.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="The answer of inviteMember.")
+class InvitationPayload:
+    invitation: Invitation | None = strawberry.field(
+        default=None, description="The invitation (its link went by e-mail)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="The answer of changeRole.")
+class MemberPayload:
+    member: Member | None = strawberry.field(default=None, description="The member, updated.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")

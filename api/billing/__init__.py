@@ -1,0 +1,1 @@
+"""Billing: orders placed through payment providers (no card data is ever stored)."""

@@ -1,0 +1,256 @@
+"""SSRF guard: resolve a host, vet the IP that will actually be connected to.
+
+Probes and outbound notification calls (webhooks) must never reach loopback, private,
+link-local, CGNAT, multicast, unspecified, reserved or cloud-metadata addresses unless
+the operator allows private networks (`HITFLOW_PROBE_ALLOW_PRIVATE_NETWORKS`).
+
+The check is made on the resolved IP, and the connection is then made to that very IP
+(not re-resolved), so a DNS answer that changes between check and connect (DNS
+rebinding) cannot slip through. Redirects are followed by the caller, one vetted hop at
+a time.
+
+For httpx users (webhooks): `guarded_transport(allow_private)` returns an
+`httpx.AsyncHTTPTransport` whose connections are vetted the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from api.core.errors import UnsafeTarget
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_BLOCKED_V4 = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",  # "this" network
+        "192.0.0.0/24",  # IETF protocol assignments
+        "198.18.0.0/15",  # benchmarking
+        "240.0.0.0/4",  # reserved
+        "255.255.255.255/32",
+    )
+)
+
+
+def refusal_reason(ip: IPAddress | str) -> str | None:
+    """Why this address must not be reached from a probe, or None when it is public."""
+    addr = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
+    if isinstance(addr, ipaddress.IPv6Address):
+        # ::ffff:a.b.c.d, 64:ff9b::a.b.c.d (NAT64) and 6to4 embed an IPv4 address.
+        mapped = addr.ipv4_mapped or _nat64(addr) or addr.sixtofour
+        if mapped is not None:
+            reason = refusal_reason(mapped)
+            if reason:
+                return reason
+    if addr in METADATA_ADDRESSES:
+        return "cloud metadata address"
+    if addr.is_loopback:
+        return "loopback address"
+    if addr.is_unspecified:
+        return "unspecified address"
+    if addr.is_link_local:
+        return "link-local address"
+    if addr.is_multicast:
+        return "multicast address"
+    if isinstance(addr, ipaddress.IPv4Address) and addr in _CGNAT:
+        return "shared (CGNAT) address"
+    if isinstance(addr, ipaddress.IPv4Address) and any(addr in n for n in _BLOCKED_V4):
+        return "reserved address"
+    if addr.is_reserved:
+        return "reserved address"
+    if addr.is_private:
+        return "private address"
+    if isinstance(addr, ipaddress.IPv6Address) and addr.is_site_local:
+        return "site-local address"
+    return None
+
+
+def _nat64(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if addr in ipaddress.ip_network("64:ff9b::/96"):
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return None
+
+
+class Guard:
+    """Resolves hosts and vets addresses. Subclass `resolve`/`dial_address` in tests."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """Every address of `host` (literal IPs answer themselves, without a lookup)."""
+        literal = _literal_ip(host)
+        if literal is not None:
+            return [literal]
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        seen: list[str] = []
+        for info in infos:
+            ip = str(info[4][0]).split("%", 1)[0]
+            if ip not in seen:
+                seen.append(ip)
+        return seen
+
+    def check_ip(self, ip: str) -> None:
+        if self.allow_private:
+            return
+        reason = refusal_reason(ip)
+        if reason:
+            raise UnsafeTarget(f"{ip} is a {reason}")
+
+    async def vet(self, host: str, port: int) -> str:
+        """Resolve and return the one IP to connect to; raise UnsafeTarget if refused.
+
+        Every answer is checked: a name that resolves to both a public and a private
+        address is refused, so the caller cannot be steered by answer order.
+        """
+        try:
+            ips = await self.resolve(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise LookupError(f"cannot resolve {host}: {exc}") from exc
+        if not ips:
+            raise LookupError(f"cannot resolve {host}: no address")
+        for ip in ips:
+            self.check_ip(ip)
+        return ips[0]
+
+    def dial_address(self, ip: str) -> str:
+        """The address the socket really connects to (tests map a fake public IP)."""
+        return ip
+
+
+def _literal_ip(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+_DEFAULT_GUARDS = {True: Guard(True), False: Guard(False)}
+
+
+def default_guard(allow_private: bool) -> Guard:
+    return _DEFAULT_GUARDS[bool(allow_private)]
+
+
+def split_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL; raise UnsafeTarget on anything else."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeTarget(f"not an http(s) URL: {url[:200]}")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise UnsafeTarget(f"bad port in URL: {url[:200]}") from exc
+    return scheme, parts.hostname, port
+
+
+async def check_url_safe(url: str, allow_private: bool, guard: Guard | None = None) -> str:
+    """Vet an http(s) URL; return the IP to connect to or raise UnsafeTarget.
+
+    Use it before every request and every redirect hop, then connect to the returned IP
+    only (see `guarded_transport` for httpx).
+    """
+    _, host, port = split_url(url)
+    guard = guard or default_guard(allow_private)
+    try:
+        return await guard.vet(host, port)
+    except LookupError as exc:
+        raise UnsafeTarget(str(exc)) from exc
+
+
+# --- Connecting only to the vetted IP --------------------------------------------------
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Connects to a fixed, already vetted IP whatever host the request names.
+
+    TLS still uses the request's host name for SNI and certificate checks.
+    """
+
+    def __init__(self, ip: str, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.ip = ip
+        self.inner = inner or _shared_backend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return await self.inner.connect_tcp(
+            self.ip, port, timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves and vets each connection's host, then connects to the vetted IP."""
+
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
+        self.inner = _shared_backend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            ip = await self.guard.vet(host, port)
+        except LookupError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        return await self.inner.connect_tcp(
+            self.guard.dial_address(ip),
+            port,
+            timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def _shared_backend() -> httpcore.AsyncNetworkBackend:
+    from httpcore._backends.anyio import AnyIOBackend
+
+    return AnyIOBackend()
+
+
+def guarded_transport(allow_private: bool, guard: Guard | None = None) -> httpx.AsyncHTTPTransport:
+    """An httpx transport that vets every connection (UnsafeTarget surfaces as ConnectError).
+
+    Redirects must still be followed one hop at a time by the caller (each hop opens a
+    new vetted connection through this transport); call `check_url_safe` first to get a
+    clear UnsafeTarget error instead of a ConnectError.
+    """
+    transport = httpx.AsyncHTTPTransport()
+    transport._pool._network_backend = GuardedBackend(guard or default_guard(allow_private))  # type: ignore[attr-defined]
+    return transport

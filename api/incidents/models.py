@@ -1,0 +1,69 @@
+"""Incidents (a target down, until it is up again) and alert events (what gets notified)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class EventKind(StrEnum):
+    DOWN = "DOWN"
+    UP = "UP"
+    DEGRADED = "DEGRADED"
+    REMINDER = "REMINDER"
+    SUMMARY = "SUMMARY"
+    TEST = "TEST"
+
+
+class Incident(Model):
+    """A period during which a target was DOWN."""
+
+    id = fields.IntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Workspace", related_name="incidents", on_delete=fields.CASCADE
+    )
+    target: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Target", related_name="incidents", on_delete=fields.CASCADE
+    )
+    started_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True)
+    cause = fields.TextField(default="")
+    regions = fields.JSONField(default=list)
+    # When the opening was notified (null while a maintenance window held it back).
+    notified_at = fields.DatetimeField(null=True)
+    last_notified_at = fields.DatetimeField(null=True)
+    reminders_sent = fields.IntField(default=0)
+
+    class Meta:
+        table = "incidents"
+        indexes = (("workspace_id", "resolved_at"), ("target_id", "resolved_at"))
+
+
+class AlertEvent(Model):
+    """Something worth telling: opened, resolved, degraded, a reminder, a summary or a test.
+
+    dedupe_key makes its creation idempotent (one event per transition, per reminder...).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Workspace", related_name="alert_events", on_delete=fields.CASCADE
+    )
+    target: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Target", related_name="alert_events", on_delete=fields.CASCADE, null=True
+    )
+    incident: fields.ForeignKeyNullableRelation[Incident] = fields.ForeignKeyField(
+        "models.Incident", related_name="events", on_delete=fields.CASCADE, null=True
+    )
+    kind = fields.CharEnumField(EventKind, max_length=16)
+    dedupe_key = fields.CharField(max_length=128, unique=True)
+    at = fields.DatetimeField()
+    status = fields.CharField(max_length=16, null=True)  # the target status it reports
+    cause = fields.TextField(null=True)
+    regions = fields.JSONField(default=list)
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "alert_events"

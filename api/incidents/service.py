@@ -1,0 +1,292 @@
+"""Incidents from state transitions, and the alert events they raise.
+
+`process_transitions(resources)` is called by the ingest after each batch, and by a
+periodic fallback. Each StateTransition is claimed exactly once with a conditional
+UPDATE (several core workers may race); transitions of one target are handled in order
+under a short Redis lock so that a DOWN is never processed after the UP that follows it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from tortoise.queryset import QuerySet
+
+from api import events
+from api.auth.principal import Principal
+from api.core import clock
+from api.core.logging import get_logger
+from api.incidents.models import AlertEvent, EventKind, Incident
+from api.maintenance.service import in_maintenance
+from api.notifications import delivery
+from api.notifications.policy import effective_policy, policy_channels
+from api.resources import Resources
+from api.targets.models import StateTransition, Target, TargetStatus
+
+log = get_logger(__name__)
+LOCK_MS = 60_000
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
+    "else return 0 end"
+)
+
+
+def visible_to(principal: Principal) -> QuerySet[Incident]:
+    """The incidents of the principal's workspaces (the only way to read them)."""
+    return Incident.filter(workspace_id__in=principal.workspace_ids)
+
+
+async def process_transitions(resources: Resources, *, max_rounds: int = 20) -> int:
+    """Handle every unclaimed transition; return how many this call handled."""
+    handled = 0
+    for _ in range(max_rounds):
+        target_ids = set(
+            await StateTransition.filter(claimed_at__isnull=True)
+            .limit(1000)
+            .values_list("target_id", flat=True)
+        )
+        if not target_ids:
+            break
+        progress = 0
+        for target_id in sorted(target_ids):
+            progress += await _process_target(resources, target_id)
+        handled += progress
+        if not progress:
+            break  # what is left is held by another worker
+    return handled
+
+
+async def _process_target(resources: Resources, target_id: int) -> int:
+    key, token = f"hitflow:alerting:target:{target_id}", secrets.token_hex(8)
+    if not await resources.redis.set(key, token, nx=True, px=LOCK_MS):
+        return 0
+    count = 0
+    try:
+        pending = await StateTransition.filter(
+            target_id=target_id, claimed_at__isnull=True
+        ).order_by("id")
+        for transition in pending:
+            claimed = await StateTransition.filter(
+                id=transition.id, claimed_at__isnull=True
+            ).update(claimed_at=clock.now())
+            if claimed != 1:
+                continue
+            await handle_transition(resources, transition)
+            count += 1
+    finally:
+        await resources.redis.eval(_RELEASE, 1, key, token)
+    return count
+
+
+async def _open_incident(target_id: int) -> Incident | None:
+    return await Incident.filter(target_id=target_id, resolved_at=None).order_by("-id").first()
+
+
+async def handle_transition(resources: Resources, transition: StateTransition) -> None:
+    target = await Target.get_or_none(id=transition.target_id)
+    if target is None:
+        return
+    to = TargetStatus(transition.to_status)
+    incident = await _open_incident(target.id)
+    if to == TargetStatus.DOWN:
+        if incident is not None:
+            return  # already open (e.g. DOWN -> DEGRADED -> DOWN is a new incident only once)
+        incident = await Incident.create(
+            workspace_id=target.workspace_id,
+            target_id=target.id,
+            started_at=transition.at,
+            cause=(transition.cause or "unknown error")[:2000],
+            regions=list(transition.regions or []),
+        )
+        await _publish(resources, incident, "opened")
+        if await in_maintenance(target.id, transition.at):
+            log.info("incident_held_for_maintenance", incident_id=incident.id)
+            return  # notified when the window ends, if still open
+        await notify_opened(resources, target, incident, f"transition:{transition.id}")
+        return
+    if incident is not None and to in (TargetStatus.UP, TargetStatus.DEGRADED, TargetStatus.PAUSED):
+        incident.resolved_at = transition.at
+        await incident.save(update_fields=["resolved_at"])
+        await _publish(resources, incident, "resolved")
+        silent = to == TargetStatus.PAUSED or incident.notified_at is None
+        if not silent and not await in_maintenance(target.id, transition.at):
+            await raise_event(
+                resources, target, EventKind.UP, f"transition:{transition.id}:up",
+                incident=incident, at=transition.at, status=to.value,
+            )
+    if to == TargetStatus.DEGRADED and not await in_maintenance(target.id, transition.at):
+        await raise_event(
+            resources, target, EventKind.DEGRADED, f"transition:{transition.id}:degraded",
+            at=transition.at, status=to.value, cause=transition.cause or "slow responses",
+            regions=list(transition.regions or []),
+        )
+
+
+async def notify_opened(
+    resources: Resources, target: Target, incident: Incident, dedupe_key: str
+) -> None:
+    now = clock.now()
+    await Incident.filter(id=incident.id).update(notified_at=now, last_notified_at=now)
+    incident.notified_at = incident.last_notified_at = now
+    await raise_event(
+        resources, target, EventKind.DOWN, dedupe_key, incident=incident, at=incident.started_at,
+        status="DOWN",
+    )
+
+
+async def raise_event(
+    resources: Resources,
+    target: Target,
+    kind: EventKind,
+    dedupe_key: str,
+    *,
+    incident: Incident | None = None,
+    at: Any = None,
+    status: str | None = None,
+    cause: str | None = None,
+    regions: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AlertEvent | None:
+    """Record the event once (by dedupe key) and notify the channels its policy names."""
+    event, created = await AlertEvent.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "workspace_id": target.workspace_id,
+            "target_id": target.id,
+            "incident_id": incident.id if incident else None,
+            "kind": kind,
+            "at": at or clock.now(),
+            "status": status,
+            "cause": cause if cause is not None else (incident.cause if incident else None),
+            "regions": regions if regions is not None else (incident.regions if incident else []),
+            "detail": detail or {},
+        },
+    )
+    if not created:
+        return event  # already handled (a retry of the same transition, reminder...)
+    policy = await effective_policy(target)
+    wanted = {
+        EventKind.DOWN: "DOWN" in policy["notifyOn"],
+        EventKind.REMINDER: "DOWN" in policy["notifyOn"],
+        EventKind.UP: "UP" in policy["notifyOn"],
+        EventKind.DEGRADED: "DEGRADED" in policy["notifyOn"] or bool(detail and detail.get("certificate")),
+    }.get(kind, True)
+    if wanted:
+        channels = await policy_channels(target.workspace_id, policy)
+        await delivery.notify_event(resources, event, channels)
+    return event
+
+
+async def _publish(resources: Resources, incident: Incident, state: str) -> None:
+    await events.publish(
+        resources.redis,
+        "incident",
+        workspaceId=incident.workspace_id,
+        targetId=incident.target_id,
+        incidentId=incident.id,
+        state=state,
+    )
+
+
+# --- Periodic work: held-back incidents, reminders, certificates ----------------------
+
+
+async def notify_after_maintenance(resources: Resources) -> int:
+    """Incidents opened inside a window that are still open once it ended get their notice."""
+    count = 0
+    now = clock.now()
+    for incident in await Incident.filter(resolved_at=None, notified_at=None).limit(500):
+        if await in_maintenance(incident.target_id, now):
+            continue
+        target = await Target.get_or_none(id=incident.target_id)
+        if target is None:
+            continue
+        await notify_opened(resources, target, incident, f"incident:{incident.id}:down")
+        count += 1
+    return count
+
+
+async def send_reminders(resources: Resources) -> int:
+    """Re-notify open incidents every remindEveryMinutes of their policy, outside windows."""
+    count = 0
+    now = clock.now()
+    open_incidents = await Incident.filter(resolved_at=None, notified_at__not_isnull=True).limit(
+        1000
+    )
+    for incident in open_incidents:
+        target = await Target.get_or_none(id=incident.target_id)
+        if target is None:
+            continue
+        policy = await effective_policy(target)
+        every = policy.get("remindEveryMinutes")
+        last = incident.last_notified_at or incident.notified_at
+        if not every or now - last < timedelta(minutes=every):
+            continue
+        if await in_maintenance(target.id, now):
+            continue
+        nth = incident.reminders_sent + 1
+        claimed = await Incident.filter(id=incident.id, reminders_sent=nth - 1).update(
+            reminders_sent=nth, last_notified_at=now
+        )
+        if claimed != 1:
+            continue
+        await raise_event(
+            resources, target, EventKind.REMINDER, f"incident:{incident.id}:reminder:{nth}",
+            incident=incident, at=now, status="DOWN",
+        )
+        count += 1
+    return count
+
+
+async def check_certificates(resources: Resources) -> int:
+    """A DEGRADED event when a certificate crosses one of certificateExpiryDays."""
+    from api.targets.models import CheckResult
+
+    now = clock.now()
+    latest: dict[int, Any] = {}
+    rows = (
+        await CheckResult.filter(
+            certificate_expires_at__not_isnull=True, checked_at__gte=now - timedelta(days=1)
+        )
+        .order_by("-checked_at")
+        .limit(10_000)
+        .values("target_id", "certificate_expires_at")
+    )
+    for row in rows:
+        latest.setdefault(row["target_id"], row["certificate_expires_at"])
+    count = 0
+    for target in await Target.filter(id__in=list(latest), paused=False):
+        policy = await effective_policy(target)
+        thresholds = sorted(policy.get("certificateExpiryDays") or [])
+        expires = latest[target.id]
+        days_left = (expires - now).total_seconds() / 86400
+        crossed = [d for d in thresholds if days_left <= d]
+        if not crossed or await in_maintenance(target.id, now):
+            continue
+        threshold = crossed[0]
+        left = max(int(days_left), 0)
+        key = f"cert:{target.id}:{expires.date().isoformat()}:{threshold}"
+        if await AlertEvent.filter(dedupe_key=key).exists():
+            continue
+        event = await raise_event(
+            resources, target, EventKind.DEGRADED, key,
+            at=now, status=target.status,
+            cause=f"its TLS certificate expires in {left} days, on {expires:%Y-%m-%d}",
+            detail={"certificate": True, "daysLeft": left, "threshold": threshold},
+        )
+        count += 1 if event else 0
+    return count
+
+
+async def requeue_stale(resources: Resources) -> int:
+    """Re-enqueue deliveries left PENDING by a crash (job ids dedupe the live ones)."""
+    from api.notifications.models import DeliveryStatus, Notification
+
+    stale = await Notification.filter(
+        status=DeliveryStatus.PENDING, created_at__lte=clock.now() - timedelta(minutes=2)
+    ).limit(500)
+    for notification in stale:
+        await delivery.enqueue(resources, notification)
+    return len(stale)

@@ -1,0 +1,115 @@
+"""GraphQL types of incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from api.core.errors import DomainError
+from api.graphql.context import Info
+from api.graphql.loaders import loader
+from api.graphql.pagination import Connection, paginate
+from api.incidents import models, service
+from api.notifications.service import notifications_visible_to
+from api.notifications.types import Notification
+from api.results.types import InvalidArgument
+from api.targets.types import Target, load_target
+
+
+@strawberry.type(description="A period during which a target was DOWN, and what was sent about it.")
+class Incident(relay.Node):
+    pk: relay.NodeID[int] = strawberry.field(description="Internal key.")
+    started_at: datetime = strawberry.field(description="When the target went down.")
+    resolved_at: datetime | None = strawberry.field(description="When it came back; null while open.")
+    cause: str = strawberry.field(description="The first failing error.")
+    regions: list[str] = strawberry.field(description="The regions that saw it down.")
+    target_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.Incident) -> Incident:
+        return cls(
+            pk=row.id,
+            started_at=row.started_at,
+            resolved_at=row.resolved_at,
+            cause=row.cause,
+            regions=list(row.regions or []),
+            target_id=row.target_id,
+        )
+
+    @strawberry.field(description="Seconds it lasted (until now while open).")
+    def duration_seconds(self) -> float:
+        from api.core import clock
+
+        end = self.resolved_at or clock.now()
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+    @strawberry.field(description="The target that went down.")
+    async def target(self, info: Info) -> Target:
+        target = await load_target(info, self.target_id)
+        assert target is not None  # an incident is visible only with its target
+        return target
+
+    @strawberry.field(description="Every delivery made about this incident, oldest first.")
+    async def notifications(self, info: Info) -> list[Notification]:
+        principal = info.context.principal
+
+        async def batch(ids: Sequence[int]) -> list[list[Any]]:
+            rows = await notifications_visible_to(principal).filter(
+                event__incident_id__in=list(ids)
+            ).prefetch_related("event").order_by("id")
+            grouped: dict[int, list[Any]] = {i: [] for i in ids}
+            for row in rows:
+                grouped[row.event.incident_id].append(row)
+            return [grouped[i] for i in ids]
+
+        rows = await loader(info.context, "incident.notifications", batch).load(self.pk)
+        return [Notification.from_model(r) for r in rows]
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        principal = info.context.principal
+        if not principal.has_scope("alerts:read"):
+            return [None for _ in node_ids]
+        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        rows = {r.id: r for r in await service.visible_to(principal).filter(id__in=ids)}
+        return [
+            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
+            for i in node_ids
+        ]
+
+
+@strawberry.type(name="IncidentConnection", description="A page of incidents.")
+class IncidentConnection(Connection[Incident]):
+    pass
+
+
+async def incident_page(
+    info: Info, *, first: int | None, after: str | None, **filters: Any
+) -> IncidentConnection:
+    query = service.visible_to(info.context.principal).filter(**filters)
+    try:
+        page = await paginate(query, first=first, after=after, to_node=Incident.from_model)
+    except DomainError as exc:
+        raise InvalidArgument(exc.message, argument=exc.field) from None
+    return IncidentConnection(edges=page.edges, page_info=page.page_info, total_count=page.total_count)
+
+
+async def workspace_incidents(
+    info: Info, workspace_id: int, *, first: int | None, after: str | None, open: bool | None
+) -> IncidentConnection:
+    filters: dict[str, Any] = {"workspace_id": workspace_id}
+    if open is not None:
+        filters["resolved_at__isnull"] = open
+    return await incident_page(info, first=first, after=after, **filters)
+
+
+async def target_incidents(
+    info: Info, target_id: int, *, first: int | None, after: str | None
+) -> IncidentConnection:
+    return await incident_page(info, first=first, after=after, target_id=target_id)

@@ -1,0 +1,365 @@
+"""The live-event relay: ONE Redis pub/sub subscription per API process, fanned out to
+the websocket subscribers of this process, indexed by workspace.
+
+Each subscriber has a bounded queue. A client too slow to drain it is disconnected
+(close code 4008) rather than allowed to grow the process's memory. A `revocation`
+event closes the websockets of the revoked credentials (close code 4401).
+
+Close codes sent by the relay (documented for the SPA and mobile apps):
+  4401  the session or token of this connection was revoked (log in again)
+  4403  the user left one of the connection's workspaces (reconnect: fresh memberships)
+  4008  the client did not keep up with its events (reconnect and refetch)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import ConnectionPool, Redis
+from starlette.websockets import WebSocket
+
+from api.auth.principal import Principal
+from api.core.logging import get_logger
+from api.events import EVENTS_CHANNEL
+from api.resources import Resources
+
+log = get_logger(__name__)
+
+CLOSE_REVOKED = 4401
+CLOSE_MEMBERSHIP = 4403
+CLOSE_TOO_SLOW = 4008
+SCOPE_KEY = "hitflow.live"  # where a websocket's LiveConnection is kept in its ASGI scope
+
+# An event type -> an async function building the GraphQL object of an event once
+# (None = nothing to deliver, e.g. the object was deleted meanwhile).
+Converter = Callable[[dict[str, Any]], Awaitable[Any]]
+
+_CLOSED = object()  # queue sentinel: the subscription ends
+
+
+class Subscriber:
+    """One live subscription of one websocket."""
+
+    __slots__ = ("connection", "kind", "queue", "target_id", "workspace_id")
+
+    def __init__(
+        self,
+        connection: LiveConnection,
+        kind: str,
+        workspace_id: int,
+        target_id: int | None,
+        queue_size: int,
+    ) -> None:
+        self.connection = connection
+        self.kind = kind
+        self.workspace_id = workspace_id
+        self.target_id = target_id
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
+
+
+class LiveConnection:
+    """A websocket on /graphql and the principal it authenticated as."""
+
+    __slots__ = ("closed", "principal", "subscribers", "token", "websocket")
+
+    def __init__(self, websocket: WebSocket, principal: Principal, token: str | None) -> None:
+        self.websocket = websocket
+        self.principal = principal
+        self.token = token  # kept to re-validate after a pub/sub outage (events may be lost)
+        self.subscribers: set[Subscriber] = set()
+        self.closed = False
+
+
+class LiveUnavailable(RuntimeError):
+    """The relay is not running in this process (or the connection was closed)."""
+
+
+class Relay:
+    def __init__(self, resources: Resources, converters: dict[str, Converter]) -> None:
+        self.resources = resources
+        self.settings = resources.settings
+        self.converters = converters
+        self.connections: set[LiveConnection] = set()
+        self.by_workspace: dict[int, set[Subscriber]] = defaultdict(set)
+        self.ready = asyncio.Event()  # set while the pub/sub subscription is live
+        self.name = f"hitflow-live-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.delivered = 0
+        self.dropped_slow = 0
+        self._task: asyncio.Task[None] | None = None
+        self._redis: Redis | None = None
+        self._closers: set[asyncio.Task[None]] = set()
+
+    # --- connections and subscribers -----------------------------------------------
+
+    def connect(self, websocket: WebSocket, principal: Principal, token: str | None) -> None:
+        connection = LiveConnection(websocket, principal, token)
+        websocket.scope[SCOPE_KEY] = connection
+        self.connections.add(connection)
+
+    def disconnect(self, scope: dict[str, Any]) -> None:
+        connection = scope.pop(SCOPE_KEY, None)
+        if connection is None:
+            return
+        connection.closed = True
+        self.connections.discard(connection)
+        for subscriber in list(connection.subscribers):
+            self._remove(subscriber)
+
+    def subscribe(
+        self, websocket: WebSocket, kind: str, workspace_id: int, target_id: int | None = None
+    ) -> Subscriber:
+        connection: LiveConnection | None = websocket.scope.get(SCOPE_KEY)
+        if connection is None or connection.closed:
+            raise LiveUnavailable("Live updates are not available on this connection.")
+        if len(connection.subscribers) >= self.settings.live_max_subscriptions_per_connection:
+            raise OverflowError(
+                f"At most {self.settings.live_max_subscriptions_per_connection} "
+                "subscriptions per connection."
+            )
+        subscriber = Subscriber(
+            connection, kind, workspace_id, target_id, self.settings.live_queue_size
+        )
+        connection.subscribers.add(subscriber)
+        self.by_workspace[workspace_id].add(subscriber)
+        return subscriber
+
+    def _remove(self, subscriber: Subscriber) -> None:
+        subscriber.connection.subscribers.discard(subscriber)
+        local = self.by_workspace.get(subscriber.workspace_id)
+        if local is not None:
+            local.discard(subscriber)
+            if not local:
+                del self.by_workspace[subscriber.workspace_id]
+
+    async def stream(self, subscriber: Subscriber) -> AsyncGenerator[Any, None]:
+        """The items of one subscriber, until its connection closes."""
+        try:
+            while True:
+                item = await subscriber.queue.get()
+                if item is _CLOSED:
+                    return
+                yield item
+        finally:
+            self._remove(subscriber)
+
+    def subscriber_count(self, workspace_id: int | None = None) -> int:
+        if workspace_id is None:
+            return sum(len(s) for s in self.by_workspace.values())
+        return len(self.by_workspace.get(workspace_id, ()))
+
+    # --- closing connections ---------------------------------------------------------
+
+    def close_connection(self, connection: LiveConnection, code: int, reason: str) -> None:
+        if connection.closed:
+            return
+        connection.closed = True
+        self.connections.discard(connection)
+        for subscriber in list(connection.subscribers):
+            self._remove(subscriber)
+            # Wake the generator so strawberry stops sending on this socket.
+            with contextlib.suppress(asyncio.QueueFull):
+                subscriber.queue.put_nowait(_CLOSED)
+        task = asyncio.create_task(self._close(connection.websocket, code, reason))
+        self._closers.add(task)
+        task.add_done_callback(self._closers.discard)
+
+    @staticmethod
+    async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):  # already gone: nothing to close
+            await websocket.close(code=code, reason=reason)
+
+    def revoke(self, event: dict[str, Any]) -> int:
+        """Close the connections authenticated by revoked credentials; returns how many."""
+        user_id = event.get("userId")
+        everything = bool(event.get("all"))
+        kind = event.get("kind")
+        credential_ids = set(event.get("credentialIds") or ())
+        closed = 0
+        for connection in list(self.connections):
+            principal = connection.principal
+            if principal.user_id is None or principal.user_id != user_id:
+                continue
+            if everything or (
+                principal.kind == kind and principal.credential_id in credential_ids
+            ):
+                self.close_connection(connection, CLOSE_REVOKED, "Credential revoked.")
+                closed += 1
+        if closed:
+            log.info("live_connections_revoked", user_id=user_id, connections=closed)
+        return closed
+
+    def membership_removed(self, event: dict[str, Any]) -> int:
+        """Close the user's connections that still carry the removed membership."""
+        closed = 0
+        for connection in list(self.connections):
+            principal = connection.principal
+            if principal.user_id == event.get("userId") and principal.can_read(
+                event.get("workspaceId")  # type: ignore[arg-type]
+            ):
+                self.close_connection(connection, CLOSE_MEMBERSHIP, "Membership changed.")
+                closed += 1
+        return closed
+
+    async def revalidate(self) -> None:
+        """Re-check every connection's credential (after an outage, revocations may be lost)."""
+        from api.auth.resolve import resolve_token
+
+        for connection in list(self.connections):
+            if connection.token is None:
+                continue
+            try:
+                principal = await resolve_token(connection.token, self.settings)
+            except Exception as exc:  # the database is down too: try again next time
+                log.warning("live_revalidate_failed", error=type(exc).__name__)
+                return
+            if principal is None:
+                self.close_connection(connection, CLOSE_REVOKED, "Credential revoked.")
+            elif set(connection.principal.memberships) - set(principal.memberships):
+                self.close_connection(connection, CLOSE_MEMBERSHIP, "Membership changed.")
+
+    # --- dispatch ----------------------------------------------------------------------
+
+    async def dispatch(self, event: dict[str, Any]) -> int:
+        """Deliver one event to the local subscribers; returns how many got it."""
+        event_type = event.get("type")
+        if event_type == "revocation":
+            self.revoke(event)
+            return 0
+        if event_type == "membership_removed":
+            self.membership_removed(event)
+            return 0
+        converter = self.converters.get(str(event_type))
+        workspace_id = event.get("workspaceId")
+        if converter is None or not isinstance(workspace_id, int):
+            return 0
+        local = self.by_workspace.get(workspace_id)
+        if not local:
+            return 0
+        target_id = event.get("targetId")
+        matching = [
+            s
+            for s in local
+            if s.kind == event_type and (s.target_id is None or s.target_id == target_id)
+        ]
+        if not matching:
+            return 0
+        # Built once per event per process, whatever the number of subscribers.
+        item = await converter(event)
+        if item is None:
+            return 0
+        delivered = 0
+        for subscriber in matching:
+            if subscriber.connection.closed:
+                continue
+            try:
+                subscriber.queue.put_nowait(item)
+                delivered += 1
+            except asyncio.QueueFull:
+                self.dropped_slow += 1
+                log.info("live_client_too_slow", user_id=subscriber.connection.principal.user_id)
+                self.close_connection(
+                    subscriber.connection, CLOSE_TOO_SLOW, "Too slow: events not read in time."
+                )
+        self.delivered += delivered
+        return delivered
+
+    async def _handle(self, data: bytes | str) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            log.warning("live_bad_event")
+            return
+        if not isinstance(event, dict):
+            return
+        try:
+            await self.dispatch(event)
+        except Exception as exc:  # one bad event must not stop the relay
+            log.error("live_dispatch_failed", event_type=event.get("type"), error=repr(exc))
+
+    # --- the pub/sub loop ----------------------------------------------------------------
+
+    def _pubsub_client(self) -> Redis:
+        pool = self.resources.redis.connection_pool
+        kwargs = {**pool.connection_kwargs, "client_name": self.name}
+        return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        outage = False
+        while True:
+            pubsub = None
+            try:
+                if self._redis is None:
+                    self._redis = self._pubsub_client()
+                pubsub = self._redis.pubsub()
+                await pubsub.subscribe(EVENTS_CHANNEL)
+                self.ready.set()
+                backoff = 0.1
+                if outage:
+                    log.info("live_pubsub_reconnected")
+                    outage = False
+                    await self.revalidate()
+                idle = 0.0
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is None:
+                        idle += 5.0
+                        if idle >= 15.0:  # detect a silently dead connection
+                            await pubsub.ping()
+                            idle = 0.0
+                        continue
+                    idle = 0.0
+                    if message.get("type") == "message":
+                        await self._handle(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.ready.clear()
+                outage = True
+                log.warning("live_pubsub_lost", error=repr(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="live-relay")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.ready.wait(), timeout=5.0)
+
+    async def stop(self) -> None:
+        for connection in list(self.connections):
+            self.close_connection(connection, 1001, "Server shutting down.")
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._closers:
+            await asyncio.gather(*self._closers, return_exceptions=True)
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+
+def relay_of(websocket: Any) -> Relay | None:
+    """The relay of the app serving this websocket (None when services are not started)."""
+    app = websocket.scope.get("app")
+    return getattr(app.state, "live_relay", None) if app is not None else None
+
+
+async def start(app: Any, resources: Resources) -> Relay:
+    from api.live.payloads import CONVERTERS
+
+    relay = Relay(resources, CONVERTERS)
+    await relay.start()
+    app.state.live_relay = relay
+    return relay

@@ -1,0 +1,133 @@
+"""What an alert says, in plain words, built once per delivery from the event."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from api.graphql.ids import encode
+from api.settings import Settings
+
+SEVERITY = {
+    "DOWN": "critical",
+    "REMINDER": "critical",
+    "DEGRADED": "warning",
+    "SUMMARY": "warning",
+    "UP": "info",
+    "TEST": "info",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str  # DOWN UP DEGRADED REMINDER SUMMARY TEST
+    title: str
+    text: str
+    link: str
+    severity: str  # critical, warning, info
+    dedup_key: str  # shared by every message of one incident (PagerDuty, Opsgenie)
+    resolve: bool  # closes the incident on the provider side
+    at: datetime
+    event_id: int
+    target_id: str | None = None  # global id
+    target_name: str | None = None
+    status: str | None = None
+    cause: str | None = None
+    regions: list[str] = field(default_factory=list)
+    incident_id: str | None = None  # global id
+    started_at: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("at", "started_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+def when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration(delta: timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else ""]
+    parts.append(f"{minutes} min" if minutes else "")
+    if not days and not hours and not minutes:
+        parts.append(f"{secs} s")
+    return " ".join(p for p in parts if p)
+
+
+def build_message(
+    settings: Settings,
+    *,
+    event: Any,
+    target: Any | None,
+    incident: Any | None,
+    channel_name: str = "",
+) -> Message:
+    """Render one event. `event` is an AlertEvent, `target` a Target, `incident` an Incident."""
+    kind = str(event.kind)
+    name = target.name if target is not None else "Hitflow"
+    target_gid = encode("Target", target.id) if target is not None else None
+    link = f"{settings.effective_app_url}/targets/{target_gid}" if target_gid else (
+        settings.effective_app_url
+    )
+    regions = list(event.regions or (incident.regions if incident else []))
+    cause = event.cause or (incident.cause if incident else None)
+    started = incident.started_at if incident else event.at
+    where = f"Failing regions: {', '.join(regions)}." if regions else ""
+    detail = event.detail or {}
+    if kind == "DOWN":
+        title = f"DOWN: {name}"
+        lines = [f"{name} is down since {when(started)}.", f"Error: {cause or 'unknown'}.", where]
+    elif kind == "UP":
+        title = f"UP: {name}"
+        lasted = duration(event.at - started)
+        lines = [f"{name} is back up since {when(event.at)}, after {lasted} down "
+                 f"(since {when(started)})."]
+    elif kind == "REMINDER":
+        title = f"Still DOWN: {name}"
+        lasted = duration(event.at - started)
+        lines = [f"{name} has been down for {lasted}, since {when(started)}.",
+                 f"Error: {cause or 'unknown'}.", where]
+    elif kind == "DEGRADED":
+        title = f"DEGRADED: {name}"
+        where = f"Regions: {', '.join(regions)}." if regions else ""
+        lines = [f"{name} is degraded since {when(event.at)}: {cause or 'slow responses'}.", where]
+    elif kind == "SUMMARY":
+        title = f"Flapping: {name}"
+        lines = [
+            f"{name} changed status {detail.get('count', 'many')} times within an hour.",
+            f"Notifications to this channel are paused until {detail.get('until', 'later')}.",
+            f"Latest status: {event.status or 'unknown'}.",
+        ]
+    else:
+        title = "Test notification from Hitflow"
+        lines = [f'This is a test of the alert channel "{channel_name}". It works.']
+    lines.append(link)
+    if incident is not None:
+        dedup = f"hitflow-incident-{incident.id}"
+    else:
+        dedup = f"hitflow-event-{event.id}"
+    return Message(
+        kind=kind,
+        title=title,
+        text="\n".join(line for line in lines if line),
+        link=link,
+        severity=SEVERITY.get(kind, "info"),
+        dedup_key=dedup,
+        resolve=kind == "UP",
+        at=event.at,
+        event_id=event.id,
+        target_id=target_gid,
+        target_name=target.name if target is not None else None,
+        status=event.status,
+        cause=cause,
+        regions=regions,
+        incident_id=encode("Incident", incident.id) if incident is not None else None,
+        started_at=started if incident is not None else None,
+    )

@@ -1,0 +1,48 @@
+"""E-mail through the deployment's SMTP server (config: address, plus smtpUrl/mailFrom)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+import httpx
+
+from api.core.logging import get_logger
+from api.notifications.transports import TransportError
+
+log = get_logger(__name__)
+
+
+async def notify(
+    http: httpx.AsyncClient, config: dict[str, Any], secrets: dict[str, Any], message: Any
+) -> None:
+    mail = EmailMessage()
+    mail["From"] = config["mailFrom"]
+    mail["To"] = config["address"]
+    mail["Subject"] = f"[Hitflow] {message.title}"
+    mail.set_content(message.text + "\n")
+    smtp_url = config.get("smtpUrl")
+    if not smtp_url:
+        log.info("alert_email_not_sent_no_smtp", to=config["address"], subject=mail["Subject"])
+        return
+    url = urlsplit(smtp_url)
+    try:
+        await aiosmtplib.send(
+            mail,
+            hostname=url.hostname or "localhost",
+            port=url.port or (465 if url.scheme == "smtps" else 25),
+            username=unquote(url.username) if url.username else None,
+            password=unquote(url.password) if url.password else None,
+            use_tls=url.scheme == "smtps",
+            start_tls=None if url.scheme == "smtp" else False,
+            timeout=15,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        raise TransportError("The mail server refused the address", permanent=True) from exc
+    except aiosmtplib.SMTPResponseException as exc:
+        permanent = 500 <= exc.code < 600
+        raise TransportError(f"The mail server answered {exc.code}", permanent=permanent) from exc
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise TransportError(f"The mail server is unreachable ({type(exc).__name__})") from exc

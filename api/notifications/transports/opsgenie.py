@@ -1,0 +1,36 @@
+"""Opsgenie Alert API: create an alert with an alias, close it by that alias."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from api.notifications.transports import send
+
+PRIORITY = {"critical": "P1", "warning": "P3", "info": "P5"}
+
+
+async def notify(
+    http: httpx.AsyncClient, config: dict[str, Any], secrets: dict[str, Any], message: Any
+) -> None:
+    headers = {"Authorization": f"GenieKey {secrets['apiKey']}"}
+    base = config["baseUrl"]
+    if message.resolve:
+        url = f"{base}/v2/alerts/{message.dedup_key}/close"
+        body = {"source": "Hitflow", "note": message.text[:25000]}
+        await send(
+            http, "POST", url, "Opsgenie", params={"identifierType": "alias"}, json=body,
+            headers=headers,
+        )
+        return
+    body = {
+        "message": message.title[:130],
+        "alias": message.dedup_key,
+        "description": message.text[:15000],
+        "priority": PRIORITY.get(message.severity, "P3"),
+        "source": "Hitflow",
+        "tags": ["hitflow", message.kind.lower()],
+        "details": {"link": message.link, "regions": ",".join(message.regions)},
+    }
+    await send(http, "POST", f"{base}/v2/alerts", "Opsgenie", json=body, headers=headers)

@@ -1,0 +1,213 @@
+"""GraphQL types of alert channels and deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from api.graphql.context import Info
+from api.graphql.errors import UserError
+from api.graphql.ids import encode
+from api.graphql.loaders import by_key, loader
+from api.graphql.pagination import Connection, paginate
+from api.graphql.permissions import requires
+from api.notifications import models, service
+
+
+@strawberry.enum(description="Where an alert channel delivers.")
+class ChannelKind(Enum):
+    EMAIL = "EMAIL"
+    WEBHOOK = "WEBHOOK"
+    SLACK = "SLACK"
+    DISCORD = "DISCORD"
+    TELEGRAM = "TELEGRAM"
+    TEAMS = "TEAMS"
+    PAGERDUTY = "PAGERDUTY"
+    OPSGENIE = "OPSGENIE"
+    SMS = "SMS"
+    NTFY = "NTFY"
+    PUSHOVER = "PUSHOVER"
+
+
+@strawberry.enum(description="Where one delivery stands.")
+class DeliveryStatus(Enum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    SUPPRESSED = "SUPPRESSED"
+
+
+WEBHOOK_HELP = (
+    " WEBHOOK deliveries are JSON POSTs signed with the channel secret: header "
+    "X-Hitflow-Timestamp (unix seconds) and X-Hitflow-Signature: sha256=<hex "
+    "HMAC-SHA256(secret, timestamp + '.' + raw body)>; reject old timestamps to stop replays."
+)
+
+
+@strawberry.type(description="A place alerts go to (e-mail, chat, paging, SMS, webhook)." + WEBHOOK_HELP)
+class AlertChannel(relay.Node):
+    pk: relay.NodeID[int] = strawberry.field(description="Internal key.")
+    name: str = strawberry.field(description="Display name.")
+    kind: ChannelKind = strawberry.field(description="The provider.")
+    enabled: bool = strawberry.field(description="Whether alerts are sent to it.")
+    verified: bool = strawberry.field(
+        description="False while an e-mail address has not confirmed it wants alerts."
+    )
+    config: JSON = strawberry.field(description="Public settings; secrets read ********.")
+    disabled_reason: str | None = strawberry.field(
+        description="Why Hitflow disabled it (repeated delivery failures), if it did."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+
+    @classmethod
+    def from_model(cls, row: models.AlertChannel) -> AlertChannel:
+        return cls(
+            pk=row.id,
+            name=row.name,
+            kind=ChannelKind(str(row.kind)),
+            enabled=row.enabled,
+            verified=row.verified,
+            config=dict(row.config or {}),
+            disabled_reason=row.disabled_reason,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field(description="Its delivery log, newest first.")
+    async def notifications(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> NotificationConnection:
+        query = service.notifications_visible_to(info.context.principal).filter(channel_id=self.pk)
+        page = await paginate(query, first=first, after=after, to_node=Notification.from_model)
+        return NotificationConnection(
+            edges=page.edges, page_info=page.page_info, total_count=page.total_count
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        principal = info.context.principal
+        if not principal.has_scope("alerts:read"):
+            return [None for _ in node_ids]
+        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        rows = {c.id: c for c in await service.visible_to(principal).filter(id__in=ids)}
+        return [
+            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
+            for i in node_ids
+        ]
+
+
+async def load_channel(info: Info, channel_id: int | None) -> AlertChannel | None:
+    if channel_id is None:
+        return None
+    principal = info.context.principal
+
+    async def batch(ids: Sequence[int]) -> list[Any]:
+        return by_key(await service.visible_to(principal).filter(id__in=list(ids)), ids)
+
+    row = await loader(info.context, "alertChannel.byId", batch).load(channel_id)
+    return AlertChannel.from_model(row) if row else None
+
+
+@strawberry.type(description="One delivery of one alert to one channel, with its attempts.")
+class Notification:
+    id: strawberry.ID = strawberry.field(description="Opaque id.")
+    event: str = strawberry.field(
+        description="What it tells: DOWN, UP, DEGRADED, REMINDER, SUMMARY or TEST."
+    )
+    status: DeliveryStatus = strawberry.field(description="PENDING, SENT, FAILED or SUPPRESSED.")
+    attempts: int = strawberry.field(description="How many times sending was tried.")
+    last_error: str | None = strawberry.field(description="The last failure, if any.")
+    sent_at: datetime | None = strawberry.field(description="When the provider accepted it.")
+    created_at: datetime = strawberry.field(description="When it was queued.")
+    channel_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Notification) -> Notification:
+        return cls(
+            id=strawberry.ID(encode("Notification", row.id)),
+            event=row.kind,
+            status=DeliveryStatus(str(row.status)),
+            attempts=row.attempts,
+            last_error=row.last_error,
+            sent_at=row.sent_at,
+            created_at=row.created_at,
+            channel_id=row.channel_id,
+        )
+
+    @strawberry.field(description="The channel (null once deleted).")
+    async def channel(self, info: Info) -> AlertChannel | None:
+        return await load_channel(info, self.channel_id)
+
+
+@strawberry.type(name="NotificationConnection", description="A page of deliveries.")
+class NotificationConnection(Connection[Notification]):
+    pass
+
+
+async def workspace_channels(info: Info, workspace_id: int) -> list[AlertChannel]:
+    query = service.visible_to(info.context.principal).filter(workspace_id=workspace_id)
+    return [AlertChannel.from_model(c) for c in await query.order_by("id")]
+
+
+@strawberry.input(description="A new alert channel. config keys depend on the kind.")
+class AlertChannelInput:
+    workspace_id: strawberry.ID = strawberry.field(description="The workspace that owns it.")
+    name: str = strawberry.field(description="Display name.")
+    kind: ChannelKind = strawberry.field(description="The provider.")
+    config: JSON = strawberry.field(
+        description=(
+            "EMAIL: address · WEBHOOK: url, secret · SLACK/DISCORD/TEAMS: webhookUrl · "
+            "TELEGRAM: botToken, chatId · PAGERDUTY: routingKey · OPSGENIE: apiKey · "
+            "SMS: accountSid, authToken, from, to · NTFY: topicUrl, token · "
+            "PUSHOVER: appToken, userKey. Secrets are write-only."
+        )
+    )
+    enabled: bool = strawberry.field(default=True, description="Whether alerts are sent to it.")
+
+
+@strawberry.input(description="Changes to an alert channel; omitted secrets are kept.")
+class AlertChannelPatch:
+    name: str | None = strawberry.field(default=None, description="Display name.")
+    config: JSON | None = strawberry.field(default=None, description="New settings.")
+    enabled: bool | None = strawberry.field(
+        default=None, description="Enable (also clears a failure-disable) or disable."
+    )
+
+
+@strawberry.type(description="The answer of the alert channel mutations.")
+class AlertChannelPayload:
+    alert_channel: AlertChannel | None = strawberry.field(default=None, description="The channel.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="The answer of sendTestNotification.")
+class NotificationPayload:
+    notification: Notification | None = strawberry.field(
+        default=None, description="The queued delivery."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+@strawberry.type(description="The answer of setWorkspaceAlertPolicy.")
+class AlertPolicyPayload:
+    policy: JSON | None = strawberry.field(
+        default=None, description="The stored default policy (channelIds are global ids)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
+
+
+def public_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    out = dict(policy)
+    if policy.get("channelIds") is not None:
+        out["channelIds"] = [encode("AlertChannel", i) for i in policy["channelIds"]]
+    return out
+
+
+__all__ = ["requires"]

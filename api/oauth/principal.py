@@ -1,0 +1,60 @@
+"""The principal of an OAuth access token (registered with api.auth.resolve by prefix)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from api.auth.principal import Principal
+from api.auth.resolve import memberships_of, register_resolver
+from api.core import clock
+from api.core.tokens import OAUTH_ACCESS_PREFIX, hash_token
+from api.oauth.models import OAuthToken
+from api.settings import Settings
+from api.workspaces.models import Role
+
+WRITE_SCOPES = frozenset({"targets:write", "alerts:write"})
+ACCOUNT_SCOPES = frozenset({"account:read", "account:write"})
+
+
+async def principal_for_access_token(token: str, settings: Settings) -> Principal | None:
+    now = clock.now()
+    row = (
+        await OAuthToken.filter(
+            access_token_hash=hash_token(token), revoked_at=None, expires_at__gt=now
+        )
+        .select_related("client", "user")
+        .first()
+    )
+    if row is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        await OAuthToken.filter(id=row.id).update(last_used_at=now)
+    # Never more than the client may ask for, even if its scopes were narrowed since.
+    scopes = frozenset(row.scopes) & frozenset(row.client.scopes)
+    if row.user_id is None:
+        # client_credentials: the client acts for its own workspace only.
+        # It is no user: never account scopes (account code assumes a user_id).
+        scopes = scopes - ACCOUNT_SCOPES
+        role = Role.MEMBER if scopes & WRITE_SCOPES else Role.VIEWER
+        return Principal(
+            kind="client",
+            user_id=None,
+            scopes=scopes,
+            memberships={row.client.workspace_id: role},
+            credential_id=row.id,
+        )
+    user = row.user
+    if user is None or not user.is_active:
+        return None
+    return Principal(
+        kind="oauth",
+        user_id=user.id,
+        scopes=scopes,
+        memberships=await memberships_of(user.id),
+        credential_id=row.id,
+    )
+
+
+def register() -> None:
+    """Make `hf_at_` bearer tokens resolve (idempotent)."""
+    register_resolver(OAUTH_ACCESS_PREFIX, principal_for_access_token)

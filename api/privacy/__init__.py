@@ -1,0 +1,1 @@
+"""Privacy and data lifecycle: retention, deletion, export, staff access, backups."""

@@ -1,0 +1,101 @@
+"""The model graph, read from Tortoise's app registry so that models added later are
+covered by the purge and the retention checks without editing this module.
+
+A relation is (child model, FK column, parent model, SET_NULL?). The purge roots are
+User and Workspace; every row that reaches a purged root through a non-SET_NULL
+foreign key is deleted with it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from tortoise import Tortoise
+from tortoise.models import Model
+
+# Models the purge keeps on purpose (with why). Everything else that reaches a user or a
+# workspace is deleted. tests/privacy/test_model_coverage.py enforces this list.
+RETAINED_MODELS: dict[str, str] = {
+    "Order": "invoices kept by French law, pseudonymised (user set NULL, e-mail replaced)",
+    "DeletionLedger": "only the purged user id and a date, re-applied after a restore",
+    "UsageStatistic": "anonymous aggregates, no identifiers, small buckets suppressed",
+}
+
+
+@dataclass(frozen=True)
+class Relation:
+    child: type[Model]
+    field: str  # the relation name, e.g. "user"
+    column: str  # the FK column attribute, e.g. "user_id"
+    parent: type[Model]
+    set_null: bool
+
+
+def models() -> dict[str, type[Model]]:
+    return dict(Tortoise.apps.get("models", {}))
+
+
+def relations() -> list[Relation]:
+    found: list[Relation] = []
+    for model in models().values():
+        meta = model._meta
+        for name in sorted(meta.fk_fields | meta.o2o_fields):
+            field = meta.fields_map[name]
+            on_delete = str(getattr(field, "on_delete", "CASCADE")).upper()
+            found.append(
+                Relation(
+                    child=model,
+                    field=name,
+                    column=field.source_field or f"{name}_id",
+                    parent=field.related_model,
+                    set_null=bool(field.null) and "SET NULL" in on_delete.replace("_", " "),
+                )
+            )
+    return found
+
+
+def children_of(parent: type[Model]) -> list[Relation]:
+    return [r for r in relations() if r.parent is parent]
+
+
+def owned_path(model: type[Model], roots: tuple[str, ...] = ("User", "Workspace")) -> bool:
+    """Whether `model` reaches a root through foreign keys that are not SET_NULL
+    (so deleting the root deletes the row)."""
+    if model.__name__ in roots:
+        return True
+    seen = {model}
+    queue = deque([model])
+    while queue:
+        current = queue.popleft()
+        for rel in relations():
+            if rel.child is not current or rel.set_null or rel.parent in seen:
+                continue
+            if rel.parent.__name__ in roots:
+                return True
+            seen.add(rel.parent)
+            queue.append(rel.parent)
+    return False
+
+
+def lookup_to(model: type[Model], target: str) -> str | None:
+    """The shortest ORM lookup from `model` to the primary key of model `target`,
+    e.g. CheckResult -> Workspace gives "target__workspace_id"; None when unreachable."""
+    if model.__name__ == target:
+        return "id"
+    queue: deque[tuple[type[Model], list[str]]] = deque([(model, [])])
+    seen = {model}
+    while queue:
+        current, path = queue.popleft()
+        for rel in relations():
+            if rel.child is not current or rel.parent in seen:
+                continue
+            if rel.parent.__name__ == target:
+                return "__".join([*path, rel.column])
+            seen.add(rel.parent)
+            queue.append((rel.parent, [*path, rel.field]))
+    return None
+
+
+def reaches(model: type[Model], target: str) -> bool:
+    return lookup_to(model, target) is not None

@@ -1,0 +1,77 @@
+"""Audit events, the deletion ledger, data exports and anonymous usage statistics."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AuditEvent(Model):
+    """Something done to a customer account by staff or the system, with its reason.
+
+    `visible` events are shown to the subject in User.accessLog (staff reads).
+    """
+
+    id = fields.IntField(primary_key=True)
+    subject: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name="audit_events", on_delete=fields.CASCADE
+    )
+    actor_user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", related_name="audit_actions", on_delete=fields.SET_NULL, null=True
+    )
+    actor = fields.CharField(max_length=100)
+    action = fields.CharField(max_length=64)
+    reason = fields.CharField(max_length=500, null=True)
+    details = fields.JSONField(default=dict)
+    visible = fields.BooleanField(default=True)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "audit_events"
+        indexes = (("subject_id", "visible"),)
+
+
+class DeletionLedger(Model):
+    """Ids of purged accounts, re-applied after a restore. Holds no e-mail, no name."""
+
+    id = fields.IntField(primary_key=True)
+    user_id = fields.IntField(unique=True)
+    purged_at = fields.DatetimeField()
+
+    class Meta:
+        table = "deletion_ledger"
+
+
+class DataExport(Model):
+    """An archive of an account, built by a job, downloadable once through a link."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name="data_exports", on_delete=fields.CASCADE
+    )
+    status = fields.CharField(max_length=16, default="PENDING")
+    requested_at = fields.DatetimeField()
+    ready_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)
+    downloaded_at = fields.DatetimeField(null=True)
+    token_hash = fields.CharField(max_length=64, null=True, unique=True)
+    token_encrypted = fields.TextField(null=True)
+    file_name = fields.CharField(max_length=128, null=True)
+    size_bytes = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "data_exports"
+
+
+class UsageStatistic(Model):
+    """One anonymous aggregate: no workspace, target or user id, small buckets suppressed."""
+
+    id = fields.IntField(primary_key=True)
+    day = fields.CharField(max_length=10)
+    metric = fields.CharField(max_length=64)
+    bucket = fields.CharField(max_length=64)
+    value = fields.FloatField()
+
+    class Meta:
+        table = "usage_statistics"
+        unique_together = (("day", "metric", "bucket"),)

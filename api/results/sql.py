@@ -1,0 +1,37 @@
+"""Raw SQL helpers that run the same statement on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
+
+
+def _postgres(conn: Any) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+def _param(value: Any, postgres: bool) -> Any:
+    if isinstance(value, datetime) and not postgres:
+        # The text form Tortoise stores in SQLite, so comparisons sort correctly.
+        return value.astimezone(UTC).isoformat(" ")
+    return value
+
+
+async def fetch(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Run `sql` with `?` placeholders; rows as dicts."""
+    conn = connections.get("default")
+    postgres = _postgres(conn)
+    if postgres:
+        counter = iter(range(1, len(params) + 1))
+        sql = re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+    return await conn.execute_query_dict(sql, [_param(p, postgres) for p in params])  # type: ignore[no-any-return]
+
+
+def as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

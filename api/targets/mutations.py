@@ -1,0 +1,127 @@
+"""Target mutations: create, update, delete, pause, resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from api.core.errors import DomainError, NotFound
+from api.graphql.context import Info
+from api.graphql.errors import user_errors
+from api.graphql.ids import decode, encode
+from api.graphql.payloads import DeletePayload
+from api.graphql.permissions import requires
+from api.targets import service
+from api.targets.models import TargetKind
+from api.targets.types import AlertPolicyInput, Target, TargetInput, TargetPatch, TargetPayload
+
+WRITE = [requires("targets:write")]
+
+
+def _policy(value: AlertPolicyInput | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    ids = []
+    for gid in value.channel_ids:
+        try:
+            ids.append(decode(gid, "AlertChannel", field="alertPolicy.channelIds"))
+        except NotFound:
+            raise NotFound(
+                "No alert channel with this id.", field="alertPolicy.channelIds"
+            ) from None
+    raw: dict[str, Any] = {
+        "channelIds": ids,
+        "notifyOn": [s.value for s in value.notify_on] if value.notify_on is not None else None,
+        "remindEveryMinutes": value.remind_every_minutes,
+        "certificateExpiryDays": value.certificate_expiry_days,
+        "downConfirmRegions": value.down_confirm_regions,
+        "retries": value.retries,
+    }
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def _changes(patch: TargetPatch) -> service.TargetChanges:
+    values: dict[str, Any] = {}
+    for attr in ("name", "config", "interval_seconds", "timeout_seconds", "regions"):
+        value = getattr(patch, attr)
+        if value is strawberry.UNSET:
+            continue
+        if value is None:
+            raise DomainError(f"{attr} cannot be null.", field=_camel(attr))
+        values[attr] = value
+    if patch.alert_policy is not strawberry.UNSET:
+        values["alert_policy"] = _policy(patch.alert_policy)
+    return service.TargetChanges(values)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Register a target to check.", permission_classes=WRITE)
+    async def create_target(self, info: Info, input: TargetInput) -> TargetPayload:
+        try:
+            row = await service.create_target(
+                info.context.resources,
+                info.context.principal,
+                workspace_id=decode(input.workspace_id, "Workspace", field="workspaceId"),
+                name=input.name,
+                kind=TargetKind(input.kind.value),
+                config=input.config,
+                interval_seconds=input.interval_seconds,
+                timeout_seconds=input.timeout_seconds,
+                regions=input.regions,
+                alert_policy=_policy(input.alert_policy),
+            )
+        except DomainError as exc:
+            return TargetPayload(errors=user_errors(exc))
+        return TargetPayload(target=Target.from_model(row))
+
+    @strawberry.mutation(description="Change a target.", permission_classes=WRITE)
+    async def update_target(
+        self, info: Info, id: strawberry.ID, input: TargetPatch
+    ) -> TargetPayload:
+        try:
+            row = await service.update_target(
+                info.context.resources,
+                info.context.principal,
+                decode(id, "Target"),
+                _changes(input),
+            )
+        except DomainError as exc:
+            return TargetPayload(errors=user_errors(exc))
+        return TargetPayload(target=Target.from_model(row))
+
+    @strawberry.mutation(description="Delete a target and its results.", permission_classes=WRITE)
+    async def delete_target(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        try:
+            pk = await service.delete_target(
+                info.context.resources, info.context.principal, decode(id, "Target")
+            )
+        except DomainError as exc:
+            return DeletePayload(errors=user_errors(exc))
+        return DeletePayload(deleted_id=strawberry.ID(encode("Target", pk)))
+
+    @strawberry.mutation(description="Stop checking a target.", permission_classes=WRITE)
+    async def pause_target(self, info: Info, id: strawberry.ID) -> TargetPayload:
+        try:
+            row = await service.pause_target(
+                info.context.resources, info.context.principal, decode(id, "Target")
+            )
+        except DomainError as exc:
+            return TargetPayload(errors=user_errors(exc))
+        return TargetPayload(target=Target.from_model(row))
+
+    @strawberry.mutation(description="Check a paused target again.", permission_classes=WRITE)
+    async def resume_target(self, info: Info, id: strawberry.ID) -> TargetPayload:
+        try:
+            row = await service.resume_target(
+                info.context.resources, info.context.principal, decode(id, "Target")
+            )
+        except DomainError as exc:
+            return TargetPayload(errors=user_errors(exc))
+        return TargetPayload(target=Target.from_model(row))

@@ -1,0 +1,443 @@
+"""Validation of target input: one pydantic model per kind, errors as Invalid(field=...).
+
+The models normalise a config (camelCase keys, defaults filled in). Secrets are split
+off afterwards by api.targets.secrets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from api.core.errors import Invalid
+from api.core.regions import REGIONS
+from api.settings import Settings
+from api.targets.models import TargetKind
+
+MAX_NAME = 200
+MAX_URL = 2048
+MAX_HEADERS_BYTES = 8 * 1024
+MAX_BODY_BYTES = 64 * 1024
+MAX_INTERVAL = 86_400
+RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA", "SRV", "PTR")
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+SECRET_PLACEHOLDER = "********"
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_STATUS_RANGE = re.compile(r"^([1-5])xx$")
+_STATUS_SPAN = re.compile(r"^([1-5]\d\d)-([1-5]\d\d)$")
+# $.a.b[0]["c d"].e : a dotted/bracket subset of JSONPath.
+_JSON_PATH_STEP = re.compile(
+    r"""\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|\[(?P<index>-?\d+)\]|\[(?P<q>['"])(?P<key>(?:(?!(?P=q)).)+)(?P=q)\]"""
+)
+
+
+# --- field checks (plain functions, reused by the models) -------------------------------
+
+
+def check_host(value: str, *, allow_underscore: bool = False) -> str:
+    """A DNS hostname (IDNA accepted, returned as ASCII) or an IP address literal."""
+    host = value.strip().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not host or len(host) > 253:
+        raise ValueError("must be a hostname or an IP address")
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError(f"{value!r} is not a valid hostname") from None
+    for label in ascii_host.split("."):
+        if not _LABEL.match(label) or ("_" in label and not allow_underscore):
+            raise ValueError(f"{value!r} is not a valid hostname")
+    if ascii_host.split(".")[-1].isdigit():
+        raise ValueError(f"{value!r} is not a valid hostname or IP address")
+    return ascii_host
+
+
+def check_url(value: str) -> str:
+    if len(value) > MAX_URL:
+        raise ValueError(f"must be at most {MAX_URL} characters")
+    if any(c in value for c in "\r\n\t ") or not value.isprintable():
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("must be an http:// or https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain credentials: use basicAuth")
+    if not parts.hostname:
+        raise ValueError("must have a host")
+    check_host(parts.hostname)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("port must be between 1 and 65535") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("port must be between 1 and 65535")
+    return value
+
+
+def check_json_path(value: str) -> str:
+    """Accept `$`, then `.name`, `[index]` or `['key']` steps; nothing else."""
+    if not value.startswith("$"):
+        raise ValueError("must start with $ (e.g. $.data.items[0].status)")
+    pos = 1
+    while pos < len(value):
+        match = _JSON_PATH_STEP.match(value, pos)
+        if match is None:
+            raise ValueError(f"invalid JSON path at position {pos}: {value[pos : pos + 20]!r}")
+        pos = match.end()
+    if len(value) > 512:
+        raise ValueError("must be at most 512 characters")
+    return value
+
+
+def json_path_steps(value: str) -> list[str | int]:
+    """The steps of a validated JSON path (for the probe): names and indexes."""
+    steps: list[str | int] = []
+    for match in _JSON_PATH_STEP.finditer(value, 1):
+        if match.group("name") is not None:
+            steps.append(match.group("name"))
+        elif match.group("index") is not None:
+            steps.append(int(match.group("index")))
+        else:
+            steps.append(match.group("key"))
+    return steps
+
+
+def check_status_item(item: int | str) -> int | str:
+    if isinstance(item, bool):
+        raise ValueError("must be a status code or a range like 2xx")
+    if isinstance(item, int):
+        if not 100 <= item <= 599:
+            raise ValueError(f"{item} is not an HTTP status code (100..599)")
+        return item
+    text = item.strip().lower()
+    if _STATUS_RANGE.match(text):
+        return text
+    span = _STATUS_SPAN.match(text)
+    if span and int(span.group(1)) <= int(span.group(2)):
+        return text
+    if text.isdigit():
+        return check_status_item(int(text))
+    raise ValueError(f"{item!r} is not a status code or a range like 2xx or 200-299")
+
+
+# --- per-kind models ----------------------------------------------------------------------
+
+Host = Annotated[StrictStr, Field(min_length=1, max_length=253)]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class BasicAuth(_Config):
+    username: Annotated[StrictStr, Field(max_length=256)]
+    password: Annotated[StrictStr, Field(max_length=1024)] | None = None
+
+
+class HttpConfig(_Config):
+    url: StrictStr
+    method: Literal[METHODS] = "GET"  # type: ignore[valid-type]
+    headers: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    body: StrictStr | None = None
+    expected_status: list[StrictInt | StrictStr] | None = Field(None, alias="expectedStatus")
+    keyword: Annotated[StrictStr, Field(min_length=1, max_length=1024)] | None = None
+    keyword_absent: StrictBool = Field(False, alias="keywordAbsent")
+    json_path: StrictStr | None = Field(None, alias="jsonPath")
+    json_value: StrictStr | StrictInt | float | StrictBool | None = Field(None, alias="jsonValue")
+    follow_redirects: StrictBool = Field(True, alias="followRedirects")
+    verify_tls: StrictBool = Field(True, alias="verifyTls")
+    basic_auth: BasicAuth | None = Field(None, alias="basicAuth")
+    secret_headers: list[StrictStr] = Field(default_factory=list, alias="secretHeaders")
+    degraded_above_ms: Annotated[StrictInt, Field(gt=0, le=600_000)] | None = Field(
+        None, alias="degradedAboveMs"
+    )
+
+    _url = field_validator("url")(lambda cls, v: check_url(v))
+    _json_path = field_validator("json_path")(lambda cls, v: v if v is None else check_json_path(v))
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method_upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("expected_status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (int, str)) and not isinstance(value, bool) else value
+
+    @field_validator("expected_status")
+    @classmethod
+    def _statuses(cls, value: list[int | str] | None) -> list[int | str] | None:
+        if value is None:
+            return None
+        if not value or len(value) > 50:
+            raise ValueError("must list 1 to 50 codes or ranges")
+        return [check_status_item(item) for item in value]
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        size = 0
+        for name, header_value in value.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid header name")
+            if any(c in header_value for c in "\r\n\0"):
+                raise ValueError(f"the value of {name!r} contains a line break")
+            size += len(name.encode()) + len(header_value.encode()) + 4
+        if size > MAX_HEADERS_BYTES:
+            raise ValueError(f"headers must total at most {MAX_HEADERS_BYTES} bytes")
+        return value
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) > MAX_BODY_BYTES:
+            raise ValueError(f"must be at most {MAX_BODY_BYTES} bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> HttpConfig:
+        if self.json_value is not None and self.json_path is None:
+            raise _FieldError("jsonValue", "needs jsonPath")
+        for name in self.secret_headers:
+            # A listed header may be left out of `headers` on update: its stored value stays.
+            if not _HEADER_NAME.match(name):
+                raise _FieldError("secretHeaders", f"{name!r} is not a valid header name")
+        if self.body is not None and self.method in ("GET", "HEAD"):
+            raise _FieldError("body", f"a {self.method} request has no body")
+        return self
+
+
+class TcpConfig(_Config):
+    host: Host
+    port: Port
+
+    _host = field_validator("host")(lambda cls, v: check_host(v))
+
+
+class DnsConfig(_Config):
+    name: Host
+    record_type: Literal[RECORD_TYPES] = Field("A", alias="recordType")  # type: ignore[valid-type]
+    expected: list[Annotated[StrictStr, Field(min_length=1, max_length=1024)]] | None = Field(
+        None, max_length=50
+    )
+    nameserver: StrictStr | None = None
+
+    _name = field_validator("name")(lambda cls, v: check_host(v, allow_underscore=True))
+
+    @field_validator("record_type", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("nameserver")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError("must be an IP address") from None
+
+
+class TlsConfig(_Config):
+    host: Host
+    port: Port = 443
+    server_name: StrictStr | None = Field(None, alias="serverName")
+    degraded_within_days: Annotated[StrictInt, Field(ge=0, le=3650)] = Field(
+        14, alias="degradedWithinDays"
+    )
+    down_within_days: Annotated[StrictInt, Field(ge=0, le=3650)] = Field(0, alias="downWithinDays")
+
+    _host = field_validator("host")(lambda cls, v: check_host(v))
+    _sni = field_validator("server_name")(lambda cls, v: v if v is None else check_host(v))
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> TlsConfig:
+        if self.down_within_days > self.degraded_within_days:
+            raise _FieldError("downWithinDays", "must not exceed degradedWithinDays")
+        return self
+
+
+class IcmpConfig(_Config):
+    host: Host
+    packets: Annotated[StrictInt, Field(ge=1, le=20)] = 3
+    max_loss_percent: Annotated[int | float, Field(ge=0, le=100)] = Field(0, alias="maxLossPercent")
+
+    _host = field_validator("host")(lambda cls, v: check_host(v))
+
+
+class HeartbeatConfig(_Config):
+    grace_seconds: Annotated[StrictInt, Field(ge=0, le=7 * 86_400)] = Field(
+        60, alias="graceSeconds"
+    )
+
+
+CONFIG_MODELS: dict[TargetKind, type[_Config]] = {
+    TargetKind.HTTP: HttpConfig,
+    TargetKind.TCP: TcpConfig,
+    TargetKind.DNS: DnsConfig,
+    TargetKind.TLS: TlsConfig,
+    TargetKind.ICMP: IcmpConfig,
+    TargetKind.HEARTBEAT: HeartbeatConfig,
+}
+
+
+class _FieldError(ValueError):
+    """A model-level error that names its field (a camelCase config key)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _alias_path(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """Map a pydantic error location to camelCase config keys."""
+    parts: list[str] = []
+    current: Any = model
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [str(item)]
+            continue
+        name = str(item)
+        field = getattr(current, "model_fields", {}).get(name) if current else None
+        parts.append(field.alias or name if field else name)
+        annotation = field.annotation if field else None
+        current = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+        if field and current is None:
+            for arg in getattr(annotation, "__args__", ()):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    current = arg
+    return ".".join(parts)
+
+
+def parse_config(kind: TargetKind, raw: Any) -> dict[str, Any]:
+    """The normalised config of `kind` (camelCase keys, defaults filled) or Invalid."""
+    if not isinstance(raw, dict):
+        raise Invalid("config must be a JSON object.", field="config")
+    model = CONFIG_MODELS[kind]
+    try:
+        parsed = model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        ctx_error = err.get("ctx", {}).get("error")
+        if isinstance(ctx_error, _FieldError):
+            raise Invalid(f"{ctx_error}.", field=f"config.{ctx_error.field}") from None
+        path = _alias_path(model, tuple(err["loc"]))
+        if err["type"] == "extra_forbidden":
+            raise Invalid(
+                f"Unknown key {path!r} for a {kind} target.", field=f"config.{path}"
+            ) from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise Invalid(f"{path}: {message}.", field=f"config.{path}" if path else "config") from None
+    return parsed.model_dump(by_alias=True, exclude_none=True)
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise Invalid("The name must not be empty.", field="name")
+    if len(name) > MAX_NAME:
+        raise Invalid(f"The name must be at most {MAX_NAME} characters.", field="name")
+    if not name.isprintable():
+        raise Invalid("The name must not contain control characters.", field="name")
+    return name
+
+
+def check_timing(settings: Settings, interval: int, timeout: float) -> None:
+    if interval < settings.min_interval_seconds:
+        raise Invalid(
+            f"The interval must be at least {settings.min_interval_seconds} seconds.",
+            field="intervalSeconds",
+        )
+    if interval > MAX_INTERVAL:
+        raise Invalid(
+            f"The interval must be at most {MAX_INTERVAL} seconds.", field="intervalSeconds"
+        )
+    if not timeout > 0:
+        raise Invalid("The timeout must be positive.", field="timeoutSeconds")
+    if timeout >= interval:
+        raise Invalid("The timeout must be shorter than the interval.", field="timeoutSeconds")
+
+
+def check_regions(settings: Settings, regions: list[str] | None) -> list[str]:
+    """Known, served region codes, deduplicated in order; the default is every served region."""
+    if regions is None:
+        return list(settings.regions)
+    if not regions:
+        raise Invalid("Choose at least one region.", field="regions")
+    seen: list[str] = []
+    for code in regions:
+        if code not in REGIONS:
+            raise Invalid(f"Unknown region {code!r}.", field="regions")
+        if code not in settings.regions:
+            raise Invalid(f"Region {code!r} is not served by this deployment.", field="regions")
+        if code not in seen:
+            seen.append(code)
+    return seen
+
+
+NOTIFY_ON = ("DOWN", "UP", "DEGRADED")
+
+
+def check_policy_shape(raw: dict[str, Any]) -> dict[str, Any]:
+    """Shape-only validation of an alert policy (used when the alerting module is absent)."""
+    out: dict[str, Any] = {}
+    ids = raw.get("channelIds") or []
+    if not isinstance(ids, list) or not all(isinstance(i, int) and i >= 0 for i in ids):
+        raise Invalid("channelIds must list channel ids.", field="alertPolicy.channelIds")
+    out["channelIds"] = list(dict.fromkeys(ids))
+    notify_on = raw.get("notifyOn")
+    notify_on = ["DOWN", "UP"] if notify_on is None else notify_on
+    if not isinstance(notify_on, list) or any(s not in NOTIFY_ON for s in notify_on):
+        raise Invalid("notifyOn may list DOWN, UP and DEGRADED.", field="alertPolicy.notifyOn")
+    out["notifyOn"] = list(dict.fromkeys(notify_on))
+    for key, low, high in (
+        ("remindEveryMinutes", 1, 10_080),
+        ("downConfirmRegions", 1, len(REGIONS)),
+        ("retries", 1, 10),
+    ):
+        value = raw.get(key, 1 if key == "retries" else None)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise Invalid(f"{key} must be between {low} and {high}.", field=f"alertPolicy.{key}")
+        out[key] = value
+    days = raw.get("certificateExpiryDays")
+    if days is not None:
+        if not isinstance(days, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 365 for d in days
+        ):
+            raise Invalid(
+                "certificateExpiryDays must list days between 0 and 365.",
+                field="alertPolicy.certificateExpiryDays",
+            )
+        out["certificateExpiryDays"] = sorted(set(days), reverse=True)
+    return out

@@ -1,0 +1,111 @@
+"""Workspace mutations: thin resolvers over api.workspaces.service / members."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.core.errors import DomainError
+from api.graphql.context import Info
+from api.graphql.errors import user_errors
+from api.graphql.ids import decode
+from api.graphql.payloads import DeletePayload
+from api.graphql.permissions import requires
+from api.workspaces import members, service
+from api.workspaces.models import Role as RoleModel
+from api.workspaces.types import (
+    Invitation,
+    InvitationPayload,
+    Member,
+    MemberPayload,
+    Role,
+    Workspace,
+    WorkspacePayload,
+)
+
+WRITE = [requires("account:write")]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Create a team workspace; the caller becomes its OWNER.",
+        permission_classes=WRITE,
+    )
+    async def create_workspace(self, info: Info, name: str) -> WorkspacePayload:
+        try:
+            ws = await service.create_workspace(info.context.principal, name=name)
+        except DomainError as exc:
+            return WorkspacePayload(errors=user_errors(exc))
+        return WorkspacePayload(workspace=Workspace.from_model(ws, RoleModel.OWNER))
+
+    @strawberry.mutation(
+        description="Invite someone by e-mail (OWNER or ADMIN; only an OWNER may invite an "
+        "OWNER). The link is valid 7 days; a new invitation replaces a pending one.",
+        permission_classes=WRITE,
+    )
+    async def invite_member(
+        self, info: Info, workspace_id: strawberry.ID, email: str, role: Role
+    ) -> InvitationPayload:
+        context = info.context
+        try:
+            invitation = await members.invite(
+                context.resources,
+                context.principal,
+                workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
+                email=email,
+                role=RoleModel(role.value),
+            )
+        except DomainError as exc:
+            return InvitationPayload(errors=user_errors(exc))
+        return InvitationPayload(invitation=Invitation.from_model(invitation))
+
+    @strawberry.mutation(
+        description="Join a workspace with an invitation token, logged in with the invited "
+        "(verified) address.",
+        permission_classes=WRITE,
+    )
+    async def accept_invitation(self, info: Info, token: str) -> WorkspacePayload:
+        try:
+            ws, role = await members.accept(info.context.principal, token)
+        except DomainError as exc:
+            return WorkspacePayload(errors=user_errors(exc))
+        return WorkspacePayload(workspace=Workspace.from_model(ws, role))
+
+    @strawberry.mutation(
+        description="Remove a member (OWNER or ADMIN; only an OWNER removes an OWNER), or "
+        "leave (your own user id). The last OWNER cannot be removed. deletedId is the user id.",
+        permission_classes=WRITE,
+    )
+    async def remove_member(
+        self, info: Info, workspace_id: strawberry.ID, user_id: strawberry.ID
+    ) -> DeletePayload:
+        context = info.context
+        try:
+            await members.remove(
+                context.resources,
+                context.principal,
+                workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
+                user_id=decode(user_id, "User", field="userId"),
+            )
+        except DomainError as exc:
+            return DeletePayload(errors=user_errors(exc))
+        return DeletePayload(deleted_id=user_id)
+
+    @strawberry.mutation(
+        description="Change a member's role (OWNER or ADMIN; only an OWNER grants OWNER or "
+        "changes an OWNER). The last OWNER cannot be demoted.",
+        permission_classes=WRITE,
+    )
+    async def change_role(
+        self, info: Info, workspace_id: strawberry.ID, user_id: strawberry.ID, role: Role
+    ) -> MemberPayload:
+        try:
+            membership = await members.change_role(
+                info.context.principal,
+                workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
+                user_id=decode(user_id, "User", field="userId"),
+                role=RoleModel(role.value),
+            )
+        except DomainError as exc:
+            return MemberPayload(errors=user_errors(exc))
+        return MemberPayload(member=Member.from_model(membership))

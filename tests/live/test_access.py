@@ -1,0 +1,115 @@
+"""Subscriptions refuse foreign ids, missing scopes, anonymous callers and bad arguments,
+with a clear error and never data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gql.transport.exceptions import TransportQueryError
+
+from api.graphql.ids import encode
+from tests.factories import create_account, create_pat
+from tests.live.conftest import LEGACY_WS, TRANSPORT_WS, create_target, subscribed
+
+RESULTS = "subscription($w: ID, $t: ID) { checkResults(workspaceId: $w, targetId: $t) { id } }"
+STATUS = "subscription($w: ID!) { targetStatusChanged(workspaceId: $w) { id status } }"
+
+
+async def refusal(
+    live: Any, token: str | None, document: str, variables: dict, subprotocol: str = TRANSPORT_WS
+) -> dict[str, Any]:
+    async with subscribed(live.url, token, document, variables, subprotocol=subprotocol) as sub:
+        error = await sub.wait_error()
+    assert isinstance(error, TransportQueryError), repr(error)
+    assert sub.results == []
+    return error.errors[0]  # type: ignore[index, no-any-return]
+
+
+@pytest.mark.parametrize("subprotocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_another_workspaces_id_is_not_found(live, settings, subprotocol) -> None:
+    owner = await create_account(settings)
+    stranger = await create_account(settings)
+    variables = {"w": owner.workspace_gid}
+    error = await refusal(live, stranger.token, RESULTS, variables, subprotocol)
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    error = await refusal(live, stranger.token, STATUS, variables, subprotocol)
+    assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_another_workspaces_target_is_not_found(live, settings) -> None:
+    owner = await create_account(settings)
+    stranger = await create_account(settings)
+    target = await create_target(owner.workspace)
+    error = await refusal(live, stranger.token, RESULTS, {"t": encode("Target", target.id)})
+    assert error["extensions"] == {"code": "NOT_FOUND", "field": "targetId"}
+
+
+@pytest.mark.parametrize("bad_id", ["nonsense", encode("Workspace", 999999), encode("User", 1)])
+async def test_unknown_or_malformed_ids_are_not_found(live, settings, bad_id) -> None:
+    account = await create_account(settings)
+    error = await refusal(live, account.token, RESULTS, {"w": bad_id})
+    assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_anonymous_caller_is_unauthenticated(live, settings) -> None:
+    owner = await create_account(settings)
+    error = await refusal(live, None, RESULTS, {"w": owner.workspace_gid})
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_token_without_the_scope_is_forbidden_naming_it(live, settings) -> None:
+    account = await create_account(settings)
+    pat = await create_pat(account.user, ["targets:read"])
+    error = await refusal(live, pat, RESULTS, {"w": account.workspace_gid})
+    assert error["extensions"] == {"code": "FORBIDDEN", "scope": "results:read"}
+    pat = await create_pat(account.user, ["results:read"])
+    error = await refusal(live, pat, STATUS, {"w": account.workspace_gid})
+    assert error["extensions"] == {"code": "FORBIDDEN", "scope": "targets:read"}
+
+
+@pytest.mark.parametrize("both", [True, False])
+async def test_check_results_needs_exactly_one_of_target_or_workspace(live, settings, both):
+    account = await create_account(settings)
+    target = await create_target(account.workspace)
+    variables = {"w": account.workspace_gid, "t": encode("Target", target.id)} if both else {}
+    error = await refusal(live, account.token, RESULTS, variables)
+    assert error["extensions"]["code"] == "INVALID"
+    assert "exactly one of targetId or workspaceId" in error["message"]
+
+
+async def test_a_bad_token_is_refused_at_connection_init(live) -> None:
+    from gql.transport.exceptions import TransportConnectionFailed
+    from websockets.exceptions import ConnectionClosed
+
+    with pytest.raises(TransportConnectionFailed) as failed:  # noqa: PT012
+        async with subscribed(live.url, "hf_sess_forged", RESULTS, {"w": "x"}):
+            pass
+    closed = failed.value.__cause__
+    assert isinstance(closed, ConnectionClosed)
+    assert closed.rcvd is not None and closed.rcvd.code == 4403
+    assert "hf_sess_forged" not in str(closed)
+
+
+async def test_subscriptions_per_connection_are_limited(live, settings) -> None:
+    from gql import GraphQLRequest
+
+    account = await create_account(settings)
+    limit = settings.live_max_subscriptions_per_connection
+    async with subscribed(live.url, account.token, RESULTS, {"w": account.workspace_gid}) as s:
+        session = s.client.session
+        streams = []
+        for _ in range(limit - 1):
+            request = GraphQLRequest(RESULTS, variable_values={"w": account.workspace_gid})
+            stream = session.subscribe(request)
+            streams.append(stream)
+        request = GraphQLRequest(RESULTS, variable_values={"w": account.workspace_gid})
+        extra = session.subscribe(request)
+        import asyncio
+
+        tasks = [asyncio.create_task(anext(st)) for st in streams]  # noqa: F841
+        with pytest.raises(TransportQueryError) as refused:
+            await asyncio.wait_for(anext(extra), 5)
+        for task in tasks:
+            task.cancel()
+    assert refused.value.errors[0]["extensions"]["code"] == "LIMIT_REACHED"  # type: ignore[index]

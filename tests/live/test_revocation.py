@@ -1,0 +1,92 @@
+"""Revoking a session or token ends its live websockets within seconds (close 4401)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from api.accounts.sessions import revoke_everything
+from tests.factories import create_account, create_pat
+from tests.live.conftest import LEGACY_WS, TRANSPORT_WS
+
+LOG_OUT = "mutation { logOut }"
+REVOKE_PAT = "mutation($id: ID!) { revokePersonalAccessToken(id: $id) { errors { code } } }"
+
+
+async def open_socket(url: str, token: str, subprotocol: str = TRANSPORT_WS):  # type: ignore[no-untyped-def]
+    ws = await connect(url, subprotocols=[subprotocol])
+    init = "connection_init"
+    await ws.send(json.dumps({"type": init, "payload": {"authorization": f"Bearer {token}"}}))
+    ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert ack["type"] == "connection_ack", ack
+    return ws
+
+
+async def closed_code(ws, timeout: float = 3.0) -> int | None:  # type: ignore[no-untyped-def]
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await ws.recv()  # keep-alive pings may arrive first
+    except ConnectionClosed as exc:
+        return exc.rcvd.code if exc.rcvd else None
+    except TimeoutError:
+        return None
+
+
+@pytest.mark.parametrize("subprotocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_log_out_closes_the_sessions_websocket(live, gql, settings, subprotocol) -> None:
+    # Given a client with a websocket open on its session, and a second session open too
+    account = await create_account(settings)
+    other = await create_account(settings)
+    ws = await open_socket(live.url, account.token, subprotocol)
+    bystander = await open_socket(live.url, other.token, subprotocol)
+
+    # When it logs out through GraphQL
+    result = await gql(LOG_OUT, token=account.token)
+    assert result == {"data": {"logOut": True}}
+
+    # Then its websocket is closed within seconds with 4401; others stay open
+    assert await closed_code(ws) == 4401
+    assert await closed_code(bystander, timeout=0.3) is None
+    await bystander.close()
+
+
+async def test_revoking_a_token_closes_only_that_tokens_websocket(live, gql, settings) -> None:
+    account = await create_account(settings)
+    pat = await create_pat(account.user, ["results:read", "account:write"])
+    ws_pat = await open_socket(live.url, pat)
+    ws_session = await open_socket(live.url, account.token)
+    listing = await gql(
+        "{ viewer { personalAccessTokens { id } } }", token=account.token
+    )
+    pat_id = listing["data"]["viewer"]["personalAccessTokens"][0]["id"]
+
+    result = await gql(REVOKE_PAT, {"id": pat_id}, token=account.token)
+    assert result["data"]["revokePersonalAccessToken"]["errors"] == []
+
+    assert await closed_code(ws_pat) == 4401
+    assert await closed_code(ws_session, timeout=0.3) is None
+    await ws_session.close()
+
+
+async def test_account_deletion_closes_every_websocket_of_the_user(live, resources, settings):
+    account = await create_account(settings)
+    pat = await create_pat(account.user, ["results:read"])
+    sockets = [await open_socket(live.url, account.token), await open_socket(live.url, pat)]
+
+    await revoke_everything(resources.redis, account.user.id)
+
+    assert [await closed_code(ws) for ws in sockets] == [4401, 4401]
+
+
+async def test_a_revoked_token_cannot_open_a_websocket(live, gql, settings) -> None:
+    account = await create_account(settings)
+    await gql(LOG_OUT, token=account.token)
+    ws = await connect(live.url, subprotocols=[TRANSPORT_WS])
+    payload = {"authorization": f"Bearer {account.token}"}
+    await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+    assert await closed_code(ws) == 4403

@@ -1,0 +1,33 @@
+"""Alerting jobs: process state transitions, and the periodic fallback (leftover
+transitions, incidents held back by maintenance, reminders, stale deliveries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.core.logging import get_logger
+from api.incidents import service
+
+log = get_logger(__name__)
+
+
+async def process_transitions(ctx: dict[str, Any]) -> int:
+    """Enqueued by the ingest (job id per batch) when it wants alerting done out of band."""
+    return await service.process_transitions(ctx["resources"])
+
+
+async def alerting_tick(ctx: dict[str, Any]) -> dict[str, int]:
+    resources = ctx["resources"]
+    done = {
+        "transitions": await service.process_transitions(resources),
+        "after_maintenance": await service.notify_after_maintenance(resources),
+        "reminders": await service.send_reminders(resources),
+        "requeued": await service.requeue_stale(resources),
+    }
+    if any(done.values()):
+        log.info("alerting_tick", **done)
+    return done
+
+
+async def check_certificates(ctx: dict[str, Any]) -> int:
+    return await service.check_certificates(ctx["resources"])

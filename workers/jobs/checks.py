@@ -1,0 +1,43 @@
+"""The probe job: run one region's batch of due checks, hand results back via Redis.
+
+Results are XADDed to RESULTS_STREAM as they complete (flushed every 250 ms), so a
+fast check is not held back by a slow one; the core worker ingests them
+(workers/jobs/ingest.py). A re-run of the job (worker killed) produces the same check
+ids, which the ingest skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from workers.probes.base import ProbeContext, probe_context, run_check
+
+RESULTS_STREAM = "hitflow:results"
+FLUSH_SECONDS = 0.25
+
+
+def _probe_context(ctx: dict[str, Any]) -> ProbeContext:
+    pctx = ctx.get("probe_context")
+    if pctx is None:
+        resources = ctx["resources"]
+        pctx = probe_context(resources.settings, resources.keyring)
+        ctx["probe_context"] = pctx
+    return pctx  # type: ignore[no-any-return]
+
+
+async def hand_off(redis: Any, results: list[dict[str, Any]]) -> None:
+    if results:
+        payload = json.dumps(results, separators=(",", ":"), default=str)
+        await redis.xadd(RESULTS_STREAM, {"r": payload})
+
+
+async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str, Any]]) -> int:
+    pctx = _probe_context(ctx)
+    redis = ctx["resources"].redis
+    pending = {asyncio.create_task(run_check(check, region, pctx)) for check in checks}
+    while pending:
+        done, pending = await asyncio.wait(pending, timeout=FLUSH_SECONDS)
+        await hand_off(redis, [task.result() for task in done])
+    return len(checks)

@@ -1,0 +1,168 @@
+"""Result ingestion in the core worker: a Redis stream consumer group, at-least-once.
+
+Entries are XACKed (and deleted) only after their results are committed; entries left
+pending by a consumer that died are reclaimed with XAUTOCLAIM after CLAIM_IDLE_MS, so
+a killed core worker loses nothing. Ingest is idempotent on check_id, so a re-delivery
+stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+from redis.exceptions import ResponseError
+
+from api.core.logging import get_logger
+from api.db import module_exists
+from api.resources import CORE_QUEUE
+from api.targets.state import IngestReport, ingest_results
+from workers.jobs.checks import RESULTS_STREAM
+
+log = get_logger(__name__)
+
+GROUP = "hitflow-ingest"
+CLAIM_IDLE_MS = 30_000
+CLAIM_EVERY = 5.0
+
+
+async def after_transitions(resources: Any) -> None:
+    """Hand new StateTransition rows to alerting (helper E), loosely coupled."""
+    try:
+        if module_exists("api.incidents.service"):
+            service = importlib.import_module("api.incidents.service")
+            if hasattr(service, "process_transitions"):
+                await service.process_transitions(resources)
+                return
+        from workers import registry
+
+        names = {getattr(f, "name", getattr(f, "__name__", "")) for f in registry.CORE_FUNCTIONS}
+        if "process_transitions" in names:
+            await resources.redis.enqueue_job("process_transitions", _queue_name=CORE_QUEUE)
+    except Exception as exc:  # alerting trouble must not stop ingestion
+        log.error("process_transitions_failed", error=repr(exc))
+
+
+class Ingester:
+    def __init__(
+        self,
+        resources: Any,
+        *,
+        consumer: str | None = None,
+        batch: int = 200,
+        block_ms: int = 200,
+        claim_idle_ms: int = CLAIM_IDLE_MS,
+    ) -> None:
+        self.resources = resources
+        self.redis = resources.redis
+        self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.batch = batch
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+        self.stats = {"entries": 0, "stored": 0, "duplicates": 0}
+        self._task: asyncio.Task[None] | None = None
+        self._last_claim = 0.0
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(RESULTS_STREAM, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="hitflow-ingest")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def run(self) -> None:
+        await self.ensure_group()
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # DB or Redis hiccup: entries stay pending, retry
+                log.error("ingest_step_failed", error=repr(exc))
+                await asyncio.sleep(1)
+
+    async def step(self) -> int:
+        if time.monotonic() - self._last_claim > CLAIM_EVERY:
+            self._last_claim = time.monotonic()
+            await self.reclaim()
+        response = await self.redis.xreadgroup(
+            GROUP, self.consumer, {RESULTS_STREAM: ">"}, count=self.batch, block=self.block_ms
+        )
+        entries = [entry for _, stream_entries in (response or []) for entry in stream_entries]
+        if entries:
+            await self.process(entries)
+        return len(entries)
+
+    async def reclaim(self) -> int:
+        """Take over entries another (dead) consumer left pending too long."""
+        start, total = "0-0", 0
+        while True:
+            reply = await self.redis.xautoclaim(
+                RESULTS_STREAM, GROUP, self.consumer, self.claim_idle_ms, start, count=self.batch
+            )
+            start, claimed = reply[0], reply[1]
+            if claimed:
+                total += len(claimed)
+                await self.process(claimed)
+            if not claimed or start in (b"0-0", "0-0"):
+                break
+        if total:
+            log.info("ingest_reclaimed", entries=total)
+        return total
+
+    async def process(self, entries: list[tuple[Any, Any]]) -> IngestReport:
+        results: list[dict[str, Any]] = []
+        ids = []
+        for entry_id, fields in entries:
+            ids.append(entry_id)
+            if not fields:
+                continue  # deleted from the stream while pending: nothing to ingest
+            raw = fields.get(b"r") or fields.get("r")
+            try:
+                results.extend(json.loads(raw))
+            except (TypeError, ValueError):
+                log.error("ingest_bad_entry", entry_id=str(entry_id))
+        report = await ingest_results(self.resources, results)
+        await self.acknowledge(ids)
+        self.stats["entries"] += len(ids)
+        self.stats["stored"] += report.stored
+        self.stats["duplicates"] += report.duplicates
+        if report.transitions:
+            await after_transitions(self.resources)
+        return report
+
+    async def acknowledge(self, ids: list[Any]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xack(RESULTS_STREAM, GROUP, *ids)
+        pipe.xdel(RESULTS_STREAM, *ids)
+        await pipe.execute()
+
+
+async def start_ingest(ctx: dict[str, Any]) -> None:
+    if ctx.get("burst"):
+        return  # a burst worker drains its queue and exits: no long-running loop
+    ingester = Ingester(ctx["resources"])
+    ctx["ingester"] = ingester
+    ingester.start()
+
+
+async def stop_ingest(ctx: dict[str, Any]) -> None:
+    ingester = ctx.pop("ingester", None)
+    if ingester is not None:
+        await ingester.stop()

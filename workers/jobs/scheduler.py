@@ -1,0 +1,231 @@
+"""The scheduler: one leader (Redis lock with TTL renewal) ticking every 200 ms.
+
+Each tick atomically takes the due targets out of the due-set and puts them back at
+due + interval (never now + interval: no drift), then enqueues ONE arq job per region
+carrying every check that region has due in this tick (amortises arq's per-job cost),
+with a deterministic job id so a retry never duplicates. Standby instances poll the
+lock and take over when it expires; the new leader rebuilds the due-set from the
+database (active, non-paused targets) keeping the slots already there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import time
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from api.core import clock
+from api.core.logging import get_logger
+from api.resources import probe_queue
+from api.targets.schedule import (
+    DUE_KEY,
+    INTERVALS_KEY,
+    PROBED_KINDS,
+    SPECS_KEY,
+    schedule_target,
+)
+
+log = get_logger(__name__)
+
+LOCK_KEY = "hitflow:sched:lock"
+ENQUEUED_KEY = "hitflow:sched:enqueued"  # a counter of checks handed to probe queues
+TICK_SECONDS = 0.2
+LOCK_TTL_MS = 3000
+MAX_PER_TICK = 20000
+HEARTBEAT_EVERY = 5.0
+JOB_EXPIRES = timedelta(seconds=30)  # a check not started within 30 s is stale: skip it
+
+# Take what is due (score <= now), move each to its next slot, return id/score/spec.
+# Slots missed while nobody scheduled are skipped rather than fired in a burst.
+_TICK_LUA = """
+local now = tonumber(ARGV[1])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local out = {}
+for i = 1, #due, 2 do
+  local id = due[i]
+  local score = tonumber(due[i + 1])
+  local interval = tonumber(redis.call('HGET', KEYS[3], id))
+  local spec = redis.call('HGET', KEYS[2], id)
+  if (not interval) or (not spec) or interval <= 0 then
+    redis.call('ZREM', KEYS[1], id)
+  else
+    local nxt = score + interval
+    if nxt <= now then
+      nxt = score + interval * math.ceil((now - score) / interval)
+      if nxt <= now then nxt = nxt + interval end
+    end
+    redis.call('ZADD', KEYS[1], string.format('%.3f', nxt), id)
+    out[#out + 1] = id
+    out[#out + 1] = string.format('%.3f', score)
+    out[#out + 1] = spec
+  end
+end
+if #out > 0 then redis.call('INCRBY', KEYS[4], #out / 3) end
+return out
+"""
+
+_RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class Scheduler:
+    def __init__(self, resources: Any, *, tick: float = TICK_SECONDS) -> None:
+        self.resources = resources
+        self.redis = resources.redis
+        self.tick_seconds = tick
+        self.token = uuid.uuid4().hex
+        self.leader = False
+        self.stats = {"ticks": 0, "checks": 0, "jobs": 0}
+        self._task: asyncio.Task[None] | None = None
+        self._last_heartbeat = 0.0
+        self._last_renew = 0.0
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="hitflow-scheduler")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.leader:
+            with contextlib.suppress(Exception):
+                await self.redis.eval(_RELEASE_LUA, 1, LOCK_KEY, self.token)
+            self.leader = False
+
+    async def run(self) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep scheduling through transient Redis/DB errors
+                log.error("scheduler_step_failed", error=repr(exc))
+                await asyncio.sleep(1)
+            delay = self.tick_seconds if self.leader else 1.0
+            await asyncio.sleep(max(0.0, delay - (time.monotonic() - started)))
+
+    async def step(self) -> None:
+        now = time.monotonic()
+        if not self.leader:
+            if await self.redis.set(LOCK_KEY, self.token, nx=True, px=LOCK_TTL_MS):
+                self.leader = True
+                self._last_renew = now
+                log.info("scheduler_leader_acquired")
+                await self.rebuild()
+            else:
+                return
+        elif now - self._last_renew > LOCK_TTL_MS / 3000:
+            if not await self.redis.eval(_RENEW_LUA, 1, LOCK_KEY, self.token, LOCK_TTL_MS):
+                self.leader = False
+                log.warning("scheduler_leader_lost")
+                return
+            self._last_renew = now
+        await self.tick()
+        if now - self._last_heartbeat > HEARTBEAT_EVERY:
+            self._last_heartbeat = now
+            from workers.jobs.heartbeats import mark_overdue_heartbeats
+
+            await mark_overdue_heartbeats(self.resources)
+
+    # --- work -----------------------------------------------------------------------
+
+    async def rebuild(self) -> int:
+        """Put every active, non-paused probed target in the due-set; drop the others."""
+        from api.targets.models import Target
+
+        targets = await Target.filter(paused=False, kind__in=list(PROBED_KINDS))
+        keep = {str(t.id) for t in targets}
+        for target in targets:
+            await schedule_target(self.redis, target)
+        stale = [m for m in await self.redis.zrange(DUE_KEY, 0, -1) if _s(m) not in keep]
+        if stale:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.zrem(DUE_KEY, *stale)
+            pipe.hdel(SPECS_KEY, *stale)
+            pipe.hdel(INTERVALS_KEY, *stale)
+            await pipe.execute()
+        log.info("scheduler_due_set_rebuilt", targets=len(keep), dropped=len(stale))
+        return len(keep)
+
+    async def tick(self) -> int:
+        now = clock.now().timestamp()
+        raw = await self.redis.eval(
+            _TICK_LUA, 4, DUE_KEY, SPECS_KEY, INTERVALS_KEY, ENQUEUED_KEY, f"{now:.3f}",
+            MAX_PER_TICK,
+        )  # fmt: skip
+        self.stats["ticks"] += 1
+        if not raw:
+            return 0
+        configured = list(self.resources.settings.regions)
+        batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for i in range(0, len(raw), 3):
+            spec = json.loads(raw[i + 2])
+            due_ms = round(float(raw[i + 1]) * 1000)
+            regions = [r for r in (spec.get("regions") or configured) if r in configured]
+            for region in regions or configured:
+                batches[region].append({"spec": spec, "due": due_ms})
+        count = 0
+        for region, checks in batches.items():
+            job = await self.redis.enqueue_job(
+                "run_checks",
+                region=region,
+                checks=checks,
+                _job_id=batch_job_id(region, checks),
+                _queue_name=probe_queue(region),
+                _expires=JOB_EXPIRES,
+            )
+            if job is None:
+                log.warning("scheduler_duplicate_batch", region=region, checks=len(checks))
+            count += len(checks)
+        self.stats["checks"] += count
+        self.stats["jobs"] += len(batches)
+        return count
+
+
+def batch_job_id(region: str, checks: list[dict[str, Any]]) -> str:
+    """Deterministic from the batch's content: the same checks always get the same id
+    (a retried enqueue is refused by arq), different checks never collide."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for check in checks:
+        digest.update(f"{check['spec']['targetId']}@{check['due']};".encode())
+    return f"checks:{region}:{checks[0]['due']}:{digest.hexdigest()[:16]}"
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# --- arq hooks (registry.CORE_STARTUP / CORE_SHUTDOWN) ------------------------------------
+
+
+async def start_scheduler(ctx: dict[str, Any]) -> None:
+    if ctx.get("burst"):
+        return  # a burst worker drains its queue and exits: no long-running loop
+    scheduler = Scheduler(ctx["resources"])
+    ctx["scheduler"] = scheduler
+    scheduler.start()
+
+
+async def stop_scheduler(ctx: dict[str, Any]) -> None:
+    scheduler = ctx.pop("scheduler", None)
+    if scheduler is not None:
+        await scheduler.stop()
