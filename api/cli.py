@@ -41,6 +41,10 @@ async def _runtime(settings: Settings, *, database: bool = True) -> AsyncIterato
     embedded = None
     url = settings.redis_url
     if url is None:
+        if settings.production:
+            # Each process would get its own private Redis: queues and live updates would
+            # not reach the other processes. Fine for one box, wrong for a deployment.
+            log.warning("embedded_redis_in_production", hint="set HITFLOW_REDIS_URL")
         embedded = EmbeddedRedis(settings.data_dir)
         url = embedded.start()
     try:
@@ -58,8 +62,10 @@ async def _runtime(settings: Settings, *, database: bool = True) -> AsyncIterato
             embedded.stop()
 
 
-async def _until_signal(tasks: list[asyncio.Task[Any]], servers: tuple[Any, ...] = ()) -> None:
-    """Run until SIGINT/SIGTERM (or a component crashes), then stop everything cleanly."""
+async def _until_signal(tasks: list[asyncio.Task[Any]], servers: tuple[Any, ...] = ()) -> bool:
+    """Run until SIGINT/SIGTERM, or until a component stops on its own (a crash), then stop
+    everything cleanly. Returns False after a crash, so the process exits non-zero and a
+    supervisor restarts it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -67,9 +73,11 @@ async def _until_signal(tasks: list[asyncio.Task[Any]], servers: tuple[Any, ...]
             loop.add_signal_handler(sig, stop.set)
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    crashed = not stop.is_set()
     for task in done:
-        if task is not waiter and task.exception() is not None:
-            log.error("process_component_crashed", error=repr(task.exception()))
+        if task is not waiter:
+            error = None if task.cancelled() else task.exception()
+            log.error("process_component_stopped", error=repr(error) if error else "exited")
     log.info("hitflow_stopping")
     # uvicorn drains its connections and runs the lifespan shutdown when asked to exit;
     # cancelling its task instead would abort the lifespan with a traceback.
@@ -86,6 +94,20 @@ async def _until_signal(tasks: list[asyncio.Task[Any]], servers: tuple[Any, ...]
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.remove_signal_handler(sig)
+    return not crashed
+
+
+async def _close(workers: list[Any]) -> None:
+    for w in workers:
+        try:
+            await w.close()
+        except Exception as exc:  # e.g. Redis is gone: nothing left to clean up there
+            log.warning("worker_close_failed", error=repr(exc))
+
+
+def _exit_unless(ok: bool) -> None:
+    if not ok:
+        raise typer.Exit(1)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -109,6 +131,9 @@ def _server(resources: Any) -> Any:
         access_log=False,
         proxy_headers=True,
         ws_ping_interval=20,
+        # permessage-deflate costs ~100 KB of zlib state per websocket and CPU per
+        # message; live payloads are small, so it is off unless enabled by setting.
+        ws_per_message_deflate=resources.settings.live_ws_compression,
         lifespan="on",
     )
     server = uvicorn.Server(config)
@@ -125,7 +150,7 @@ def up(
     settings = _settings()
     sock = _listen(host, port)
 
-    async def main() -> None:
+    async def main() -> bool:
         from api.db import migrate
         from workers.settings import core_worker, probe_worker
 
@@ -144,11 +169,11 @@ def up(
                 regions=settings.regions,
                 smtp="configured" if settings.smtp_url else "none: e-mails go to this log",
             )
-            await _until_signal(tasks, servers=(server,))
-            for w in workers:
-                await w.close()
+            ok = await _until_signal(tasks, servers=(server,))
+            await _close(workers)
+            return ok
 
-    asyncio.run(main())
+    _exit_unless(asyncio.run(main()))
 
 
 @app.command()
@@ -160,14 +185,14 @@ def api(
     settings = _settings()
     sock = _listen(host, port)
 
-    async def main() -> None:
+    async def main() -> bool:
         async with _runtime(settings) as resources:
             server = _server(resources)
             task = asyncio.create_task(server.serve(sockets=[sock]))
             log.info("hitflow_api_started", url=f"http://{host}:{port}/graphql")
-            await _until_signal([task], servers=(server,))
+            return await _until_signal([task], servers=(server,))
 
-    asyncio.run(main())
+    _exit_unless(asyncio.run(main()))
 
 
 @app.command()
@@ -175,17 +200,18 @@ def worker() -> None:
     """The core worker: scheduler, ingest, alerting, e-mail and data-lifecycle jobs."""
     settings = _settings()
 
-    async def main() -> None:
+    async def main() -> bool:
         from workers.settings import core_worker
 
         async with _runtime(settings) as resources:
             w = core_worker(resources)
             task = asyncio.create_task(w.async_run())
             log.info("hitflow_worker_started", queue=w.queue_name)
-            await _until_signal([task])
-            await w.close()
+            ok = await _until_signal([task])
+            await _close([w])
+            return ok
 
-    asyncio.run(main())
+    _exit_unless(asyncio.run(main()))
 
 
 @app.command()
@@ -198,17 +224,18 @@ def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) ->
         typer.echo(f"hitflow: unknown region {region!r}; known: {', '.join(REGIONS)}", err=True)
         raise typer.Exit(2)
 
-    async def main() -> None:
+    async def main() -> bool:
         from workers.settings import probe_worker
 
         async with _runtime(settings, database=False) as resources:
             w = probe_worker(resources, region)
             task = asyncio.create_task(w.async_run())
             log.info("hitflow_probe_started", region=region, queue=w.queue_name)
-            await _until_signal([task])
-            await w.close()
+            ok = await _until_signal([task])
+            await _close([w])
+            return ok
 
-    asyncio.run(main())
+    _exit_unless(asyncio.run(main()))
 
 
 @app.command()
@@ -226,20 +253,31 @@ def staff_grant(email: str) -> None:
     """Make an existing user staff."""
     settings = _settings()
 
+    address = email.strip().lower()
+
     async def main() -> int:
+        from tortoise.exceptions import OperationalError
+
         from api.accounts.models import User
         from api.db import close_db, init_db
 
         await init_db(settings)
         try:
-            return await User.filter(email=email.strip().lower()).update(is_staff=True)
+            return await User.filter(email=address).update(is_staff=True)
+        except OperationalError as exc:
+            typer.echo(f"hitflow: {exc}; has `hitflow migrate` been run?", err=True)
+            raise typer.Exit(1) from None
         finally:
             await close_db()
 
     if asyncio.run(main()) == 0:
-        typer.echo(f"hitflow: no user with e-mail {email}", err=True)
+        typer.echo(f"hitflow: no user with e-mail {address}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{email} is now staff")
+    log.info("staff_granted", email=address)
+    typer.echo(f"{address} is now staff")
+
+
+__import__("api.privacy.cli", fromlist=["register"]).register(app)  # backup, restore
 
 
 def main() -> None:

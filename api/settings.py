@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     # Live updates (websocket subscriptions).
     live_queue_size: int = Field(default=256, ge=1, le=100_000)
     live_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    live_ws_compression: bool = False  # permessage-deflate on websockets (memory per socket)
 
     # OAuth 2 authorization server (api/oauth, docs/oauth.md).
     oauth_rate_limit_per_minute: int = Field(default=600, ge=1)
@@ -132,13 +133,22 @@ class Settings(BaseSettings):
     @field_validator("cors_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
-        # Browsers send "scheme://host[:port]": a path or a trailing slash would never match.
+        # Browsers send "scheme://host[:port]" in lowercase without a default port; CORS
+        # compares strings, so a path, a trailing slash or "HTTPS://" would never match.
         origins = []
         for origin in value:
-            parts = urlsplit(origin.rstrip("/"))
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            parts = urlsplit(origin.strip().rstrip("/"))
+            scheme = parts.scheme.lower()
+            try:
+                port = parts.port
+            except ValueError:
+                port = -1
+            if scheme not in ("http", "https") or not parts.hostname or parts.path or port == -1:
                 raise ValueError(f"origins look like https://app.example.com, got {origin!r}")
-            origins.append(f"{parts.scheme}://{parts.netloc}")
+            default = 443 if scheme == "https" else 80
+            suffix = f":{port}" if port not in (None, default) else ""
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            origins.append(f"{scheme}://{host}{suffix}")
         return origins
 
     @field_validator("database_url")

@@ -24,7 +24,6 @@ import os
 import secrets
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,7 +50,7 @@ def serve_targets(port: int) -> None:
             await reader.readuntil(b"\r\n\r\n")
             writer.write(RESPONSE)
             await writer.drain()
-        except Exception:  # noqa: S110 - a benchmark responder ignores client hiccups
+        except Exception:
             pass
         writer.close()
 
@@ -172,7 +171,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def prepare_database(db_url: str, n: int, interval: int, port: int, regions: list[str]) -> None:
+async def prepare_database(
+    db_url: str, n: int, interval: int, port: int, regions: list[str]
+) -> None:
     from tortoise import Tortoise
 
     from api.db import tortoise_config
@@ -201,9 +202,7 @@ async def prepare_database(db_url: str, n: int, interval: int, port: int, region
     await Tortoise.close_connections()
 
 
-async def collect(
-    db_url: str, t0: float, t1: float
-) -> tuple[list[float], int, dict[str, int]]:
+async def collect(db_url: str, t0: float, t1: float) -> tuple[list[float], int, dict[str, int]]:
     from tortoise import Tortoise, connections
 
     from api.db import tortoise_config
@@ -213,7 +212,7 @@ async def collect(
     since = datetime.fromtimestamp(t0 - 30, UTC)
     placeholder = "$1" if db_url.startswith("postgres") else "?"
     rows = await conn.execute_query_dict(
-        f"SELECT check_id, checked_at, status FROM check_results WHERE checked_at >= {placeholder}",  # noqa: S608
+        f"SELECT check_id, checked_at, status FROM check_results WHERE checked_at >= {placeholder}",
         [since],
     )
     await Tortoise.close_connections()
@@ -244,8 +243,10 @@ def percentile(values: list[float], p: float) -> float:
 # --- main ---------------------------------------------------------------------------------
 
 
-def main() -> None:  # noqa: PLR0915
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--targets", type=int, default=2000)
     parser.add_argument("--interval", type=int, default=10, help="check interval (s)")
     parser.add_argument("--duration", type=float, default=60.0, help="measured window (s)")
@@ -256,7 +257,9 @@ def main() -> None:  # noqa: PLR0915
         "--postgres-url",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
     )
-    parser.add_argument("--compare-seconds", type=float, default=None, help="length of each comparison loop")
+    parser.add_argument(
+        "--compare-seconds", type=float, default=None, help="length of each comparison loop"
+    )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
@@ -313,12 +316,14 @@ def main() -> None:  # noqa: PLR0915
             "HITFLOW_LOG_LEVEL": "WARNING",
         }
         hitflow = shutil.which("hitflow") or str(Path(sys.executable).parent / "hitflow")
-        log = open(work / "hitflow.log", "wb")  # noqa: SIM115
+        log = open(work / "hitflow.log", "wb")
         hitflow_procs = [subprocess.Popen([hitflow, "worker"], env=env, stdout=log, stderr=log)]
         for region in regions:
             for _ in range(args.probes):
                 hitflow_procs.append(
-                    subprocess.Popen([hitflow, "probe", "--region", region], env=env, stdout=log, stderr=log)
+                    subprocess.Popen(
+                        [hitflow, "probe", "--region", region], env=env, stdout=log, stderr=log
+                    )
                 )
         procs.extend(hitflow_procs)
         ps = [psutil.Process(p.pid) for p in hitflow_procs]
@@ -410,6 +415,13 @@ def main() -> None:  # noqa: PLR0915
         figures["ratio_vs_raw"] = cpu_ms / raw["cpu_ms_per_request"]
         figures["ratio_vs_httpx"] = cpu_ms / bare["cpu_ms_per_request"]
         report(figures, raw, bare)
+        log.flush()
+        lines = (work / "hitflow.log").read_text(errors="replace").splitlines()
+        problems = [line for line in lines if '"error"' in line or "Traceback" in line]
+        if problems:
+            print(f"\n{len(problems)} error lines in the Hitflow logs; the last ones:")
+            for line in problems[-5:]:
+                print("  " + line[:400])
         if args.json:
             print(json.dumps(figures, default=str))
     finally:
@@ -424,7 +436,9 @@ def main() -> None:  # noqa: PLR0915
             import asyncpg
 
             async def drop_db() -> None:
-                conn = await asyncpg.connect(args.postgres_url.replace("postgres://", "postgresql://"))
+                conn = await asyncpg.connect(
+                    args.postgres_url.replace("postgres://", "postgresql://")
+                )
                 await conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
                 await conn.close()
 
@@ -435,7 +449,9 @@ def main() -> None:  # noqa: PLR0915
 def report(f: dict[str, Any], raw: dict[str, Any], bare: dict[str, Any]) -> None:
     ok = lambda cond: "ok " if cond else "MISS"  # noqa: E731
     print()
-    print(f"checks due in window      {f['checks_due']}  (scheduler enqueued {f['checks_enqueued']})")
+    print(
+        f"checks due in window      {f['checks_due']}  (scheduler enqueued {f['checks_enqueued']})"
+    )
     print(f"checks done               {f['checks_done']}  = {f['done_percent']:.2f} %  "
           f"({f['done_per_s']:.1f}/s)  [{ok(f['done_percent'] >= 99.5)}>= 99.5 %]")  # fmt: skip
     print(f"statuses                  {f['statuses']}")
@@ -443,10 +459,18 @@ def report(f: dict[str, Any], raw: dict[str, Any], bare: dict[str, Any]) -> None
           f"{f['lateness_max_ms']:.0f} ms  [{ok(f['lateness_p99_ms'] < 1000)}p99 < 1 s]")  # fmt: skip
     print(f"CPU per check (Hitflow)   {f['cpu_ms_per_check']:.2f} ms  "
           f"[{ok(f['cpu_ms_per_check'] <= 4)}<= 4 ms]  (+ redis-server {f['redis_cpu_ms_per_check']:.2f} ms)")  # fmt: skip
-    print(f"peak RSS (all processes)  {f['peak_rss_mb_total']:.0f} MB  per process {f['peak_rss_mb_per_process']}")
-    print(f"{raw['name']:<26}{raw['cpu_ms_per_request']:.2f} ms/request ({raw['requests']} requests, {raw['failed']} failed)")
-    print(f"{bare['name']:<26}{bare['cpu_ms_per_request']:.2f} ms/request ({bare['requests']} requests, {bare['failed']} failed)")
-    print(f"ratios                    pipeline/raw {f['ratio_vs_raw']:.2f}x   pipeline/httpx {f['ratio_vs_httpx']:.2f}x")
+    print(
+        f"peak RSS (all processes)  {f['peak_rss_mb_total']:.0f} MB  per process {f['peak_rss_mb_per_process']}"
+    )
+    print(
+        f"{raw['name']:<26}{raw['cpu_ms_per_request']:.2f} ms/request ({raw['requests']} requests, {raw['failed']} failed)"
+    )
+    print(
+        f"{bare['name']:<26}{bare['cpu_ms_per_request']:.2f} ms/request ({bare['requests']} requests, {bare['failed']} failed)"
+    )
+    print(
+        f"ratios                    pipeline/raw {f['ratio_vs_raw']:.2f}x   pipeline/httpx {f['ratio_vs_httpx']:.2f}x"
+    )
     print(f"stream backlog after      {f['stream_backlog_after']} entries")
 
 

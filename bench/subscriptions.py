@@ -23,6 +23,7 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -70,13 +71,18 @@ async def prepare_database(url: str, workspaces: int) -> list[tuple[str, str]]:
     return accounts
 
 
-def start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    hitflow = Path(sys.executable).with_name("hitflow")
+def start_api(
+    env: dict[str, str], port: int, profile: str | None, log: Path
+) -> subprocess.Popen[bytes]:
+    hitflow = str(Path(sys.executable).with_name("hitflow"))
+    command = [hitflow, "api", "--port", str(port)]
+    if profile:
+        command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
     return subprocess.Popen(  # noqa: S603
-        [str(hitflow), "api", "--port", str(port)],
+        command,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -84,7 +90,7 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"hitflow api exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            raise SystemExit("hitflow api exited; see its log")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return
@@ -216,6 +222,7 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--workspaces", type=int, default=1)
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--profile", default=None, help="write a cProfile of the API here")
     args = parser.parse_args()
 
     from api.redis import EmbeddedRedis
@@ -242,7 +249,7 @@ def main() -> None:  # noqa: PLR0915
         "HITFLOW_DATA_DIR": str(tmp / "var"),
         "HITFLOW_LOG_LEVEL": "WARNING",
     }
-    api = start_api(env, port)
+    api = start_api(env, port, args.profile, tmp / "api.log")
     procs: list[mp.Process] = []
     try:
         wait_healthy(port, api)
@@ -302,7 +309,7 @@ def main() -> None:  # noqa: PLR0915
     finally:
         for process in procs:
             process.join(timeout=10)
-        api.terminate()
+        api.send_signal(signal.SIGINT)  # SIGINT lets a --profile run write its output
         with contextlib.suppress(subprocess.TimeoutExpired):
             api.wait(10)
         if embedded:

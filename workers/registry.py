@@ -9,13 +9,18 @@ from arq.cron import CronJob, cron
 
 from workers.jobs.accounts import send_password_reset_email
 from workers.jobs.alerting import alerting_tick, check_certificates, process_transitions
+from workers.jobs.backup import backup_database
 from workers.jobs.checks import run_checks
 from workers.jobs.delivery import close_clients, deliver_notification
+from workers.jobs.export import build_data_export, expire_data_exports
 from workers.jobs.ingest import start_ingest, stop_ingest
 from workers.jobs.mail import send_email
 from workers.jobs.oauth import purge_expired_oauth
+from workers.jobs.purge import purge_deleted_accounts, purge_user
+from workers.jobs.retention import apply_retention
 from workers.jobs.rollups import rollup_results
 from workers.jobs.scheduler import start_scheduler, stop_scheduler
+from workers.jobs.statistics import compute_usage_statistics
 
 # Jobs of the core worker (it owns the database).
 CORE_FUNCTIONS: list[Any] = [
@@ -25,12 +30,22 @@ CORE_FUNCTIONS: list[Any] = [
     func(deliver_notification, max_tries=25, timeout=120),
     func(alerting_tick, max_tries=1, timeout=300),
     func(check_certificates, max_tries=1, timeout=600),
+    func(build_data_export, max_tries=3, timeout=600),
+    func(purge_user, max_tries=3, timeout=3600),
+    func(purge_deleted_accounts, max_tries=1, timeout=3600),
+    func(apply_retention, max_tries=1, timeout=3600),
 ]
 CORE_CRON_JOBS: list[CronJob] = [
     cron(rollup_results, minute=set(range(2, 60, 5)), unique=True, timeout=600),  # 5 min
     cron(alerting_tick, unique=True, timeout=300),  # every minute
     cron(check_certificates, minute=7, unique=True, timeout=600),  # hourly
     cron(purge_expired_oauth, minute=23, unique=True, timeout=300),  # hourly
+    # Data lifecycle (api/privacy): daily, at night UTC; exports expire hourly.
+    cron(apply_retention, hour=2, minute=10, unique=True, timeout=3600),
+    cron(purge_deleted_accounts, hour=2, minute=40, unique=True, timeout=3600),
+    cron(backup_database, hour=3, minute=5, unique=True, timeout=3600),
+    cron(compute_usage_statistics, hour=4, minute=20, unique=True, timeout=1800),
+    cron(expire_data_exports, minute=15, unique=True, timeout=300),
 ]
 
 # Jobs of a probe worker (no database).

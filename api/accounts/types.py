@@ -12,6 +12,7 @@ from strawberry import relay
 from api.accounts import models
 from api.graphql.context import Info
 from api.graphql.errors import UserError
+from api.privacy.types import AuditEventConnection, access_log_resolver
 
 
 @strawberry.type(description="A person with a Hitflow account.")
@@ -23,6 +24,10 @@ class User(relay.Node):
     created_at: datetime = strawberry.field(description="When the account was created.")
     deletion_scheduled_for: datetime | None = strawberry.field(
         description="Set once deletion is confirmed: when the data will be purged."
+    )
+    access_log: AuditEventConnection = strawberry.field(
+        resolver=access_log_resolver,
+        description="Staff reads of my data, with the reason they gave (newest first).",
     )
 
     @classmethod

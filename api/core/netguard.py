@@ -149,12 +149,15 @@ def split_url(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of an http(s) URL; raise UnsafeTarget on anything else."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeTarget(f"not an http(s) URL: {url[:200]}")
+    # The URL itself stays out of messages: it may carry credentials (user:pass@host).
+    if scheme not in ("http", "https"):
+        raise UnsafeTarget(f"not an http(s) URL (scheme {scheme[:20]!r})")
+    if not parts.hostname:
+        raise UnsafeTarget("URL without a host")
     try:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
-        raise UnsafeTarget(f"bad port in URL: {url[:200]}") from exc
+        raise UnsafeTarget("bad port in URL") from exc
     return scheme, parts.hostname, port
 
 
@@ -245,7 +248,8 @@ def _shared_backend() -> httpcore.AsyncNetworkBackend:
 
 
 def guarded_transport(allow_private: bool, guard: Guard | None = None) -> httpx.AsyncHTTPTransport:
-    """An httpx transport that vets every connection (UnsafeTarget surfaces as ConnectError).
+    """An httpx transport that vets every connection: a refused address raises UnsafeTarget
+    from `client.send()`, an unresolvable host an httpx.ConnectError.
 
     Redirects must still be followed one hop at a time by the caller (each hop opens a
     new vetted connection through this transport); call `check_url_safe` first to get a

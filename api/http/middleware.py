@@ -159,7 +159,7 @@ class GraphQLContentTypeGuard:
         if scope["type"] == "http" and scope["path"] == self.path and scope["method"] == "POST":
             content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
             media = content_type.split(";", 1)[0].strip().lower()
-            if media not in ("application/json", "application/graphql-response+json"):
+            if media != "application/json":
                 await _send_json(
                     send,
                     415,

@@ -19,7 +19,7 @@ from api.auth.principal import Principal
 from api.core import clock
 from api.core.logging import get_logger
 from api.incidents.models import AlertEvent, EventKind, Incident
-from api.maintenance.service import in_maintenance
+from api.maintenance.service import in_maintenance, mark_results
 from api.notifications import delivery
 from api.notifications.policy import effective_policy, policy_channels
 from api.resources import Resources
@@ -39,7 +39,13 @@ def visible_to(principal: Principal) -> QuerySet[Incident]:
 
 
 async def process_transitions(resources: Resources, *, max_rounds: int = 20) -> int:
-    """Handle every unclaimed transition; return how many this call handled."""
+    """Handle every unclaimed transition; return how many this call handled.
+
+    Also flags freshly ingested results taken inside maintenance windows (at most every
+    few seconds), since the ingest calls this after each batch.
+    """
+    if await resources.redis.set("hitflow:alerting:mark-maintenance", "1", nx=True, ex=5):
+        await mark_results(clock.now())
     handled = 0
     for _ in range(max_rounds):
         target_ids = set(
@@ -113,13 +119,23 @@ async def handle_transition(resources: Resources, transition: StateTransition) -
         silent = to == TargetStatus.PAUSED or incident.notified_at is None
         if not silent and not await in_maintenance(target.id, transition.at):
             await raise_event(
-                resources, target, EventKind.UP, f"transition:{transition.id}:up",
-                incident=incident, at=transition.at, status=to.value,
+                resources,
+                target,
+                EventKind.UP,
+                f"transition:{transition.id}:up",
+                incident=incident,
+                at=transition.at,
+                status=to.value,
             )
     if to == TargetStatus.DEGRADED and not await in_maintenance(target.id, transition.at):
         await raise_event(
-            resources, target, EventKind.DEGRADED, f"transition:{transition.id}:degraded",
-            at=transition.at, status=to.value, cause=transition.cause or "slow responses",
+            resources,
+            target,
+            EventKind.DEGRADED,
+            f"transition:{transition.id}:degraded",
+            at=transition.at,
+            status=to.value,
+            cause=transition.cause or "slow responses",
             regions=list(transition.regions or []),
         )
 
@@ -131,7 +147,12 @@ async def notify_opened(
     await Incident.filter(id=incident.id).update(notified_at=now, last_notified_at=now)
     incident.notified_at = incident.last_notified_at = now
     await raise_event(
-        resources, target, EventKind.DOWN, dedupe_key, incident=incident, at=incident.started_at,
+        resources,
+        target,
+        EventKind.DOWN,
+        dedupe_key,
+        incident=incident,
+        at=incident.started_at,
         status="DOWN",
     )
 
@@ -171,7 +192,8 @@ async def raise_event(
         EventKind.DOWN: "DOWN" in policy["notifyOn"],
         EventKind.REMINDER: "DOWN" in policy["notifyOn"],
         EventKind.UP: "UP" in policy["notifyOn"],
-        EventKind.DEGRADED: "DEGRADED" in policy["notifyOn"] or bool(detail and detail.get("certificate")),
+        EventKind.DEGRADED: "DEGRADED" in policy["notifyOn"]
+        or bool(detail and detail.get("certificate")),
     }.get(kind, True)
     if wanted:
         channels = await policy_channels(target.workspace_id, policy)
@@ -233,8 +255,13 @@ async def send_reminders(resources: Resources) -> int:
         if claimed != 1:
             continue
         await raise_event(
-            resources, target, EventKind.REMINDER, f"incident:{incident.id}:reminder:{nth}",
-            incident=incident, at=now, status="DOWN",
+            resources,
+            target,
+            EventKind.REMINDER,
+            f"incident:{incident.id}:reminder:{nth}",
+            incident=incident,
+            at=now,
+            status="DOWN",
         )
         count += 1
     return count
@@ -271,8 +298,12 @@ async def check_certificates(resources: Resources) -> int:
         if await AlertEvent.filter(dedupe_key=key).exists():
             continue
         event = await raise_event(
-            resources, target, EventKind.DEGRADED, key,
-            at=now, status=target.status,
+            resources,
+            target,
+            EventKind.DEGRADED,
+            key,
+            at=now,
+            status=target.status,
             cause=f"its TLS certificate expires in {left} days, on {expires:%Y-%m-%d}",
             detail={"certificate": True, "daysLeft": left, "threshold": threshold},
         )

@@ -24,7 +24,9 @@ from api.targets.types import Target, load_target
 class Incident(relay.Node):
     pk: relay.NodeID[int] = strawberry.field(description="Internal key.")
     started_at: datetime = strawberry.field(description="When the target went down.")
-    resolved_at: datetime | None = strawberry.field(description="When it came back; null while open.")
+    resolved_at: datetime | None = strawberry.field(
+        description="When it came back; null while open."
+    )
     cause: str = strawberry.field(description="The first failing error.")
     regions: list[str] = strawberry.field(description="The regions that saw it down.")
     target_id: strawberry.Private[int]
@@ -58,9 +60,12 @@ class Incident(relay.Node):
         principal = info.context.principal
 
         async def batch(ids: Sequence[int]) -> list[list[Any]]:
-            rows = await notifications_visible_to(principal).filter(
-                event__incident_id__in=list(ids)
-            ).prefetch_related("event").order_by("id")
+            rows = (
+                await notifications_visible_to(principal)
+                .filter(event__incident_id__in=list(ids))
+                .prefetch_related("event")
+                .order_by("id")
+            )
             grouped: dict[int, list[Any]] = {i: [] for i in ids}
             for row in rows:
                 grouped[row.event.incident_id].append(row)
@@ -97,7 +102,9 @@ async def incident_page(
         page = await paginate(query, first=first, after=after, to_node=Incident.from_model)
     except DomainError as exc:
         raise InvalidArgument(exc.message, argument=exc.field) from None
-    return IncidentConnection(edges=page.edges, page_info=page.page_info, total_count=page.total_count)
+    return IncidentConnection(
+        edges=page.edges, page_info=page.page_info, total_count=page.total_count
+    )
 
 
 async def workspace_incidents(

@@ -11,7 +11,11 @@ from api.graphql.ids import decode, encode
 from api.graphql.payloads import DeletePayload
 from api.graphql.permissions import requires
 from api.maintenance import service
-from api.maintenance.types import MaintenanceWindow, MaintenanceWindowInput, MaintenanceWindowPayload
+from api.maintenance.types import (
+    MaintenanceWindow,
+    MaintenanceWindowInput,
+    MaintenanceWindowPayload,
+)
 
 WRITE = [requires("alerts:write")]
 
@@ -45,7 +49,9 @@ class Mutation:
     @strawberry.mutation(description="Delete a maintenance window.", permission_classes=WRITE)
     async def delete_maintenance_window(self, info: Info, id: strawberry.ID) -> DeletePayload:
         try:
-            pk = await service.delete_window(info.context.principal, decode(id, "MaintenanceWindow"))
+            pk = await service.delete_window(
+                info.context.principal, decode(id, "MaintenanceWindow")
+            )
         except DomainError as exc:
             return DeletePayload(errors=user_errors(exc))
         return DeletePayload(deleted_id=strawberry.ID(encode("MaintenanceWindow", pk)))

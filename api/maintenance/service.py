@@ -43,6 +43,65 @@ def covers(window: MaintenanceWindow, at: datetime) -> bool:
     return False
 
 
+def occurrences(
+    window: MaintenanceWindow, since: datetime, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The [start, end) occurrences of the window that overlap [since, until)."""
+    if not window.weekly:
+        if window.starts_at < until and window.ends_at > since:
+            return [(window.starts_at, window.ends_at)]
+        return []
+    length = window.ends_at - window.starts_at
+    weekdays = window.weekdays or [window.starts_at.weekday()]
+    found = []
+    day = (since - length).date() - timedelta(days=1)
+    while day <= until.date():
+        start = datetime.combine(day, window.starts_at.timetz())
+        if (
+            day.weekday() in weekdays
+            and start >= window.starts_at
+            and (window.until is None or start < window.until)
+            and start < until
+            and start + length > since
+        ):
+            found.append((start, start + length))
+        day += timedelta(days=1)
+    return found
+
+
+async def mark_results(now: datetime, lookback: timedelta = timedelta(minutes=15)) -> int:
+    """Flag the check results taken inside a window (stats exclude them).
+
+    Runs after each ingest and every minute; it looks back a little so results that
+    arrive late are still flagged.
+    """
+    from api.targets.models import CheckResult
+
+    since = now - lookback
+    windows = await MaintenanceWindow.filter(starts_at__lte=now).filter(
+        Q(weekly=True) | Q(ends_at__gte=since)
+    )
+    updated = 0
+    for window in windows:
+        spans = occurrences(window, since, now)
+        if not spans:
+            continue
+        if window.target_id is not None:
+            target_ids = [window.target_id]
+        else:
+            target_ids = list(
+                await Target.filter(workspace_id=window.workspace_id).values_list("id", flat=True)
+            )
+        for start, end in spans:
+            updated += await CheckResult.filter(
+                target_id__in=target_ids,
+                checked_at__gte=start,
+                checked_at__lt=end,
+                in_maintenance=False,
+            ).update(in_maintenance=True)
+    return updated
+
+
 async def _windows(target_ids: Iterable[int], at: datetime) -> list[tuple[int, MaintenanceWindow]]:
     ids = list(target_ids)
     targets = await Target.filter(id__in=ids).values_list("id", "workspace_id")
@@ -86,9 +145,10 @@ async def create_window(
     until: datetime | None = None,
 ) -> MaintenanceWindow:
     require_writer(principal, workspace_id, field="workspaceId")
-    if target_id is not None and not await Target.filter(
-        id=target_id, workspace_id=workspace_id
-    ).exists():
+    if (
+        target_id is not None
+        and not await Target.filter(id=target_id, workspace_id=workspace_id).exists()
+    ):
         raise NotFound("No Target with this id in this workspace.", field="targetId")
     if len(name) > 100:
         raise Invalid("The name must have at most 100 characters.", field="name")
@@ -105,7 +165,10 @@ async def create_window(
         raise Invalid("Weekdays apply to weekly windows only.", field="weekdays")
     if until is not None and until <= starts_at:
         raise Invalid("until must be after startsAt.", field="until")
-    if await MaintenanceWindow.filter(workspace_id=workspace_id).count() >= MAX_WINDOWS_PER_WORKSPACE:
+    if (
+        await MaintenanceWindow.filter(workspace_id=workspace_id).count()
+        >= MAX_WINDOWS_PER_WORKSPACE
+    ):
         raise LimitReached(f"At most {MAX_WINDOWS_PER_WORKSPACE} maintenance windows.")
     return await MaintenanceWindow.create(
         workspace_id=workspace_id,

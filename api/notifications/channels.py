@@ -52,9 +52,7 @@ def _url(value: str, name: str) -> str:
 def _chat_id(value: str, name: str) -> str:
     if re.fullmatch(r"-?\d{1,20}", value) or re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{4,31}", value):
         return value
-    raise Invalid(
-        "chatId must be a numeric chat id or an @channelname.", field=f"config.{name}"
-    )
+    raise Invalid("chatId must be a numeric chat id or an @channelname.", field=f"config.{name}")
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,12 @@ SPECS: dict[ChannelKind, Spec] = {
         secret={"routingKey": _pattern(r"[A-Za-z0-9]{32}", "PagerDuty routing key (32 characters)")}
     ),
     ChannelKind.OPSGENIE: Spec(
-        secret={"apiKey": _pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "Opsgenie API key")}
+        secret={
+            "apiKey": _pattern(
+                r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+                "Opsgenie API key",
+            )
+        }
     ),
     ChannelKind.SMS: Spec(
         public={

@@ -155,14 +155,16 @@ async def deliver(
     )
     if channel is None or not channel.enabled:
         notification.status = DeliveryStatus.FAILED
-        notification.last_error = "The channel was deleted." if channel is None else (
-            "The channel is disabled."
+        notification.last_error = (
+            "The channel was deleted." if channel is None else ("The channel is disabled.")
         )
         await notification.save(update_fields=["status", "last_error"])
         return None
     kind = ChannelKind(channel.kind)
     secrets = (
-        resources.keyring.decrypt_json(channel.secrets_encrypted) if channel.secrets_encrypted else {}
+        resources.keyring.decrypt_json(channel.secrets_encrypted)
+        if channel.secrets_encrypted
+        else {}
     )
     message = await _load_message(resources, notification, channel)
     config = {**public_part(kind, channel.config), **provider_config(settings, kind)}
@@ -179,7 +181,9 @@ async def deliver(
         await transport_for(kind).notify(client, config, secrets, message)
     except TransportError as exc:
         error = scrub(exc.message, secrets)
-        return await _failed(resources, notification, channel, error, exc.permanent, exc.retry_after)
+        return await _failed(
+            resources, notification, channel, error, exc.permanent, exc.retry_after
+        )
     except Exception as exc:  # a bug in a transport must not leak secrets nor loop forever
         log.error("alert_transport_crashed", channel_id=channel.id, error=type(exc).__name__)
         return await _failed(
@@ -244,12 +248,14 @@ async def _count_permanent_failure(resources: Resources, channel: AlertChannel, 
     await _mail_owners(resources, channel, failures, error)
 
 
-async def _mail_owners(resources: Resources, channel: AlertChannel, failures: int, error: str) -> None:
+async def _mail_owners(
+    resources: Resources, channel: AlertChannel, failures: int, error: str
+) -> None:
     from api.workspaces.models import Membership, Role
 
-    owners = await Membership.filter(workspace_id=channel.workspace_id, role=Role.OWNER).prefetch_related(
-        "user"
-    )
+    owners = await Membership.filter(
+        workspace_id=channel.workspace_id, role=Role.OWNER
+    ).prefetch_related("user")
     url = f"{resources.settings.effective_app_url}/settings/alerts"
     body = (
         f'Hitflow could not deliver alerts to the channel "{channel.name}" '

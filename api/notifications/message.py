@@ -73,8 +73,10 @@ def build_message(
     kind = str(event.kind)
     name = target.name if target is not None else "Hitflow"
     target_gid = encode("Target", target.id) if target is not None else None
-    link = f"{settings.effective_app_url}/targets/{target_gid}" if target_gid else (
-        settings.effective_app_url
+    link = (
+        f"{settings.effective_app_url}/targets/{target_gid}"
+        if target_gid
+        else (settings.effective_app_url)
     )
     regions = list(event.regions or (incident.regions if incident else []))
     cause = event.cause or (incident.cause if incident else None)
@@ -87,13 +89,18 @@ def build_message(
     elif kind == "UP":
         title = f"UP: {name}"
         lasted = duration(event.at - started)
-        lines = [f"{name} is back up since {when(event.at)}, after {lasted} down "
-                 f"(since {when(started)})."]
+        lines = [
+            f"{name} is back up since {when(event.at)}, after {lasted} down "
+            f"(since {when(started)})."
+        ]
     elif kind == "REMINDER":
         title = f"Still DOWN: {name}"
         lasted = duration(event.at - started)
-        lines = [f"{name} has been down for {lasted}, since {when(started)}.",
-                 f"Error: {cause or 'unknown'}.", where]
+        lines = [
+            f"{name} has been down for {lasted}, since {when(started)}.",
+            f"Error: {cause or 'unknown'}.",
+            where,
+        ]
     elif kind == "DEGRADED":
         title = f"DEGRADED: {name}"
         where = f"Regions: {', '.join(regions)}." if regions else ""

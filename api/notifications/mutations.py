@@ -43,8 +43,12 @@ def _policy_raw(value: AlertPolicyInput) -> dict[str, Any]:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Add an alert channel to a workspace.", permission_classes=WRITE)
-    async def create_alert_channel(self, info: Info, input: AlertChannelInput) -> AlertChannelPayload:
+    @strawberry.mutation(
+        description="Add an alert channel to a workspace.", permission_classes=WRITE
+    )
+    async def create_alert_channel(
+        self, info: Info, input: AlertChannelInput
+    ) -> AlertChannelPayload:
         try:
             row = await service.create_channel(
                 info.context.resources,
@@ -89,7 +93,9 @@ class Mutation:
     @strawberry.mutation(
         description="Send a test alert through a channel now.", permission_classes=WRITE
     )
-    async def send_test_notification(self, info: Info, channel_id: strawberry.ID) -> NotificationPayload:
+    async def send_test_notification(
+        self, info: Info, channel_id: strawberry.ID
+    ) -> NotificationPayload:
         try:
             row = await service.send_test(
                 info.context.resources,

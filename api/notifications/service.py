@@ -8,7 +8,7 @@ from typing import Any
 from tortoise.queryset import QuerySet
 
 from api.accounts.email_tokens import consume
-from api.accounts.models import EmailToken, User
+from api.accounts.models import EmailToken
 from api.auth.principal import Principal
 from api.core import clock, ratelimit
 from api.core.errors import Forbidden, Invalid, LimitReached, NotFound, NotVerified
@@ -16,7 +16,7 @@ from api.core.tokens import EMAIL_PREFIX, hash_token, new_token
 from api.incidents.models import AlertEvent, EventKind
 from api.mail.service import send_mail
 from api.notifications import delivery
-from api.notifications.channels import SPECS, check_urls, public_view, split_config
+from api.notifications.channels import check_urls, public_view, split_config
 from api.notifications.models import AlertChannel, ChannelKind, Notification
 from api.notifications.transports import telegram
 from api.resources import Resources
@@ -217,7 +217,9 @@ async def send_test(resources: Resources, principal: Principal, channel_id: int)
         resources.redis, f"alert-test:{channel.id}", limit=10, window_seconds=3600
     )
     if wait is not None:
-        raise LimitReached(f"Too many test notifications; try again in {wait} s.", field="channelId")
+        raise LimitReached(
+            f"Too many test notifications; try again in {wait} s.", field="channelId"
+        )
     now = clock.now()
     event = await AlertEvent.create(
         workspace_id=channel.workspace_id,
@@ -227,12 +229,3 @@ async def send_test(resources: Resources, principal: Principal, channel_id: int)
     )
     (notification,) = await delivery.notify_event(resources, event, [channel])
     return notification
-
-
-async def verified_member_user(workspace_id: int, address: str) -> User | None:
-    return await User.filter(
-        email=address, email_verified=True, memberships__workspace_id=workspace_id
-    ).first()
-
-
-SECRET_KEYS = {kind: tuple(spec.secret) for kind, spec in SPECS.items()}

@@ -11,12 +11,12 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from api.core.errors import DomainError
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import encode
 from api.graphql.loaders import by_key, loader
 from api.graphql.pagination import Connection, paginate
-from api.graphql.permissions import requires
 from api.notifications import models, service
 
 
@@ -50,7 +50,9 @@ WEBHOOK_HELP = (
 )
 
 
-@strawberry.type(description="A place alerts go to (e-mail, chat, paging, SMS, webhook)." + WEBHOOK_HELP)
+@strawberry.type(
+    description="A place alerts go to (e-mail, chat, paging, SMS, webhook)." + WEBHOOK_HELP
+)
 class AlertChannel(relay.Node):
     pk: relay.NodeID[int] = strawberry.field(description="Internal key.")
     name: str = strawberry.field(description="Display name.")
@@ -83,7 +85,12 @@ class AlertChannel(relay.Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> NotificationConnection:
         query = service.notifications_visible_to(info.context.principal).filter(channel_id=self.pk)
-        page = await paginate(query, first=first, after=after, to_node=Notification.from_model)
+        try:
+            page = await paginate(query, first=first, after=after, to_node=Notification.from_model)
+        except DomainError as exc:
+            from api.results.types import InvalidArgument
+
+            raise InvalidArgument(exc.message, argument=exc.field) from None
         return NotificationConnection(
             edges=page.edges, page_info=page.page_info, total_count=page.total_count
         )
@@ -208,6 +215,3 @@ def public_policy(policy: dict[str, Any]) -> dict[str, Any]:
     if policy.get("channelIds") is not None:
         out["channelIds"] = [encode("AlertChannel", i) for i in policy["channelIds"]]
     return out
-
-
-__all__ = ["requires"]

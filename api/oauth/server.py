@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.auth.principal import ALL_SCOPES
 from api.core import clock
+from api.core.errors import Invalid
 from api.core.tokens import OAUTH_ACCESS_PREFIX, OAUTH_REFRESH_PREFIX, new_token
 from api.graphql.ids import encode
 from api.oauth import service
@@ -218,8 +219,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code: Code) -> None:
         pass  # already spent when claimed
 
-    def authenticate_user(self, authorization_code: Code) -> int:
-        return authorization_code.row.user_id
+    def authenticate_user(self, authorization_code: Code) -> int | None:
+        user_id = authorization_code.row.user_id
+        return user_id if _run(service.user_is_active, user_id) else None  # deleted since?
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -228,9 +230,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
         client = self.request.client
-        row = _run(
-            service.claim_refresh_token, refresh_token, client.row, self.server.resources.redis
-        )
+        requested = scope_to_list(self.request.payload.scope) or []
+        try:
+            row = _run(
+                service.claim_refresh_token,
+                refresh_token,
+                client.row,
+                self.server.resources.redis,
+                requested,
+            )
+        except Invalid as exc:
+            raise InvalidScopeError(exc.message) from None
         return Token(row) if row else None
 
     def authenticate_user(self, refresh_token: Token) -> Any:

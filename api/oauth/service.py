@@ -19,7 +19,7 @@ from api import events
 from api.accounts.models import User
 from api.auth.principal import Principal
 from api.core import clock
-from api.core.errors import Expired, NotFound
+from api.core.errors import Expired, Invalid, NotFound
 from api.core.tokens import OAUTH_ACCESS_PREFIX, OAUTH_REFRESH_PREFIX, hash_token
 from api.oauth.clients import get_client
 from api.oauth.models import (
@@ -179,7 +179,10 @@ async def save_token(
 
 
 async def claim_refresh_token(
-    refresh_token: str, client: OAuthClient, redis: ArqRedis
+    refresh_token: str,
+    client: OAuthClient,
+    redis: ArqRedis,
+    requested_scopes: list[str] | None = None,
 ) -> OAuthToken | None:
     """The token row of a live refresh token, now spent (rotation). Presenting a spent
     refresh token again means it leaked: the whole grant is revoked."""
@@ -194,6 +197,9 @@ async def claim_refresh_token(
         return None
     if row.refresh_expires_at is None or row.refresh_expires_at <= now:
         return None
+    if requested_scopes and not set(requested_scopes) <= set(row.scopes):
+        # Checked before spending the token, so a bad request does not lose the grant.
+        raise Invalid("A refresh cannot widen the granted scopes.", field="scope")
     claimed = await OAuthToken.filter(id=row.id, refresh_used_at=None, revoked_at=None).update(
         refresh_used_at=now
     )

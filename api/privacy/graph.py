@@ -33,7 +33,10 @@ class Relation:
 
 
 def models() -> dict[str, type[Model]]:
-    return dict(Tortoise.apps.get("models", {}))
+    try:
+        return dict(Tortoise.apps["models"])
+    except (KeyError, TypeError):
+        return {}
 
 
 def relations() -> list[Relation]:

@@ -35,3 +35,10 @@ def as_datetime(value: Any) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     parsed = datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def json_each() -> str:
+    """The table function listing r.histogram's keys and values (key, value columns)."""
+    if _postgres(connections.get("default")):
+        return "jsonb_each_text(r.histogram::jsonb)"
+    return "json_each(r.histogram)"

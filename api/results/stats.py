@@ -15,7 +15,7 @@ from typing import Any
 from api.core import clock
 from api.results import buckets
 from api.results.rollups import DAY, HOUR, floor_day, floor_hour
-from api.results.sql import as_datetime, fetch
+from api.results.sql import as_datetime, fetch, json_each
 
 MAX_WINDOW = timedelta(days=366)
 _BUCKET = buckets.bucket_sql("response_time_ms")
@@ -122,22 +122,31 @@ async def target_stats(
 
     ranges = [("d", a, b) for a, b in daily] + [("h", a, b) for a, b in hourly]
     if ranges:
-        clauses = " OR ".join("(span = ? AND hour >= ? AND hour < ?)" for _ in ranges)
-        rows = await fetch(
-            "SELECT region, checks, failures, sum_ms, timed_checks, histogram FROM result_rollups "  # noqa: S608 (constants and ? params only)
-            f"WHERE target_id = ? {region_sql} AND ({clauses})",
-            [target_id, *region_params, *(v for r in ranges for v in r)],
+        clauses = " OR ".join("(r.span = ? AND r.hour >= ? AND r.hour < ?)" for _ in ranges)
+        where = f"WHERE r.target_id = ? {region_sql.replace('region', 'r.region')} AND ({clauses})"
+        params = [target_id, *region_params, *(v for r in ranges for v in r)]
+        sums = await fetch(
+            "SELECT r.region AS region, SUM(r.checks) AS checks, SUM(r.failures) AS failures, "  # noqa: S608 (constants and ? params only)
+            "SUM(r.sum_ms) AS sum_ms, SUM(r.timed_checks) AS timed "
+            f"FROM result_rollups r {where} GROUP BY r.region",
+            params,
         )
-        for row in rows:
-            hist = buckets.load(row["histogram"])
-            args = (
-                int(row["checks"]),
-                int(row["failures"]),
-                float(row["sum_ms"]),
-                int(row["timed_checks"]),
+        for row in sums:
+            figures(row["region"]).add(
+                int(row["checks"] or 0),
+                int(row["failures"] or 0),
+                float(row["sum_ms"] or 0.0),
+                int(row["timed"] or 0),
+                {},
             )
-            figures(row["region"]).add(*args, hist)
-            overall.add(*args, hist)
+        # Histograms are merged in SQL: one row per (region, bucket) comes back.
+        hist_rows = await fetch(
+            "SELECT r.region AS region, j.key AS bucket, SUM(CAST(j.value AS INTEGER)) AS n "  # noqa: S608
+            f"FROM result_rollups r, {json_each()} j {where} GROUP BY r.region, j.key",
+            params,
+        )
+        for row in hist_rows:
+            buckets.merge(figures(row["region"]).histogram, {int(row["bucket"]): int(row["n"])})
 
     if raw:
         clauses = " OR ".join("(checked_at >= ? AND checked_at < ?)" for _ in raw)
@@ -159,5 +168,6 @@ async def target_stats(
                 timed,
             )
             figures(row["region"]).add(*args, hist)
-            overall.add(*args, hist)
+    for part in by_region.values():
+        overall.add(part.checks, part.failures, part.sum_ms, part.timed, part.histogram)
     return Stats(overall, dict(sorted(by_region.items())))

@@ -167,7 +167,7 @@ class Target(relay.Node):
     )
     async def incidents(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Annotated["IncidentConnection", strawberry.lazy("api.incidents.types")]:  # noqa: F821
+    ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:  # noqa: F821
         from api.incidents.types import target_incidents  # logic in api/incidents
 
         return await target_incidents(info, self.pk, first=first, after=after)

@@ -71,6 +71,30 @@ async def members_of(workspace_ids: Sequence[int]) -> dict[int, list[Membership]
     return grouped
 
 
+async def pending_invitations(principal: Principal, workspace_id: int) -> list[Invitation]:
+    """Pending invitations of a workspace; only its OWNERs and ADMINs see them."""
+    if not principal.can_admin(workspace_id):
+        return []
+    return (
+        await Invitation.filter(
+            workspace_id=workspace_id, accepted_at=None, expires_at__gt=clock.now()
+        )
+        .order_by("id")
+        .limit(MAX_PENDING_INVITATIONS)
+    )
+
+
+async def revoke_invitation(principal: Principal, invitation_id: int) -> None:
+    """Cancel a pending invitation (OWNER or ADMIN of its workspace); its link stops working."""
+    invitation = await Invitation.get_or_none(
+        id=invitation_id, workspace_id__in=principal.workspace_ids, accepted_at=None
+    )
+    if invitation is None:
+        raise NotFound("No pending invitation with this id.", field="id")
+    await _require_admin(principal, invitation.workspace_id)  # type: ignore[attr-defined]
+    await Invitation.filter(id=invitation.id).delete()
+
+
 async def invite(
     resources: Resources, principal: Principal, *, workspace_id: int, email: str, role: Role
 ) -> Invitation:
@@ -155,12 +179,9 @@ async def _target(workspace_id: int, user_id: int) -> Membership:
 
 async def _keep_an_owner(workspace_id: int, leaving_user_id: int) -> None:
     """Invalid when `leaving_user_id` is the last OWNER (call inside the transaction)."""
-    owners = (
-        await Membership.filter(workspace_id=workspace_id, role=Role.OWNER)
-        .select_for_update()
-        .values_list("user_id", flat=True)
-    )
-    if set(owners) <= {leaving_user_id}:
+    # Model rows, not values_list(): Tortoise drops select_for_update() on values queries.
+    owners = await Membership.filter(workspace_id=workspace_id, role=Role.OWNER).select_for_update()
+    if {o.user_id for o in owners} <= {leaving_user_id}:  # type: ignore[attr-defined]
         raise Invalid("A workspace needs an OWNER: make someone else OWNER first.", field="userId")
 
 

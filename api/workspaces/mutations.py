@@ -109,3 +109,14 @@ class Mutation:
         except DomainError as exc:
             return MemberPayload(errors=user_errors(exc))
         return MemberPayload(member=Member.from_model(membership))
+
+    @strawberry.mutation(
+        description="Cancel a pending invitation (OWNER or ADMIN); its link stops working.",
+        permission_classes=WRITE,
+    )
+    async def revoke_invitation(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        try:
+            await members.revoke_invitation(info.context.principal, decode(id, "Invitation"))
+        except DomainError as exc:
+            return DeletePayload(errors=user_errors(exc))
+        return DeletePayload(deleted_id=id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,7 +17,7 @@ from api.graphql.ids import encode
 from api.graphql.loaders import loader
 from api.graphql.permissions import requires
 from api.workspaces import models
-from api.workspaces.members import members_of
+from api.workspaces.members import members_of, pending_invitations
 from api.workspaces.service import visible_to
 
 if TYPE_CHECKING:
@@ -84,12 +84,20 @@ class Workspace(relay.Node):
         permission_classes=[requires("account:read")],
     )
     async def members(self, info: Info) -> list[Member]:
-        async def batch(ids: list[int]) -> list[list[models.Membership]]:
+        async def batch(ids: Sequence[int]) -> list[list[models.Membership]]:
             grouped = await members_of(ids)
             return [grouped[i] for i in ids]
 
         rows = await loader(info.context, "workspace_members", batch).load(self.pk)
         return [Member.from_model(m) for m in rows]
+
+    @strawberry.field(
+        description="Pending invitations (empty unless the caller is an OWNER or ADMIN).",
+        permission_classes=[requires("account:read")],
+    )
+    async def invitations(self, info: Info) -> list[Invitation]:
+        rows = await pending_invitations(info.context.principal, self.pk)
+        return [Invitation.from_model(r) for r in rows]
 
     # Alerting fields: the logic lives in api/incidents, api/notifications, api/maintenance.
     @strawberry.field(

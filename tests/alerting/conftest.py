@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest_asyncio
 import pytest
+import pytest_asyncio
 
 from tests.alerting.receiver import Receiver
 from tests.conftest import free_port

@@ -96,12 +96,19 @@ class Receiver:
             payload = f"{request.url} {dict(request.headers)} {body.decode(errors='replace')}"
         content = payload if isinstance(payload, bytes | str) else json.dumps(payload)
         return Response(
-            content, status_code=answer.status, headers=answer.headers, media_type="application/json"
+            content,
+            status_code=answer.status,
+            headers=answer.headers,
+            media_type="application/json",
         )
 
     async def start(self) -> None:
-        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off")
+        app = Starlette(
+            routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT"])]
+        )
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off"
+        )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:

@@ -45,8 +45,12 @@ async def test_down_then_up_reaches_every_channel_in_its_provider_shape(
     link = target_link(settings, target)
 
     # When the target goes down
-    await transition(target, TargetStatus.DOWN, cause="HTTP 503 Service Unavailable",
-                     regions=["eu-west", "us-east"])
+    await transition(
+        target,
+        TargetStatus.DOWN,
+        cause="HTTP 503 Service Unavailable",
+        regions=["eu-west", "us-east"],
+    )
     assert await process_transitions(resources) == 1
     await run_core_jobs()
 
@@ -87,7 +91,10 @@ async def test_down_then_up_reaches_every_channel_in_its_provider_shape(
     (pd_trigger,) = receiver.at("/pagerduty/v2/enqueue")
     trigger = pd_trigger.json()
     assert trigger["routing_key"] == PD_KEY and trigger["event_action"] == "trigger"
-    assert trigger["payload"]["severity"] == "critical" and trigger["payload"]["source"] == "Shop front"
+    assert (
+        trigger["payload"]["severity"] == "critical"
+        and trigger["payload"]["source"] == "Shop front"
+    )
     assert trigger["payload"]["summary"].startswith("DOWN: Shop front")
 
     (og,) = receiver.at("/opsgenie/v2/alerts")

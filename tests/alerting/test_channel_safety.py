@@ -35,7 +35,14 @@ async def test_private_and_plain_http_webhooks_are_refused(gql, settings) -> Non
     for kind, config, code in cases:
         result = await gql(
             CREATE,
-            {"input": {"workspaceId": account.workspace_gid, "name": "x", "kind": kind, "config": config}},
+            {
+                "input": {
+                    "workspaceId": account.workspace_gid,
+                    "name": "x",
+                    "kind": kind,
+                    "config": config,
+                }
+            },
             token=account.token,
         )
         (error,) = result["data"]["createAlertChannel"]["errors"]
@@ -84,8 +91,18 @@ async def test_secrets_never_reach_the_logs(
         ]
         target = await create_target(account.workspace, channels=channels)
         # every provider first fails, echoing the request back (as some APIs do)
-        for path in ("/hook", "/slack", "/discord", "/teams", "/telegram", "/pagerduty",
-                     "/opsgenie", "/twilio", "/ntfy", "/pushover"):
+        for path in (
+            "/hook",
+            "/slack",
+            "/discord",
+            "/teams",
+            "/telegram",
+            "/pagerduty",
+            "/opsgenie",
+            "/twilio",
+            "/ntfy",
+            "/pushover",
+        ):
             receiver.script(path, Answer(500, echo=True), Answer(400, echo=True))
         await transition(target, TargetStatus.DOWN, cause="timeout")
         await process_transitions(resources)

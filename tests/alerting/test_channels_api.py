@@ -32,7 +32,9 @@ UPDATE = """mutation($id: ID!, $input: AlertChannelPatch!) {
     alertChannel { id name enabled config } errors { field code message }
   }
 }"""
-DELETE = """mutation($id: ID!) { deleteAlertChannel(id: $id) { deletedId errors { field code } } }"""
+DELETE = (
+    """mutation($id: ID!) { deleteAlertChannel(id: $id) { deletedId errors { field code } } }"""
+)
 TEST = """mutation($id: ID!) {
   sendTestNotification(channelId: $id) {
     notification { id event status attempts channel { id } } errors { field code message }
@@ -47,7 +49,14 @@ CONFIRM = """mutation($token: String!) {
 
 
 def _input(account, kind, config, name="ops"):
-    return {"input": {"workspaceId": account.workspace_gid, "name": name, "kind": kind, "config": config}}
+    return {
+        "input": {
+            "workspaceId": account.workspace_gid,
+            "name": name,
+            "kind": kind,
+            "config": config,
+        }
+    }
 
 
 async def test_every_kind_is_created_and_no_secret_ever_comes_back(gql, settings, receiver) -> None:
@@ -75,32 +84,62 @@ async def test_bad_input_names_the_field(gql, settings, receiver) -> None:
     account = await create_account(settings)
     receiver.script("/telegram/", Answer(400, body={"ok": False, "description": "chat not found"}))
     cases = [
-        ("WEBHOOK", {"url": "ftp://example.test/x", "secret": WEBHOOK_SECRET}, "config.url", "INVALID"),
+        (
+            "WEBHOOK",
+            {"url": "ftp://example.test/x", "secret": WEBHOOK_SECRET},
+            "config.url",
+            "INVALID",
+        ),
         ("WEBHOOK", {"url": f"{receiver.url}/hook"}, "config.secret", "INVALID"),
         ("SLACK", {"webhookUrl": "not a url"}, "config.webhookUrl", "INVALID"),
-        ("TELEGRAM", {"botToken": TELEGRAM_TOKEN, "chatId": "not-a-chat"}, "config.chatId", "INVALID"),
+        (
+            "TELEGRAM",
+            {"botToken": TELEGRAM_TOKEN, "chatId": "not-a-chat"},
+            "config.chatId",
+            "INVALID",
+        ),
         ("TELEGRAM", {"botToken": TELEGRAM_TOKEN, "chatId": "-1009"}, "config.chatId", "INVALID"),
         ("TELEGRAM", {"botToken": "nope", "chatId": "-1009"}, "config.botToken", "INVALID"),
         ("PAGERDUTY", {"routingKey": "short"}, "config.routingKey", "INVALID"),
         ("OPSGENIE", {}, "config.apiKey", "INVALID"),
-        ("SMS", {"accountSid": "AC" + "0" * 32, "authToken": "f" * 32, "from": "+15550001111",
-                 "to": "12345"}, "config.to", "INVALID"),
-        ("PUSHOVER", {"appToken": "x" * 30, "userKey": "y" * 30, "sound": "siren"}, "config.sound",
-         "INVALID"),
+        (
+            "SMS",
+            {
+                "accountSid": "AC" + "0" * 32,
+                "authToken": "f" * 32,
+                "from": "+15550001111",
+                "to": "12345",
+            },
+            "config.to",
+            "INVALID",
+        ),
+        (
+            "PUSHOVER",
+            {"appToken": "x" * 30, "userKey": "y" * 30, "sound": "siren"},
+            "config.sound",
+            "INVALID",
+        ),
         ("EMAIL", {"address": "not-an-address"}, "config.address", "INVALID"),
     ]
     for kind, config, field, code in cases:
         result = await gql(CREATE, _input(account, kind, config), token=account.token)
         payload = result["data"]["createAlertChannel"]
         assert payload["alertChannel"] is None, (kind, config)
-        assert (payload["errors"][0]["field"], payload["errors"][0]["code"]) == (field, code), payload
-    empty = await gql(CREATE, _input(account, "NTFY", {"topicUrl": f"{receiver.url}/t"}, name=" "),
-                      token=account.token)
+        assert (payload["errors"][0]["field"], payload["errors"][0]["code"]) == (field, code), (
+            payload
+        )
+    empty = await gql(
+        CREATE,
+        _input(account, "NTFY", {"topicUrl": f"{receiver.url}/t"}, name=" "),
+        token=account.token,
+    )
     assert empty["data"]["createAlertChannel"]["errors"][0]["field"] == "name"
     assert await AlertChannel.all().count() == 0
 
 
-async def test_update_keeps_omitted_secrets(gql, settings, resources, receiver, run_core_jobs) -> None:
+async def test_update_keeps_omitted_secrets(
+    gql, settings, resources, receiver, run_core_jobs
+) -> None:
     import hashlib
     import hmac
 
@@ -112,7 +151,8 @@ async def test_update_keeps_omitted_secrets(gql, settings, resources, receiver, 
     )
     gid = created["data"]["createAlertChannel"]["alertChannel"]["id"]
     updated = await gql(
-        UPDATE, {"id": gid, "input": {"name": "renamed", "config": {"url": f"{receiver.url}/new"}}},
+        UPDATE,
+        {"id": gid, "input": {"name": "renamed", "config": {"url": f"{receiver.url}/new"}}},
         token=account.token,
     )
     assert updated["data"]["updateAlertChannel"]["alertChannel"]["name"] == "renamed"
@@ -132,8 +172,9 @@ async def test_email_to_an_outsider_waits_for_confirmation(
     gql, settings, resources, receiver, mailbox, run_core_jobs
 ) -> None:
     account = await create_account(settings)
-    result = await gql(CREATE, _input(account, "EMAIL", {"address": "oncall@partner.test"}),
-                       token=account.token)
+    result = await gql(
+        CREATE, _input(account, "EMAIL", {"address": "oncall@partner.test"}), token=account.token
+    )
     channel = result["data"]["createAlertChannel"]["alertChannel"]
     assert channel["verified"] is False
     await run_core_jobs()
@@ -169,8 +210,12 @@ async def test_channel_tenancy_and_scopes(gql, settings, receiver) -> None:
     # stranger: creating in, reading, changing, deleting or testing someone else's channel
     foreign = await gql(CREATE, _input(owner, "WEBHOOK", config), token=stranger.token)
     assert foreign["data"]["createAlertChannel"]["errors"][0]["code"] == "NOT_FOUND"
-    assert (await gql(CHANNELS, {"id": owner.workspace_gid}, token=stranger.token))["data"]["node"] is None
-    assert (await gql("query($id: ID!) { node(id: $id) { id } }", {"id": gid}, token=stranger.token))["data"]["node"] is None
+    assert (await gql(CHANNELS, {"id": owner.workspace_gid}, token=stranger.token))["data"][
+        "node"
+    ] is None
+    assert (
+        await gql("query($id: ID!) { node(id: $id) { id } }", {"id": gid}, token=stranger.token)
+    )["data"]["node"] is None
     for doc, variables, name in (
         (UPDATE, {"id": gid, "input": {"name": "x"}}, "updateAlertChannel"),
         (DELETE, {"id": gid}, "deleteAlertChannel"),

@@ -29,8 +29,11 @@ NODE = """query($id: ID!) { node(id: $id) { ... on Incident { id cause } } }"""
 async def _history(resources, settings, receiver, run_core_jobs):
     account = await create_account(settings)
     channel = await create_channel(
-        resources, account, ChannelKind.WEBHOOK,
-        {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET}, name="ops hook",
+        resources,
+        account,
+        ChannelKind.WEBHOOK,
+        {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
+        name="ops hook",
     )
     target = await create_target(account.workspace, name="Checkout", channels=[channel])
     await transition(target, TargetStatus.DOWN, cause="HTTP 502")
@@ -53,25 +56,49 @@ async def test_workspace_and_target_incidents_with_their_deliveries(
     assert newest["resolvedAt"] is None and oldest["resolvedAt"] is not None
     assert newest["target"] == {"id": encode("Target", target.id), "name": "Checkout"}
     assert [(n["event"], n["status"], n["attempts"]) for n in oldest["notifications"]] == [
-        ("DOWN", "SENT", 1), ("UP", "SENT", 1),
+        ("DOWN", "SENT", 1),
+        ("UP", "SENT", 1),
     ]
     assert oldest["notifications"][0]["channel"] == {
-        "id": encode("AlertChannel", channel.id), "name": "ops hook",
+        "id": encode("AlertChannel", channel.id),
+        "name": "ops hook",
     }
 
-    open_only = await gql(WORKSPACE_INCIDENTS, {"id": account.workspace_gid, "open": True}, token=account.token)
-    assert [e["node"]["id"] for e in open_only["data"]["node"]["incidents"]["edges"]] == [newest["id"]]
-    closed = await gql(WORKSPACE_INCIDENTS, {"id": account.workspace_gid, "open": False}, token=account.token)
+    open_only = await gql(
+        WORKSPACE_INCIDENTS, {"id": account.workspace_gid, "open": True}, token=account.token
+    )
+    assert [e["node"]["id"] for e in open_only["data"]["node"]["incidents"]["edges"]] == [
+        newest["id"]
+    ]
+    closed = await gql(
+        WORKSPACE_INCIDENTS, {"id": account.workspace_gid, "open": False}, token=account.token
+    )
     assert [e["node"]["id"] for e in closed["data"]["node"]["incidents"]["edges"]] == [oldest["id"]]
 
-    by_target = await gql(TARGET_INCIDENTS, {"id": encode("Target", target.id)}, token=account.token)
+    by_target = await gql(
+        TARGET_INCIDENTS, {"id": encode("Target", target.id)}, token=account.token
+    )
     assert by_target["data"]["node"]["incidents"]["totalCount"] == 2
 
+    log = await gql(
+        """query($id: ID!) { node(id: $id) { ... on AlertChannel {
+            notifications(first: 2) { totalCount edges { node { event status } } } } } }""",
+        {"id": encode("AlertChannel", channel.id)},
+        token=account.token,
+    )
+    deliveries = log["data"]["node"]["notifications"]
+    assert deliveries["totalCount"] == 3
+    assert [e["node"] for e in deliveries["edges"]] == [
+        {"event": "DOWN", "status": "SENT"},
+        {"event": "UP", "status": "SENT"},
+    ]
     node = await gql(NODE, {"id": newest["id"]}, token=account.token)
     assert node["data"]["node"] == {"id": newest["id"], "cause": "TLS handshake failed"}
 
 
-async def test_incident_tenancy_and_scopes(gql, resources, settings, receiver, run_core_jobs) -> None:
+async def test_incident_tenancy_and_scopes(
+    gql, resources, settings, receiver, run_core_jobs
+) -> None:
     account, _, target = await _history(resources, settings, receiver, run_core_jobs)
     stranger = await create_account(settings)
     incident_gid = encode("Incident", (await Incident.all().first()).id)
@@ -92,6 +119,7 @@ async def test_incident_tenancy_and_scopes(gql, resources, settings, receiver, r
 
     bad_cursor = await gql(
         """query($id: ID!) { node(id: $id) { ... on Workspace { incidents(after: "zzz") { totalCount } } } }""",
-        {"id": account.workspace_gid}, token=account.token,
+        {"id": account.workspace_gid},
+        token=account.token,
     )
     assert bad_cursor["errors"][0]["extensions"]["code"] == "INVALID"

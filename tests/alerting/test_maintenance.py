@@ -19,7 +19,9 @@ from tests.factories import create_account, create_pat
 async def _setup(resources, settings, receiver, **policy):
     account = await create_account(settings)
     channel = await create_channel(
-        resources, account, ChannelKind.WEBHOOK,
+        resources,
+        account,
+        ChannelKind.WEBHOOK,
         {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
     )
     target = await create_target(account.workspace, name="DB", channels=[channel], policy=policy)
@@ -29,12 +31,17 @@ async def _setup(resources, settings, receiver, **policy):
 async def _window(account, target=None, minutes=60, **kw):
     now = clock.now()
     return await MaintenanceWindow.create(
-        workspace=account.workspace, target=target, starts_at=now - timedelta(minutes=1),
-        ends_at=now + timedelta(minutes=minutes), **kw,
+        workspace=account.workspace,
+        target=target,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(minutes=minutes),
+        **kw,
     )
 
 
-async def test_down_and_up_inside_a_window_send_nothing(resources, settings, receiver, run_core_jobs) -> None:
+async def test_down_and_up_inside_a_window_send_nothing(
+    resources, settings, receiver, run_core_jobs
+) -> None:
     account, target = await _setup(resources, settings, receiver)
     await _window(account)
     await transition(target, TargetStatus.DOWN, cause="planned restart")
@@ -101,7 +108,9 @@ CREATE = """mutation($input: MaintenanceWindowInput!) {
     errors { field code message }
   }
 }"""
-LIST = """query($id: ID!) { node(id: $id) { ... on Workspace { maintenanceWindows { id name } } } }"""
+LIST = (
+    """query($id: ID!) { node(id: $id) { ... on Workspace { maintenanceWindows { id name } } } }"""
+)
 DELETE = """mutation($id: ID!) { deleteMaintenanceWindow(id: $id) { deletedId errors { code } } }"""
 
 
@@ -123,7 +132,9 @@ async def test_windows_through_graphql_with_tenancy(gql, settings) -> None:
     window = created["data"]["createMaintenanceWindow"]["maintenanceWindow"]
     assert window["name"] == "Kernel upgrade" and window["weekdays"] == [1, 5]
 
-    bad = await gql(CREATE, {"input": {**window_input, "endsAt": now.isoformat()}}, token=owner.token)
+    bad = await gql(
+        CREATE, {"input": {**window_input, "endsAt": now.isoformat()}}, token=owner.token
+    )
     assert bad["data"]["createMaintenanceWindow"]["errors"][0]["field"] == "endsAt"
     foreign = await gql(CREATE, {"input": window_input}, token=stranger.token)
     assert foreign["data"]["createMaintenanceWindow"]["errors"][0]["code"] == "NOT_FOUND"
@@ -132,7 +143,11 @@ async def test_windows_through_graphql_with_tenancy(gql, settings) -> None:
 
     listed = await gql(LIST, {"id": owner.workspace_gid}, token=owner.token)
     assert [w["name"] for w in listed["data"]["node"]["maintenanceWindows"]] == ["Kernel upgrade"]
-    assert (await gql("query($id: ID!) { node(id: $id) { id } }", {"id": window["id"]}, token=stranger.token))["data"]["node"] is None
+    assert (
+        await gql(
+            "query($id: ID!) { node(id: $id) { id } }", {"id": window["id"]}, token=stranger.token
+        )
+    )["data"]["node"] is None
 
     pat = await create_pat(owner.user, ["alerts:read"])
     no_scope = await gql(DELETE, {"id": window["id"]}, token=pat)
@@ -142,3 +157,30 @@ async def test_windows_through_graphql_with_tenancy(gql, settings) -> None:
     deleted = await gql(DELETE, {"id": window["id"]}, token=owner.token)
     assert deleted["data"]["deleteMaintenanceWindow"]["deletedId"] == window["id"]
     assert await MaintenanceWindow.all().count() == 0
+
+
+async def test_results_inside_a_window_are_flagged(resources, settings) -> None:
+    from api.incidents.service import process_transitions as after_ingest
+    from api.targets.models import CheckResult
+
+    account = await create_account(settings)
+    target = await create_target(account.workspace)
+    other = await create_target(account.workspace, name="other")
+    now = clock.now()
+    await MaintenanceWindow.create(
+        workspace=account.workspace,
+        target=target,
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(minutes=5),
+    )
+    for i, (row_target, minutes_ago) in enumerate([(target, 2), (target, 8), (other, 2)]):
+        await CheckResult.create(
+            check_id=f"c{i}",
+            target=row_target,
+            region="eu-west",
+            status="UP",
+            checked_at=now - timedelta(minutes=minutes_ago),
+        )
+    await after_ingest(resources)  # the ingest calls this after each batch
+    flagged = await CheckResult.filter(in_maintenance=True).values_list("check_id", flat=True)
+    assert flagged == ["c0"]

@@ -19,7 +19,9 @@ from tests.factories import create_account
 async def _webhooks(resources, receiver, account, n=2):
     return [
         await create_channel(
-            resources, account, ChannelKind.WEBHOOK,
+            resources,
+            account,
+            ChannelKind.WEBHOOK,
             {"url": f"{receiver.url}/hook/{i}", "secret": WEBHOOK_SECRET},
         )
         for i in range(n)
@@ -32,14 +34,17 @@ async def test_two_concurrent_processors_handle_each_transition_once(
     account = await create_account(settings)
     channels = await _webhooks(resources, receiver, account)
     targets = [
-        await create_target(account.workspace, name=f"site {i}", channels=channels) for i in range(6)
+        await create_target(account.workspace, name=f"site {i}", channels=channels)
+        for i in range(6)
     ]
     for target in targets:
         await transition(target, TargetStatus.DOWN, cause="timeout")
     other = await open_resources(settings, redis_url)
     try:
         handled = await asyncio.gather(
-            process_transitions(resources), process_transitions(other), process_transitions(resources)
+            process_transitions(resources),
+            process_transitions(other),
+            process_transitions(resources),
         )
     finally:
         await other.close()
@@ -58,7 +63,9 @@ async def test_two_concurrent_processors_handle_each_transition_once(
 
 async def test_a_claimed_transition_is_not_processed_again(resources, settings, receiver) -> None:
     account = await create_account(settings)
-    target = await create_target(account.workspace, channels=await _webhooks(resources, receiver, account, 1))
+    target = await create_target(
+        account.workspace, channels=await _webhooks(resources, receiver, account, 1)
+    )
     row = await transition(target, TargetStatus.DOWN)
     await StateTransition.filter(id=row.id).update(claimed_at=clock.now())
     assert await process_transitions(resources) == 0
@@ -100,7 +107,9 @@ async def test_degraded_is_an_alertable_event_without_an_incident(
     resources, settings, receiver, run_core_jobs
 ) -> None:
     account = await create_account(settings)
-    target = await create_target(account.workspace, channels=await _webhooks(resources, receiver, account, 1))
+    target = await create_target(
+        account.workspace, channels=await _webhooks(resources, receiver, account, 1)
+    )
     await transition(target, TargetStatus.DEGRADED, cause="response took 2400 ms (over 1000 ms)")
     await process_transitions(resources)
     await run_core_jobs()
@@ -132,7 +141,7 @@ async def test_workspace_default_policy_applies_to_targets_without_one(
     from api.notifications.policy import parse_policy, set_workspace_default
 
     account = await create_account(settings)
-    first, second = await _webhooks(resources, receiver, account, 2)
+    _, second = await _webhooks(resources, receiver, account, 2)
     await set_workspace_default(
         account.workspace.id, await parse_policy(account.workspace.id, {"channelIds": [second.id]})
     )

@@ -21,7 +21,9 @@ async def test_ingester_killed_before_ack_loses_nothing_and_stores_once(
 ):
     account = await create_account(settings)
     target = await create_target(account.workspace)
-    await hand_off(resources.redis, [result(target, "eu-west", due_ms=1), result(target, "us-east", due_ms=1)])
+    await hand_off(
+        resources.redis, [result(target, "eu-west", due_ms=1), result(target, "us-east", due_ms=1)]
+    )
     await hand_off(resources.redis, [result(target, "ap-south", due_ms=1)])
 
     dying = Ingester(resources, consumer="dying")

@@ -184,3 +184,39 @@ async def test_overlong_password_is_just_wrong(gql, settings) -> None:
     await create_account(settings, email="long@example.test")
     result = await gql(LOG_IN, {"email": "long@example.test", "password": "y" * 100_000})
     assert result == {"data": {"logIn": WRONG}}
+
+
+async def test_log_out_with_the_cookie_alone(client, settings) -> None:
+    await create_account(settings, email="cookie-out@example.test")
+    await _post(client, LOG_IN, {"email": "cookie-out@example.test", "password": PASSWORD})
+
+    response = await _post(client, LOG_OUT)
+
+    assert response.json() == {"data": {"logOut": True}}
+    after = await _post(client, VIEWER)
+    assert after.json() == {"data": {"viewer": None}}
+
+
+async def test_sign_ups_and_reset_requests_per_ip_are_capped(client) -> None:
+    from api.accounts.mutations import ANONYMOUS_ACTIONS_PER_IP_PER_HOUR as cap
+
+    reset = "mutation($e: String!) { requestPasswordReset(email: $e) }"
+    for n in range(cap):
+        ok = await _post(client, reset, {"e": f"r{n}@example.test"})
+        assert ok.json() == {"data": {"requestPasswordReset": True}}
+    blocked = await _post(client, reset, {"e": "one-more@example.test"})
+    assert blocked.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert int(blocked.headers["retry-after"]) > 0
+
+
+async def test_a_cookie_cannot_drive_a_change_through_a_form_post_or_a_get(client, settings):
+    account = await create_account(settings, email="csrf@example.test")
+    await _post(client, LOG_IN, {"email": "csrf@example.test", "password": PASSWORD})
+    change = 'mutation { updateProfile(displayName: "pwned") { errors { code } } }'
+
+    form = await client.post("/graphql", data={"query": change})
+    get = await client.get("/graphql", params={"query": change})
+
+    assert form.status_code >= 400
+    assert get.status_code >= 400
+    assert (await User.get(id=account.user.id)).display_name is None

@@ -296,3 +296,93 @@ async def test_workspace_management_needs_the_account_scopes(gql, settings) -> N
     # With account:read, members are readable.
     listed = await gql(NODE, {"id": owner.workspace_gid}, token=reader)
     assert listed["data"]["node"]["members"] == [{"email": owner.user.email}]
+
+
+async def test_someone_without_an_account_signs_up_then_accepts(
+    gql, settings, mailbox, run_core_jobs
+) -> None:
+    owner = await create_account(settings)
+    await gql(
+        INVITE,
+        {"ws": owner.workspace_gid, "email": "newcomer@example.test", "role": "ADMIN"},
+        token=owner.token,
+    )
+    await run_core_jobs()
+    invitation = link_token(mailbox.bodies("newcomer@example.test")[0], "/invitations/accept")
+
+    password = "newcomer password"
+    await gql(
+        'mutation($p: String!) { signUp(email: "newcomer@example.test", password: $p) '
+        "{ errors { code } } }",
+        {"p": password},
+    )
+    await run_core_jobs()
+    verify = link_token(mailbox.bodies("newcomer@example.test")[-1], "/verify-email")
+    await gql("mutation($t: String!) { verifyEmail(token: $t) { errors { code } } }", {"t": verify})
+    login = await gql(
+        'mutation($p: String!) { logIn(email: "newcomer@example.test", password: $p) { token } }',
+        {"p": password},
+    )
+    session = login["data"]["logIn"]["token"]
+
+    accepted = await gql(ACCEPT, {"token": invitation}, token=session)
+
+    assert accepted["data"]["acceptInvitation"]["workspace"]["viewerRole"] == "ADMIN"
+    roles = await gql("{ viewer { workspaces { viewerRole } } }", token=session)
+    assert sorted(w["viewerRole"] for w in roles["data"]["viewer"]["workspaces"]) == [
+        "ADMIN",
+        "OWNER",
+    ]
+
+
+async def test_a_user_node_is_visible_only_to_that_user(gql, settings) -> None:
+    me = await create_account(settings)
+    teammate = await create_account(settings)
+    await add_member(me.workspace, teammate.user, Role.MEMBER)
+    query = "query($id: ID!) { node(id: $id) { ... on User { email } } }"
+    assert (await gql(query, {"id": uid(me)}, token=me.token))["data"]["node"] == {
+        "email": me.user.email
+    }
+    assert (await gql(query, {"id": uid(teammate)}, token=me.token))["data"]["node"] is None
+    assert (await gql(query, {"id": uid(me)}))["data"]["node"] is None
+
+
+PENDING = "query($id: ID!) { node(id: $id) { ... on Workspace { invitations { id email role } } } }"
+REVOKE_INVITATION = """mutation($id: ID!) { revokeInvitation(id: $id) {
+  deletedId errors { field code } } }"""
+
+
+async def test_admins_list_and_revoke_pending_invitations(
+    gql, settings, mailbox, run_core_jobs
+) -> None:
+    owner = await create_account(settings)
+    member = await create_account(settings)
+    outsider = await create_account(settings)
+    invitee = await create_account(settings, email="maybe@example.test")
+    await add_member(owner.workspace, member.user, Role.MEMBER)
+    await gql(
+        INVITE,
+        {"ws": owner.workspace_gid, "email": "maybe@example.test", "role": "VIEWER"},
+        token=owner.token,
+    )
+    await run_core_jobs()
+    token = link_token(mailbox.bodies("maybe@example.test")[0], "/invitations/accept")
+
+    listed = await gql(PENDING, {"id": owner.workspace_gid}, token=owner.token)
+    [pending] = listed["data"]["node"]["invitations"]
+    assert pending["email"] == "maybe@example.test"
+    assert token not in str(listed)
+    hidden = await gql(PENDING, {"id": owner.workspace_gid}, token=member.token)
+    assert hidden["data"]["node"]["invitations"] == []
+
+    by_member = await gql(REVOKE_INVITATION, {"id": pending["id"]}, token=member.token)
+    by_outsider = await gql(REVOKE_INVITATION, {"id": pending["id"]}, token=outsider.token)
+    assert by_member["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert by_outsider["data"]["revokeInvitation"]["errors"] == [
+        {"field": "id", "code": "NOT_FOUND"}
+    ]
+
+    revoked = await gql(REVOKE_INVITATION, {"id": pending["id"]}, token=owner.token)
+    assert revoked["data"]["revokeInvitation"] == {"deletedId": pending["id"], "errors": []}
+    late = await gql(ACCEPT, {"token": token}, token=invitee.token)
+    assert late["data"]["acceptInvitation"]["errors"] == [{"field": "token", "code": "INVALID"}]

@@ -47,6 +47,21 @@ async def test_token_acts_for_its_workspace_only(client, gql, settings) -> None:
     assert refused["error"] == "invalid_scope"
 
 
+async def test_secret_in_the_form_works_too(client, gql, settings) -> None:
+    owner = await create_account(settings)
+    registered = await register_client(gql, owner, confidential=True, scopes=["targets:read"])
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": registered["client"]["clientId"],
+        "client_secret": registered["clientSecret"],
+    }
+    response = await client.post("/oauth/token", data=data)
+    assert response.status_code == 200
+    response = await client.post("/oauth/token", data={**data, "client_secret": "hf_cs_nope"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
 async def test_narrower_scope_and_invalid_scope(client, gql, settings) -> None:
     owner = await create_account(settings)
     registered = await register_client(gql, owner, confidential=True, scopes=["targets:read"])

@@ -191,3 +191,33 @@ async def test_unsupported_grant_type_and_form_encoding(client) -> None:
     response = await client.post("/oauth/token", json={"grant_type": "client_credentials"})
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+async def test_code_of_a_deleted_account_is_refused(app, client, gql, settings) -> None:
+    account = await create_account(settings)
+    registered = await register_client(gql, account)
+    async with oauth_client(app, registered) as oauth:
+        redirect, verifier = await authorize(oauth, gql, account)
+    account.user.is_active = False  # deletion confirmed in between
+    await account.user.save(update_fields=["is_active"])
+    response = await client.post("/oauth/token", data=code_exchange(registered, redirect, verifier))
+    assert response.status_code == 400
+    assert "access_token" not in response.json()
+
+
+async def test_refresh_can_narrow_but_not_widen_scopes(app, client, gql, settings) -> None:
+    account = await create_account(settings)
+    registered = await register_client(gql, account)
+    async with oauth_client(app, registered) as oauth:
+        token = await grant(oauth, gql, account)
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": token["refresh_token"],
+        "client_id": registered["client"]["clientId"],
+    }
+    wider = await client.post("/oauth/token", data={**data, "scope": "alerts:write"})
+    assert wider.json()["error"] == "invalid_scope"
+    # The refused request did not spend the refresh token.
+    narrower = await client.post("/oauth/token", data={**data, "scope": "results:read"})
+    assert narrower.status_code == 200, narrower.text
+    assert narrower.json()["scope"] == "results:read"

@@ -198,6 +198,10 @@ def test_up_serves_everything_and_stops_cleanly(data_dir: Path, running: Any) ->
         answer = http.post("/graphql", json={"query": "{ viewer { user { email } } }"})
         assert answer.json() == {"data": {"viewer": None}}
         assert len(answer.headers["x-request-id"]) == 32
+        too_big = http.post(
+            "/graphql", content=b"x" * 1_100_000, headers={"content-type": "application/json"}
+        )
+        assert too_big.status_code == 413  # HITFLOW_MAX_BODY_BYTES defaults to 1 MB
 
     # Websockets: the SPA's origin is let in, any other origin refused at the handshake.
     asyncio.run(_websocket_checks(f"ws://127.0.0.1:{port}/graphql"))
@@ -282,3 +286,14 @@ def test_embedded_redis_dies_with_a_killed_hitflow(data_dir: Path, running: Any)
     while redis_servers_for(socket_path) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert redis_servers_for(socket_path) == [], f"orphan redis-server {redis_pid}"
+
+
+def test_a_probe_that_loses_redis_exits_non_zero(data_dir: Path, running: Any) -> None:
+    # So that a supervisor (systemd, Docker, Kubernetes) restarts it.
+    proc = running("probe", "--region", "eu-west", env=environment(data_dir))
+    proc.wait_for_event("hitflow_probe_started")
+    (redis_pid,) = redis_servers_for(data_dir / "redis" / "redis.sock")
+    os.kill(redis_pid, signal.SIGKILL)
+    assert proc.process.wait(timeout=15) == 1
+    assert "process_component_stopped" in proc.output()
+    assert "Traceback" not in proc.output()

@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-settings_overrides_value = {"max_body_bytes": 2048}
-
 
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
-    return dict(settings_overrides_value)
+    return {"max_body_bytes": 2048}
 
 
 def assert_clear_error(response, status: int, code: str, words: str) -> None:
@@ -114,3 +112,12 @@ def _json() -> dict[str, str]:
 
 def _json_accept() -> dict[str, str]:
     return {"accept": "application/json"}
+
+
+async def test_malformed_variables_over_get_are_400(client) -> None:
+    response = await client.get(
+        "/graphql",
+        params={"query": "query ($n: Int) { __typename }", "variables": "{nope"},
+        headers=_json_accept(),
+    )
+    assert_clear_error(response, 400, "BAD_REQUEST", "JSON")

@@ -61,10 +61,17 @@ def test_defaults_match_the_documented_ones(tmp_path) -> None:
 
 def test_comma_lists_are_split_and_origins_normalised(monkeypatch) -> None:
     monkeypatch.setenv("HITFLOW_REGIONS", "eu-west, us-east")
-    monkeypatch.setenv("HITFLOW_CORS_ORIGINS", "https://app.example.com/,http://localhost:5173")
+    monkeypatch.setenv(
+        "HITFLOW_CORS_ORIGINS", "https://app.example.com/, http://localhost:5173,HTTPS://X.io:443"
+    )
     settings = load_settings()
     assert settings.regions == ["eu-west", "us-east"]
-    assert settings.cors_origins == ["https://app.example.com", "http://localhost:5173"]
+    # As browsers send them: lowercase, no default port, no trailing slash.
+    assert settings.cors_origins == [
+        "https://app.example.com",
+        "http://localhost:5173",
+        "https://x.io",
+    ]
 
 
 def test_empty_optional_values_mean_unset(monkeypatch) -> None:

@@ -71,7 +71,11 @@ class HTTPServer:
         reason = {200: "OK", 301: "Moved", 302: "Found", 303: "See Other", 401: "No"}.get(
             status, "X"
         )
-        out = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(payload)}", "Connection: close"]
+        out = [
+            f"HTTP/1.1 {status} {reason}",
+            f"Content-Length: {len(payload)}",
+            "Connection: close",
+        ]
         out += [f"{k}: {v}" for k, v in extra.items()]
         writer.write(("\r\n".join(out) + "\r\n\r\n").encode() + payload)
         with contextlib.suppress(ConnectionError):
@@ -124,7 +128,9 @@ class DNSServer(asyncio.DatagramProtocol):
 
     async def start(self) -> DNSServer:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=("127.0.0.1", 0))
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: self, local_addr=("127.0.0.1", 0)
+        )
         self.transport = transport  # type: ignore[assignment]
         self.port = transport.get_extra_info("sockname")[1]
         return self

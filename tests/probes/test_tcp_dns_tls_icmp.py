@@ -22,7 +22,10 @@ async def test_tcp_open_port_is_up_and_closed_port_is_down(pctx, http_server):
 
 async def test_dns_answers_compared_with_expected_values():
     server = await DNSServer(
-        {("www.example.test", "A"): ["192.0.2.10", "192.0.2.11"], ("www.example.test", "TXT"): ['"v=ok"']}
+        {
+            ("www.example.test", "A"): ["192.0.2.10", "192.0.2.11"],
+            ("www.example.test", "TXT"): ['"v=ok"'],
+        }
     ).start()
     try:
         from api.core.netguard import Guard
@@ -38,7 +41,12 @@ async def test_dns_answers_compared_with_expected_values():
         txt = await check(
             pctx,
             "DNS",
-            {"name": "www.example.test", "recordType": "TXT", "expected": ["v=ok"], "nameserver": ns},
+            {
+                "name": "www.example.test",
+                "recordType": "TXT",
+                "expected": ["v=ok"],
+                "nameserver": ns,
+            },
         )
         assert txt["status"] == "UP", txt
         mismatch = await check(
@@ -79,7 +87,12 @@ async def test_tls_certificate_days_to_expiry_thresholds(pctx, ca, days, status)
         result = await check(
             pctx,
             "TLS",
-            {"host": "127.0.0.1", "port": server.port, "degradedWithinDays": 14, "downWithinDays": 1},
+            {
+                "host": "127.0.0.1",
+                "port": server.port,
+                "degradedWithinDays": 14,
+                "downWithinDays": 1,
+            },
         )
         assert result["status"] == status, result
         assert result["certificate_expires_at"] is not None

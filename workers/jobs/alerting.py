@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.core import clock
 from api.core.logging import get_logger
 from api.incidents import service
+from api.maintenance.service import mark_results
 
 log = get_logger(__name__)
 
@@ -23,6 +25,7 @@ async def alerting_tick(ctx: dict[str, Any]) -> dict[str, int]:
         "after_maintenance": await service.notify_after_maintenance(resources),
         "reminders": await service.send_reminders(resources),
         "requeued": await service.requeue_stale(resources),
+        "results_in_maintenance": await mark_results(clock.now()),
     }
     if any(done.values()):
         log.info("alerting_tick", **done)

@@ -34,18 +34,27 @@ CLAIM_EVERY = 5.0
 
 
 async def after_transitions(resources: Any) -> None:
-    """Hand new StateTransition rows to alerting (helper E), loosely coupled."""
+    """Hand new StateTransition rows to alerting, loosely coupled and out of band.
+
+    Preferably as the core job "process_transitions" (one per second at most: the job
+    handles every unclaimed row), so a burst of transitions never stalls ingestion;
+    inline through `api.incidents.service.process_transitions` when no job exists.
+    """
     try:
-        if module_exists("api.incidents.service"):
-            service = importlib.import_module("api.incidents.service")
-            if hasattr(service, "process_transitions"):
-                await service.process_transitions(resources)
-                return
         from workers import registry
 
         names = {getattr(f, "name", getattr(f, "__name__", "")) for f in registry.CORE_FUNCTIONS}
         if "process_transitions" in names:
-            await resources.redis.enqueue_job("process_transitions", _queue_name=CORE_QUEUE)
+            await resources.redis.enqueue_job(
+                "process_transitions",
+                _queue_name=CORE_QUEUE,
+                _job_id=f"process_transitions:{int(time.time())}",
+            )
+            return
+        if module_exists("api.incidents.service"):
+            service = importlib.import_module("api.incidents.service")
+            if hasattr(service, "process_transitions"):
+                await service.process_transitions(resources)
     except Exception as exc:  # alerting trouble must not stop ingestion
         log.error("process_transitions_failed", error=repr(exc))
 
@@ -124,7 +133,16 @@ class Ingester:
                 break
         if total:
             log.info("ingest_reclaimed", entries=total)
+        await self.forget_dead_consumers()
         return total
+
+    async def forget_dead_consumers(self) -> None:
+        """Each process joins under a new name: drop names idle an hour with nothing pending."""
+        for consumer in await self.redis.xinfo_consumers(RESULTS_STREAM, GROUP):
+            name = consumer.get("name")
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if name != self.consumer and not consumer.get("pending") and consumer.get("idle", 0) > 3_600_000:
+                await self.redis.xgroup_delconsumer(RESULTS_STREAM, GROUP, name)
 
     async def process(self, entries: list[tuple[Any, Any]]) -> IngestReport:
         results: list[dict[str, Any]] = []

@@ -147,7 +147,9 @@ async def _read_capped(response: httpcore.Response, limit: int) -> tuple[bytes, 
     return bytes(buffer), False
 
 
-def _phase_timings(marks: dict[str, float], timings: dict[str, float], end: float | None = None) -> None:
+def _phase_timings(
+    marks: dict[str, float], timings: dict[str, float], end: float | None = None
+) -> None:
     def span(a: str, b: str) -> float | None:
         if a in marks and b in marks:
             return (marks[b] - marks[a]) * 1000
@@ -288,7 +290,7 @@ def json_path_get(document: Any, path: str) -> Any:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match:
-            raise ValueError(f"bad JSON path near {text[position:position + 20]!r}")
+            raise ValueError(f"bad JSON path near {text[position : position + 20]!r}")
         name, index, quoted1, quoted2 = match.groups()
         if index is not None:
             if not isinstance(value, list) or int(index) >= len(value):
@@ -320,7 +322,9 @@ def _json_assertion(path: str, expected: Any, data: bytes, truncated: bool) -> s
         return None
     if _same_json(actual, expected):
         return None
-    return f"JSON_VALUE: {path} is {json.dumps(actual)[:100]}, expected {json.dumps(expected)[:100]}"
+    return (
+        f"JSON_VALUE: {path} is {json.dumps(actual)[:100]}, expected {json.dumps(expected)[:100]}"
+    )
 
 
 def _same_json(actual: Any, expected: Any) -> bool:

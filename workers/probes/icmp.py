@@ -55,5 +55,4 @@ async def check_icmp(config: dict[str, Any], timeout: float, pctx: ProbeContext)
     if not host_result.packets_received or loss > max_loss:
         outcome.status = DOWN
         outcome.error = f"PACKET_LOSS: {loss:.0f} % lost ({packets} sent), max {max_loss:g} %"
-    _ = ms(t0)
     return outcome

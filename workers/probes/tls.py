@@ -29,7 +29,7 @@ async def check_tls(config: dict[str, Any], timeout: float, pctx: ProbeContext) 
     dns = ms(t0)
     t1 = time.perf_counter()
     try:
-        reader, writer = await asyncio.open_connection(pctx.guard.dial_address(ip), port)
+        _, writer = await asyncio.open_connection(pctx.guard.dial_address(ip), port)
     except OSError as exc:
         raise CheckFailed("CONNECT_ERROR", exc.strerror or str(exc)) from None
     connect = ms(t1)
@@ -60,8 +60,12 @@ async def check_tls(config: dict[str, Any], timeout: float, pctx: ProbeContext) 
     days_left = left.total_seconds() / 86400
     if days_left <= down_days:
         outcome.status = DOWN
-        outcome.error = f"CERT_EXPIRING: certificate expires {expires.isoformat()} ({days_left:.1f} days)"
+        outcome.error = (
+            f"CERT_EXPIRING: certificate expires {expires.isoformat()} ({days_left:.1f} days)"
+        )
     elif days_left <= degraded_days:
         outcome.status = DEGRADED
-        outcome.error = f"CERT_EXPIRING: certificate expires {expires.isoformat()} ({days_left:.1f} days)"
+        outcome.error = (
+            f"CERT_EXPIRING: certificate expires {expires.isoformat()} ({days_left:.1f} days)"
+        )
     return outcome

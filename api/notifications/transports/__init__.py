@@ -55,9 +55,13 @@ def check_response(response: httpx.Response, provider: str) -> None:
     snippet = response.text[:200].replace("\n", " ") if response.content else ""
     message = f"{provider} answered HTTP {status}" + (f": {snippet}" if snippet else "")
     if status == 429:
-        raise TransportError(message, retry_after=retry_after_seconds(response.headers.get("retry-after")))
+        raise TransportError(
+            message, retry_after=retry_after_seconds(response.headers.get("retry-after"))
+        )
     if status >= 500 or status in (408, 425):
-        raise TransportError(message, retry_after=retry_after_seconds(response.headers.get("retry-after")))
+        raise TransportError(
+            message, retry_after=retry_after_seconds(response.headers.get("retry-after"))
+        )
     raise TransportError(message, permanent=True)
 
 

@@ -9,8 +9,14 @@ import httpx
 from api.notifications.transports import send
 
 PRIORITY = {"critical": "5", "warning": "4", "info": "3"}
-TAGS = {"DOWN": "rotating_light", "REMINDER": "rotating_light", "UP": "white_check_mark",
-        "DEGRADED": "warning", "SUMMARY": "warning", "TEST": "test_tube"}
+TAGS = {
+    "DOWN": "rotating_light",
+    "REMINDER": "rotating_light",
+    "UP": "white_check_mark",
+    "DEGRADED": "warning",
+    "SUMMARY": "warning",
+    "TEST": "test_tube",
+}
 
 
 async def notify(

@@ -20,7 +20,12 @@ async def notify(
         url = f"{base}/v2/alerts/{message.dedup_key}/close"
         body = {"source": "Hitflow", "note": message.text[:25000]}
         await send(
-            http, "POST", url, "Opsgenie", params={"identifierType": "alias"}, json=body,
+            http,
+            "POST",
+            url,
+            "Opsgenie",
+            params={"identifierType": "alias"},
+            json=body,
             headers=headers,
         )
         return

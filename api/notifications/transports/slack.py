@@ -18,7 +18,10 @@ async def notify(
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": message.title[:150]}},
             {"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"<{message.link}|Open in Hitflow>"}},
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"<{message.link}|Open in Hitflow>"},
+            },
         ],
     }
     await send(http, "POST", secrets["webhookUrl"], "Slack", json=payload)

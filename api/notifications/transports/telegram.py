@@ -36,6 +36,7 @@ async def notify(
         raise TransportError("Telegram answered HTTP 429", retry_after=_retry_after(response))
     check_response(response, "Telegram")
 
+
 async def chat_exists(
     http: httpx.AsyncClient, base_url: str, token: str, chat_id: str | int
 ) -> bool | None:

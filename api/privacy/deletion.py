@@ -1,0 +1,138 @@
+"""Account deletion: confirmation by e-mail, then immediate lock-out; the purge
+(api.privacy.purge) deletes the data once the grace period is over."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from datetime import timedelta
+from urllib.parse import quote
+
+from api.accounts import email_tokens
+from api.accounts.models import User
+from api.accounts.passwords import verify_password
+from api.accounts.sessions import revoke_everything
+from api.core import clock, ratelimit
+from api.core.errors import DomainError, RateLimited
+from api.core.logging import get_logger
+from api.db import module_exists
+from api.mail.service import send_mail
+from api.privacy import audit, graph
+from api.privacy.purge import sole_owned_workspaces
+from api.resources import Resources
+from api.targets.models import Target, TargetStatus
+
+log = get_logger(__name__)
+
+DELETE_ACCOUNT = "delete_account"
+LINK_TTL = timedelta(hours=24)
+ATTEMPTS_PER_HOUR = 5
+
+
+async def request_account_deletion(resources: Resources, user_id: int, password: str) -> bool:
+    """Re-authenticate, then mail a single-use confirmation link (24 h).
+
+    False for a wrong password (the sketch's Boolean; no detail to leak). Attempts are
+    rate-limited per account, since this is a password oracle.
+    """
+    wait = await ratelimit.hit(
+        resources.redis, f"delete-account:{user_id}", limit=ATTEMPTS_PER_HOUR, window_seconds=3600
+    )
+    if wait is not None:
+        raise RateLimited(wait)
+    user = await User.get_or_none(id=user_id, is_active=True)
+    if user is None or not await verify_password(resources.settings, user.password_hash, password):
+        return False
+    await email_tokens.void_unused(user.id, DELETE_ACCOUNT)
+    token = await email_tokens.issue(user, DELETE_ACCOUNT, LINK_TTL)
+    link = f"{resources.settings.effective_app_url}/account/delete?token={quote(token)}"
+    await send_mail(
+        resources,
+        to=user.email,
+        subject="Confirm the deletion of your Hitflow account",
+        body=(
+            "Someone (hopefully you) asked to delete your Hitflow account.\n\n"
+            f"To confirm, open this link within 24 hours:\n{link}\n\n"
+            "Once confirmed, the account is locked at once and its data is deleted within "
+            f"{resources.settings.deletion_grace_days} days. If you did not ask for this, "
+            "ignore this e-mail and change your password."
+        ),
+    )
+    return True
+
+
+async def confirm_account_deletion(resources: Resources, token: str) -> bool:
+    """Lock the account at once: sessions, tokens and OAuth grants revoked (live
+    subscriptions closed by the revocation event), checks of its sole workspaces
+    paused, login refused. False when the link is unknown, used or expired."""
+    try:
+        row = await email_tokens.consume(token, DELETE_ACCOUNT)
+    except DomainError:
+        return False
+    user = await User.get_or_none(id=row.user_id)
+    if user is None:
+        return False
+    now = clock.now()
+    scheduled = now + timedelta(days=resources.settings.deletion_grace_days)
+    await User.filter(id=user.id).update(is_active=False, deletion_scheduled_for=scheduled)
+    await revoke_everything(resources.redis, user.id)
+    await revoke_oauth(resources, user.id)
+    paused = await pause_sole_workspaces(resources, user.id)
+    await audit.record(
+        user.id,
+        "account.deletion_confirmed",
+        actor="account owner",
+        actor_user_id=user.id,
+        details={"scheduledFor": scheduled.isoformat(), "pausedTargets": paused},
+        visible=False,
+    )
+    log.info("account_deletion_confirmed", user_id=user.id, purge_after=scheduled.isoformat())
+    return True
+
+
+async def revoke_oauth(resources: Resources, user_id: int) -> int:
+    """Revoke the user's OAuth grants: through the oauth service when it offers
+    `revoke_all_for_user`, and in any case every row with a user FK and `revoked_at`."""
+    if module_exists("api.oauth.service"):
+        import importlib
+
+        service = importlib.import_module("api.oauth.service")
+        revoke_all = getattr(service, "revoke_all_for_user", None)
+        if revoke_all is not None:
+            params = inspect.signature(revoke_all).parameters
+            result = (
+                revoke_all(resources.redis, user_id) if len(params) > 1 else revoke_all(user_id)
+            )
+            if inspect.isawaitable(result):
+                await result
+    revoked = 0
+    for rel in graph.relations():
+        if rel.parent is not User or rel.child.__name__ in ("Session", "PersonalAccessToken"):
+            continue
+        if "revoked_at" in rel.child._meta.fields_map:
+            revoked += await rel.child.filter(
+                **{rel.column: user_id, "revoked_at__isnull": True}
+            ).update(revoked_at=clock.now())
+    return revoked
+
+
+async def pause_sole_workspaces(resources: Resources, user_id: int) -> int:
+    from api.targets.schedule import unschedule_target
+
+    workspaces = await sole_owned_workspaces(user_id)
+    if not workspaces:
+        return 0
+    ids = await Target.filter(workspace_id__in=workspaces, paused=False).values_list(
+        "id", flat=True
+    )
+    if ids:
+        await Target.filter(id__in=list(ids)).update(
+            paused=True, status=TargetStatus.PAUSED, status_changed_at=clock.now()
+        )
+        for target_id in ids:
+            await unschedule_target(resources.redis, target_id)
+    return len(ids)
+
+
+def email_fingerprint(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:12]

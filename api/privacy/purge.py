@@ -1,0 +1,222 @@
+"""The purge: delete every row of an account and of the workspaces it alone owns.
+
+It walks the model graph (api.privacy.graph) instead of naming tables, so a model added
+later with a foreign key to a user, a workspace or anything they own is purged too.
+Children are deleted before their parents in bounded batches, so a large account never
+becomes one huge cascading statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from tortoise.models import Model
+
+from api.accounts.models import User
+from api.core import clock
+from api.core.logging import get_logger
+from api.privacy import graph
+from api.privacy.models import DeletionLedger
+from api.settings import Settings
+from api.workspaces.models import Membership, Role
+
+log = get_logger(__name__)
+
+ID_CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
+
+
+def _chunks(ids: list, size: int = ID_CHUNK) -> Iterator[list]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+async def _delete(
+    model: type[Model], ids: list, counts: Counter[str], batch: int, depth: int = 0
+) -> None:
+    if not ids:
+        return
+    if depth > 20:  # a cycle in the model graph: let the database cascade the rest
+        log.warning("purge_depth_limit", model=model.__name__)
+    else:
+        for rel in graph.children_of(model):
+            if rel.child is model:
+                continue
+            retained = rel.child.__name__ in graph.RETAINED_MODELS
+            if rel.set_null and (retained or graph.owned_path(rel.child)):
+                # Owned by something else (or kept on purpose): only cut the link.
+                for chunk in _chunks(ids):
+                    await rel.child.filter(**{f"{rel.column}__in": chunk}).update(
+                        **{rel.column: None}
+                    )
+                continue
+            pk = rel.child._meta.pk_attr
+            for chunk in _chunks(ids):
+                while True:
+                    child_ids = await (
+                        rel.child.filter(**{f"{rel.column}__in": chunk})
+                        .limit(batch)
+                        .values_list(pk, flat=True)
+                    )
+                    if not child_ids:
+                        break
+                    await _delete(rel.child, list(child_ids), counts, batch, depth + 1)
+    pk = model._meta.pk_attr
+    for chunk in _chunks(ids):
+        deleted = await model.filter(**{f"{pk}__in": chunk}).delete()
+        counts[model.__name__] += int(deleted or 0)
+
+
+async def delete_rows(roots: Iterable[tuple[type[Model], list]], *, batch: int) -> dict[str, int]:
+    """Delete the given rows and everything that depends on them; counts per model."""
+    counts: Counter[str] = Counter()
+    for model, ids in roots:
+        await _delete(model, list(ids), counts, batch)
+    return dict(counts)
+
+
+async def sole_owned_workspaces(user_id: int) -> list[int]:
+    """Workspaces where the user is the only OWNER (they go with the account)."""
+    owned = await Membership.filter(user_id=user_id, role=Role.OWNER).values_list(
+        "workspace_id", flat=True
+    )
+    if not owned:
+        return []
+    co_owned = set(
+        await Membership.filter(workspace_id__in=list(owned), role=Role.OWNER)
+        .exclude(user_id=user_id)
+        .values_list("workspace_id", flat=True)
+    )
+    return sorted(set(owned) - co_owned)
+
+
+def pseudonym(settings: Settings, value: str) -> str:
+    """A keyed hash: the same e-mail always gives the same pseudonym (to answer a claim
+    about an invoice), and it cannot be reversed without the key."""
+    key = hashlib.sha256(b"hitflow-pseudonym:" + settings.key_ring_keys[-1]).digest()
+    return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+async def pseudonymise_orders(settings: Settings, user: User) -> int:
+    from api.db import module_exists
+
+    if not module_exists("api.billing.models"):
+        return 0
+    from tortoise.expressions import Q
+
+    from api.billing.models import Order
+
+    return int(
+        await Order.filter(Q(user_id=user.id) | Q(billing_email=user.email)).update(
+            user_id=None,
+            billing_email=None,
+            pseudonym=pseudonym(settings, user.email),
+            pseudonymised_at=clock.now(),
+        )
+    )
+
+
+# --- the deletion ledger -------------------------------------------------------------
+
+
+def ledger_path(settings: Settings) -> Path:
+    """A copy of the ledger outside the database, so a restore cannot roll it back."""
+    return settings.data_dir / "deletion-ledger.jsonl"
+
+
+def append_ledger_file(settings: Settings, user_id: int, purged_at: datetime) -> None:
+    path = ledger_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as handle:
+        handle.write(json.dumps({"userId": user_id, "purgedAt": purged_at.isoformat()}) + "\n")
+
+
+def read_ledger_file(settings: Settings) -> dict[int, str]:
+    path = ledger_path(settings)
+    if not path.exists():
+        return {}
+    entries: dict[int, str] = {}
+    for line in path.read_text().splitlines():
+        try:
+            item = json.loads(line)
+            entries[int(item["userId"])] = str(item["purgedAt"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn last line after a crash: the DB ledger still has it
+    return entries
+
+
+async def record_purge(settings: Settings, user_id: int, purged_at: datetime) -> None:
+    await DeletionLedger.get_or_create(user_id=user_id, defaults={"purged_at": purged_at})
+    append_ledger_file(settings, user_id, purged_at)
+
+
+# --- purging one account -------------------------------------------------------------
+
+
+async def purge_account(
+    settings: Settings, user_id: int, *, ignore_hold: bool = False
+) -> dict[str, int] | None:
+    """Delete the account and its sole workspaces; None when it is held or absent.
+
+    Idempotent: a second run finds nothing and only re-records the ledger entry.
+    """
+    user = await User.get_or_none(id=user_id)
+    now = clock.now()
+    if user is None:
+        return None
+    if user.legal_hold and not ignore_hold:
+        log.info("purge_skipped_legal_hold", user_id=user_id)
+        return None
+    orders = await pseudonymise_orders(settings, user)
+    workspaces = await sole_owned_workspaces(user_id)
+    from api.workspaces.models import Workspace
+
+    counts = await delete_rows(
+        [(Workspace, workspaces), (User, [user_id])], batch=settings.retention_batch_size
+    )
+    await record_purge(settings, user_id, now)
+    counts["OrderPseudonymised"] = orders
+    log.info("account_purged", user_id=user_id, counts=counts)
+    return counts
+
+
+async def purge_due_accounts(settings: Settings) -> dict[str, int]:
+    """Purge every account whose grace period is over (legal holds are skipped)."""
+    due = await User.filter(
+        is_active=False, deletion_scheduled_for__lte=clock.now(), legal_hold=False
+    ).values_list("id", flat=True)
+    total: Counter[str] = Counter()
+    purged = 0
+    for user_id in due:
+        counts = await purge_account(settings, user_id)
+        if counts is not None:
+            purged += 1
+            total.update(counts)
+    result = {"accounts": purged, **total}
+    log.info("purge_done", **{k: v for k, v in result.items() if isinstance(v, int)})
+    return result
+
+
+async def reapply_ledger(settings: Settings, extra: dict[int, str] | None = None) -> list[int]:
+    """After a restore: purge again every account the ledgers say was purged, and put
+    the ledger entries back into the (restored) database. Returns the ids re-purged."""
+    entries = dict(read_ledger_file(settings))
+    entries.update(extra or {})
+    for row in await DeletionLedger.all():
+        entries.setdefault(row.user_id, row.purged_at.isoformat())
+    again: list[int] = []
+    for user_id, purged_at in sorted(entries.items()):
+        if await User.filter(id=user_id).exists():
+            await purge_account(settings, user_id, ignore_hold=True)
+            again.append(user_id)
+        await DeletionLedger.get_or_create(
+            user_id=user_id, defaults={"purged_at": datetime.fromisoformat(purged_at)}
+        )
+    return again

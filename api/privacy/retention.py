@@ -1,0 +1,123 @@
+"""Retention: nothing monitoring-related lives past `retention_days` (365), raw check
+results only as long as the workspace's plan allows.
+
+Deletes run in bounded batches (select at most N ids, delete them, repeat), each batch
+its own statement, so the job never holds a long lock, can be stopped at any point
+and simply continues on its next run. Workspaces under legal hold are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+
+from api.core import clock
+from api.core.logging import get_logger
+from api.privacy import graph
+from api.privacy.audit import held_workspace_ids
+from api.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    model: str
+    field: str  # the timestamp that ages the row
+    raw: bool = False  # raw results: kept for the plan's period, not the full year
+    extra: tuple[tuple[str, object], ...] = ()  # more filters (e.g. only resolved incidents)
+
+
+# Every monitoring model and the timestamp that ages it, children before parents.
+# A model missing from this process is skipped. tests/privacy/test_model_coverage.py
+# fails when a model reachable from Target is neither here nor in RETENTION_EXEMPT.
+RULES: tuple[Rule, ...] = (
+    Rule("Notification", "created_at"),
+    Rule("AlertEvent", "at"),
+    Rule("Incident", "started_at", extra=(("resolved_at__isnull", False),)),
+    Rule("StateTransition", "at"),
+    Rule("CheckResult", "checked_at", raw=True),  # heartbeat pings are results too
+    Rule("ResultRollup", "hour"),
+    Rule("MaintenanceWindow", "ends_at", extra=(("weekly", False),)),
+)
+
+# Models reachable from a target that are configuration or current state, not history.
+RETENTION_EXEMPT: dict[str, str] = {
+    "Target": "the monitor itself: configuration, kept while the customer keeps it",
+    "TargetRegionState": "the current state per region, one row, overwritten",
+}
+
+
+async def _delete_batches(
+    model: type[Model], condition: Q, batch: int, *, pause: float = 0.0
+) -> int:
+    pk = model._meta.pk_attr
+    total = 0
+    while True:
+        ids = await model.filter(condition).order_by(pk).limit(batch).values_list(pk, flat=True)
+        if not ids:
+            return total
+        total += int(await model.filter(**{f"{pk}__in": list(ids)}).delete() or 0)
+        if len(ids) < batch:
+            return total
+        await asyncio.sleep(pause)  # let the API's queries in between batches
+
+
+def _held_filter(model: type[Model], held: list[int]) -> Q:
+    """Rows not belonging to a held workspace (rows with no workspace are not held)."""
+    if not held:
+        return Q()
+    path = graph.lookup_to(model, "Workspace")
+    if path is None:
+        return Q()
+    return Q(**{f"{path}__isnull": True}) | ~Q(**{f"{path}__in": held})
+
+
+async def run_retention(settings: Settings) -> dict[str, int]:
+    """Apply every rule; returns the rows deleted per model (also logged)."""
+    now = clock.now()
+    registry = graph.models()
+    held = await held_workspace_ids()
+    year_cutoff = now - timedelta(days=settings.retention_days)
+    counts: Counter[str] = Counter()
+    for rule in RULES:
+        model = registry.get(rule.model)
+        if model is None or rule.field not in model._meta.fields_map:
+            continue
+        keep = _held_filter(model, held)
+        extra = Q(**dict(rule.extra)) if rule.extra else Q()
+        cond = Q(**{f"{rule.field}__lt": year_cutoff}) & extra & keep
+        counts[rule.model] += await _delete_batches(model, cond, settings.retention_batch_size)
+        if rule.raw:
+            counts[rule.model] += await _raw_by_plan(settings, model, rule, keep, now)
+    result = {k: v for k, v in counts.items()}
+    log.info("retention_done", deleted=result, held_workspaces=len(held))
+    return result
+
+
+async def _raw_by_plan(
+    settings: Settings, model: type[Model], rule: Rule, keep: Q, now: object
+) -> int:
+    from api.workspaces.models import Workspace
+
+    path = graph.lookup_to(model, "Workspace")
+    if path is None:
+        return 0
+    plan_path = path.removesuffix("_id") + "__plan" if path.endswith("_id") else None
+    if plan_path is None:
+        return 0
+    plans = set(await Workspace.all().distinct().values_list("plan", flat=True))
+    deleted = 0
+    for plan in sorted(plans):
+        days = settings.raw_retention_days(plan)
+        if days >= settings.retention_days:
+            continue
+        cutoff = now - timedelta(days=days)  # type: ignore[operator]
+        cond = Q(**{f"{rule.field}__lt": cutoff, plan_path: plan}) & keep
+        deleted += await _delete_batches(model, cond, settings.retention_batch_size)
+    return deleted

@@ -1,0 +1,148 @@
+"""Factories for privacy tests: an account with a row in (nearly) every table."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from api.accounts.models import EmailToken
+from api.billing.models import Order
+from api.core import clock
+from api.core.crypto import KeyRing
+from api.incidents.models import AlertEvent, EventKind, Incident
+from api.maintenance.models import MaintenanceWindow
+from api.notifications.models import AlertChannel, ChannelKind, Notification, WorkspaceAlertDefault
+from api.oauth.models import (
+    OAuthAuthorizationCode,
+    OAuthAuthorizationRequest,
+    OAuthClient,
+    OAuthToken,
+)
+from api.privacy.models import AuditEvent
+from api.targets.models import (
+    CheckResult,
+    CheckStatus,
+    ResultRollup,
+    StateTransition,
+    Target,
+    TargetKind,
+    TargetRegionState,
+    TargetStatus,
+)
+from api.workspaces.models import Invitation, Workspace
+from tests.factories import Account, create_pat
+
+_seq = itertools.count(1)
+SECRET = "s3cr3t-basic-auth-password"
+
+
+async def create_target(
+    workspace: Workspace, keyring: KeyRing | None = None, name: str = "Shop front"
+) -> Target:
+    return await Target.create(
+        workspace=workspace,
+        name=name,
+        kind=TargetKind.HTTP,
+        config={"url": f"https://{name.lower().replace(' ', '-')}.example.test/"},
+        secrets_encrypted=keyring.encrypt_json({"basicAuth.password": SECRET}) if keyring else None,
+        regions=["eu-west", "us-east"],
+        status=TargetStatus.UP,
+    )
+
+
+async def add_result(target: Target, at: datetime, **kw: Any) -> CheckResult:
+    return await CheckResult.create(
+        check_id=f"chk-{next(_seq)}",
+        target=target,
+        region=kw.pop("region", "eu-west"),
+        checked_at=at,
+        status=kw.pop("status", CheckStatus.UP),
+        response_time_ms=kw.pop("ms", 120.0),
+        **kw,
+    )
+
+
+async def monitoring_rows(target: Target, at: datetime, *, tag: str = "") -> dict[str, Any]:
+    """One row of each monitoring model, dated `at`."""
+    rollup = await ResultRollup.create(
+        target=target, region=f"r{next(_seq)}", hour=at.replace(minute=0, second=0, microsecond=0),
+        checks=10, failures=1, sum_ms=1000.0, timed_checks=10,
+    )  # fmt: skip
+    transition = await StateTransition.create(
+        target=target, from_status=TargetStatus.UP, to_status=TargetStatus.DOWN, at=at
+    )
+    incident = await Incident.create(
+        workspace_id=target.workspace_id, target=target, started_at=at,
+        resolved_at=at + timedelta(minutes=5), cause="timeout",
+    )  # fmt: skip
+    event = await AlertEvent.create(
+        workspace_id=target.workspace_id, target=target, incident=incident,
+        kind=EventKind.DOWN, dedupe_key=f"e-{next(_seq)}{tag}", at=at,
+    )  # fmt: skip
+    notification = await Notification.create(
+        workspace_id=target.workspace_id, event=event, kind="DOWN", created_at=at
+    )
+    result = await add_result(target, at)
+    return {
+        "rollup": rollup,
+        "transition": transition,
+        "incident": incident,
+        "event": event,
+        "notification": notification,
+        "result": result,
+    }
+
+
+async def fill_account(account: Account, keyring: KeyRing) -> dict[str, Any]:
+    """Rows for the account in every table a customer can fill."""
+    now = clock.now()
+    ws = account.workspace
+    user = account.user
+    target = await create_target(ws, keyring, name=f"Target of {user.email}")
+    await TargetRegionState.create(target=target, region="eu-west", status=CheckStatus.UP)
+    rows = await monitoring_rows(target, now - timedelta(hours=1))
+    channel = await AlertChannel.create(
+        workspace=ws, name="ops mail", kind=ChannelKind.EMAIL,
+        config={"address": user.email}, secrets_encrypted=keyring.encrypt_json({"x": "y"}),
+    )  # fmt: skip
+    await Notification.filter(id=rows["notification"].id).update(channel_id=channel.id)
+    await WorkspaceAlertDefault.create(workspace=ws, policy={"channelIds": [channel.id]})
+    await MaintenanceWindow.create(
+        workspace=ws, target=target, starts_at=now, ends_at=now + timedelta(hours=1)
+    )
+    client = await OAuthClient.create(
+        workspace=ws, name="CI bot", client_id=f"cid-{next(_seq)}", created_by=user,
+        redirect_uris=["https://ci.example.test/cb"], created_at=now, updated_at=now,
+    )  # fmt: skip
+    await OAuthAuthorizationRequest.create(
+        id=f"req-{next(_seq)}", client=client, redirect_uri="https://ci.example.test/cb",
+        created_at=now, expires_at=now + timedelta(minutes=10),
+    )  # fmt: skip
+    await OAuthAuthorizationCode.create(
+        code_hash=f"{next(_seq):064d}", client=client, user=user,
+        redirect_uri="https://ci.example.test/cb", family_id="fam", created_at=now,
+        expires_at=now + timedelta(minutes=10),
+    )  # fmt: skip
+    await OAuthToken.create(
+        client=client, user=user, family_id=f"f{next(_seq)}", grant_type="authorization_code",
+        access_token_hash=f"a{next(_seq):063d}", issued_at=now, expires_at=now + timedelta(hours=1),
+    )  # fmt: skip
+    await Invitation.create(
+        workspace=ws, email=f"friend-of-{user.email}", role="MEMBER",
+        token_hash=f"i{next(_seq):063d}", invited_by=user, expires_at=now + timedelta(days=1),
+    )  # fmt: skip
+    await EmailToken.create(
+        user=user, purpose="verify_email", token_hash=f"m{next(_seq):063d}",
+        expires_at=now + timedelta(days=1),
+    )  # fmt: skip
+    await create_pat(user, ["targets:read"])
+    await AuditEvent.create(
+        subject=user, actor="Hitflow staff #1", action="staff.read_account", reason="ticket", at=now
+    )
+    order = await Order.create(
+        user=user, workspace=ws, billing_email=user.email, provider="stripe",
+        provider_order_id=f"cs_{next(_seq)}", status="PAID", amount=Decimal("9.00"),
+    )  # fmt: skip
+    return {"target": target, "channel": channel, "order": order, **rows}

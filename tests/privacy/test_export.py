@@ -1,0 +1,95 @@
+"""requestDataExport builds (in the worker) an archive of everything the account owns,
+without secrets and without anyone else's data, downloadable once, then deleted."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from datetime import timedelta
+
+from api.core import clock
+from api.privacy.models import DataExport
+from tests.factories import create_account, create_pat
+from tests.privacy.helpers import SECRET, fill_account
+from workers.jobs.export import expire_data_exports
+
+REQUEST = "mutation { requestDataExport { export { id status downloadUrl expiresAt } errors { code } } }"
+NODE = "query($id: ID!) { node(id: $id) { ... on DataExport { status downloadUrl } } }"
+
+
+async def test_export_holds_my_data_and_nobody_elses(
+    gql, client, settings, resources, mailbox, run_core_jobs
+) -> None:
+    # Given two accounts with data everywhere
+    ada = await create_account(settings, email="ada@example.test")
+    bob = await create_account(settings, email="bob@example.test")
+    ada_rows = await fill_account(ada, resources.keyring)
+    await fill_account(bob, resources.keyring)
+
+    # When Ada asks for an export and the worker builds it
+    first = await gql(REQUEST, token=ada.token)
+    export = first["data"]["requestDataExport"]["export"]
+    assert export["status"] == "PENDING" and export["downloadUrl"] is None
+    again = await gql(REQUEST, token=ada.token)  # no duplicate while one is pending
+    assert again["data"]["requestDataExport"]["export"]["id"] == export["id"]
+    await run_core_jobs()
+
+    # Then the link is mailed and shown while READY
+    node = (await gql(NODE, {"id": export["id"]}, token=ada.token))["data"]["node"]
+    assert node["status"] == "READY"
+    url = node["downloadUrl"]
+    assert url and url in "\n".join(mailbox.bodies("ada@example.test"))
+    # Bob cannot see Ada's export
+    assert (await gql(NODE, {"id": export["id"]}, token=bob.token))["data"]["node"] is None
+    # The archive at rest is 0600 and not plaintext
+    row = await DataExport.get(user_id=ada.user.id)
+    stored = settings.data_dir / "exports" / row.file_name
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert b"ada@example.test" not in stored.read_bytes()
+
+    response = await client.get(url.removeprefix("http://testserver"))
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    text = response.text
+    archive = json.loads(text)
+    assert archive["profile"]["email"] == "ada@example.test"
+    data = archive["data"]
+    assert [t["name"] for t in data["Target"]] == [ada_rows["target"].name]
+    assert {r["id"] for r in data["CheckResult"]} == {ada_rows["result"].id}
+    for name in ("Incident", "AlertChannel", "Notification", "PersonalAccessToken", "AuditEvent",
+                 "OAuthToken", "Order", "Session", "ResultRollup"):
+        assert data.get(name), name
+    # Nothing of Bob's, and no secret, hash or ciphertext
+    assert "bob@example.test" not in text and "Target of bob" not in text
+    assert SECRET not in text
+    assert not re.search(r'"[a-z_]*(hash|encrypted|secret|password)[a-z_]*"', text)
+
+    # The link works once, and the file is gone
+    assert (await client.get(url.removeprefix("http://testserver"))).status_code == 404
+    assert not stored.exists()
+
+
+async def test_exports_expire_and_are_deleted(gql, client, settings, resources, run_core_jobs) -> None:
+    ada = await create_account(settings)
+    await gql(REQUEST, token=ada.token)
+    await run_core_jobs()
+    row = await DataExport.get(user_id=ada.user.id)
+    url = resources.settings.public_url + "/exports/"
+    token = resources.keyring.decrypt(row.token_encrypted)
+    clock.advance(timedelta(hours=settings.export_ttl_hours, minutes=1))
+    assert (await client.get(f"/exports/{token}")).status_code == 404
+    assert await expire_data_exports({"resources": resources}) == 1
+    assert not await DataExport.filter(id=row.id).exists()
+    assert not (settings.data_dir / "exports" / row.file_name).exists()
+    assert url  # (the link pointed at the API)
+
+
+async def test_export_access_rules(gql, client, settings) -> None:
+    ada = await create_account(settings)
+    anonymous = await gql(REQUEST)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    read_only = await create_pat(ada.user, ["account:read"])
+    forbidden = await gql(REQUEST, token=read_only)
+    assert forbidden["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "account:write"}
+    assert (await client.get("/exports/hf_exp_guess")).status_code == 404

@@ -1,0 +1,11 @@
+"""Daily retention: delete monitoring rows past their period (api.privacy.retention)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.privacy.retention import run_retention
+
+
+async def apply_retention(ctx: dict[str, Any]) -> dict[str, int]:
+    return await run_retention(ctx["resources"].settings)
