@@ -54,9 +54,17 @@ async def build(target_id: int) -> int:
         for region in REGIONS:
             hist, total, failures = _hour_histogram(rng)
             hourly.append(
-                ResultRollup(target_id=target_id, region=region, span="h", hour=hour,
-                             checks=PER_HOUR, failures=failures, sum_ms=total,
-                             timed_checks=PER_HOUR, histogram=hist)
+                ResultRollup(
+                    target_id=target_id,
+                    region=region,
+                    span="h",
+                    hour=hour,
+                    checks=PER_HOUR,
+                    failures=failures,
+                    sum_ms=total,
+                    timed_checks=PER_HOUR,
+                    histogram=hist,
+                )
             )
             day = floor_day(hour)
             if day + timedelta(days=1) <= last_hour:
@@ -69,9 +77,17 @@ async def build(target_id: int) -> int:
     await ResultRollup.bulk_create(hourly, batch_size=2000)
     await ResultRollup.bulk_create(
         [
-            ResultRollup(target_id=target_id, region=region, span="d", hour=day, checks=a["c"],
-                         failures=a["f"], sum_ms=a["s"], timed_checks=a["c"],
-                         histogram=buckets.dump(a["h"]))
+            ResultRollup(
+                target_id=target_id,
+                region=region,
+                span="d",
+                hour=day,
+                checks=a["c"],
+                failures=a["f"],
+                sum_ms=a["s"],
+                timed_checks=a["c"],
+                histogram=buckets.dump(a["h"]),
+            )
             for (region, day), a in daily.items()
         ],
         batch_size=2000,
@@ -82,8 +98,14 @@ async def build(target_id: int) -> int:
     while at < now:
         for region in REGIONS:
             raw.append(
-                CheckResult(check_id=f"b{n}-{region}", target_id=target_id, region=region,
-                            checked_at=at, status="UP", response_time_ms=rng.lognormvariate(4.6, 0.5))
+                CheckResult(
+                    check_id=f"b{n}-{region}",
+                    target_id=target_id,
+                    region=region,
+                    checked_at=at,
+                    status="UP",
+                    response_time_ms=rng.lognormvariate(4.6, 0.5),
+                )
             )
         at += timedelta(minutes=1)
         n += 1
@@ -106,8 +128,10 @@ async def main() -> None:
         started = time.perf_counter()
         checks = await build(target.id)
         print(f"database: {url.split(':', 1)[0]}")
-        print(f"built a year of 1-minute checks from 3 regions: {checks:,} checks "
-              f"(rollups + last day raw) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"built a year of 1-minute checks from 3 regions: {checks:,} checks "
+            f"(rollups + last day raw) in {time.perf_counter() - started:.1f} s"
+        )
         now = clock.now()
         windows = {
             "365 d": timedelta(days=365),
@@ -121,7 +145,9 @@ async def main() -> None:
                 stats = None
                 for _ in range(15):
                     t0 = time.perf_counter()
-                    stats = await target_stats(target.id, now - span - timedelta(minutes=7), now, region)
+                    stats = await target_stats(
+                        target.id, now - span - timedelta(minutes=7), now, region
+                    )
                     timings.append((time.perf_counter() - t0) * 1000)
                 assert stats is not None
                 p50, p95, p99 = stats.overall.percentiles()

@@ -44,7 +44,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
-    for noisy in ("arq", "uvicorn.access", "tortoise", "aiosqlite", "asyncio"):
+    for noisy in ("arq", "uvicorn.access", "tortoise", "aiosqlite", "asyncio", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

@@ -27,6 +27,11 @@ class InvalidArgument(PublicGraphQLError):
     code = "INVALID"
 
 
+def _when(value: Any) -> Any:
+    """Datetimes pass through; ISO strings (from event payloads) are parsed."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 @strawberry.enum(description="The verdict of one check.")
 class CheckStatus(Enum):
     UP = "UP"
@@ -79,13 +84,13 @@ class CheckResult(relay.Node):
         return cls(
             pk=int(row.id),
             region=row.region,
-            checked_at=row.checked_at,
+            checked_at=_when(row.checked_at),
             status=CheckStatus(getattr(status, "value", status)),
             response_time_ms=total,
             timings=timings,
             http_status=getattr(row, "http_status", None),
             error=getattr(row, "error", None),
-            certificate_expires_at=getattr(row, "certificate_expires_at", None),
+            certificate_expires_at=_when(getattr(row, "certificate_expires_at", None)),
             target_id=int(row.target_id),
         )
 

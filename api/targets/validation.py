@@ -43,7 +43,7 @@ _STATUS_RANGE = re.compile(r"^([1-5])xx$")
 _STATUS_SPAN = re.compile(r"^([1-5]\d\d)-([1-5]\d\d)$")
 # $.a.b[0]["c d"].e : a dotted/bracket subset of JSONPath.
 _JSON_PATH_STEP = re.compile(
-    r"""\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|\[(?P<index>-?\d+)\]|\[(?P<q>['"])(?P<key>(?:(?!(?P=q)).)+)(?P=q)\]"""
+    r"""\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|\[(?P<index>\d+)\]|\[(?P<q>['"])(?P<key>(?:(?!(?P=q)).)+)(?P=q)\]"""
 )
 
 

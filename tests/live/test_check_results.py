@@ -86,9 +86,7 @@ async def test_results_of_another_workspace_never_reach_a_subscriber(
     stranger = await create_account(settings)
     foreign = await create_target(stranger.workspace)
     mine = await create_target(owner.workspace)
-    async with subscribed(
-        live.url, owner.token, BY_WORKSPACE, {"w": owner.workspace_gid}
-    ) as sub:
+    async with subscribed(live.url, owner.token, BY_WORKSPACE, {"w": owner.workspace_gid}) as sub:
         await wait_subscribers(live.relay, owner.workspace.id)
         await publish_result(resources, foreign)
         await publish_result(resources, mine)

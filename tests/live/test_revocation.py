@@ -60,9 +60,7 @@ async def test_revoking_a_token_closes_only_that_tokens_websocket(live, gql, set
     pat = await create_pat(account.user, ["results:read", "account:write"])
     ws_pat = await open_socket(live.url, pat)
     ws_session = await open_socket(live.url, account.token)
-    listing = await gql(
-        "{ viewer { personalAccessTokens { id } } }", token=account.token
-    )
+    listing = await gql("{ viewer { personalAccessTokens { id } } }", token=account.token)
     pat_id = listing["data"]["viewer"]["personalAccessTokens"][0]["id"]
 
     result = await gql(REVOKE_PAT, {"id": pat_id}, token=account.token)

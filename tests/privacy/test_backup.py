@@ -123,3 +123,43 @@ async def test_old_backups_are_pruned(settings, resources) -> None:
     assert removed == [first.name]
     assert not first.exists() and not first.with_name(first.name + ".sha256").exists()
     assert second.exists()
+
+
+async def test_backup_and_restore_commands(settings, resources) -> None:
+    # `hitflow backup` then `hitflow restore FILE`, as an operator runs them
+    import subprocess
+    import sys
+
+    from tests.conftest import TEST_KEY
+
+    ada = await create_account(settings, email="ada.cli@example.test")
+    bob = await create_account(settings, email="bob.cli@example.test")
+    env = {
+        **os.environ,
+        "HITFLOW_DATABASE_URL": settings.effective_database_url,
+        "HITFLOW_DATA_DIR": str(settings.data_dir),
+        "HITFLOW_SECRET_KEYS": TEST_KEY,
+        "HITFLOW_LOG_JSON": "false",
+    }
+    cli = [sys.executable, "-c", "from api.cli import main; main()"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args], env=env, capture_output=True, text=True, timeout=60)
+
+    made = await anyio.to_thread.run_sync(run, "backup")
+    assert made.returncode == 0, made.stderr
+    path = Path(made.stdout.strip().splitlines()[-1])
+    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    await User.filter(id=ada.user.id).update(is_active=False)
+    await purge_account(settings, ada.user.id)
+    await User.filter(id=bob.user.id).update(display_name="changed after the backup")
+
+    restored = await anyio.to_thread.run_sync(run, "restore", str(path))
+    assert restored.returncode == 0, restored.stderr
+    assert "1 account(s)" in restored.stdout
+    assert not await User.filter(id=ada.user.id).exists()
+    assert (await User.get(id=bob.user.id)).display_name is None
+
+    missing = await anyio.to_thread.run_sync(run, "restore", str(path) + ".nope")
+    assert missing.returncode == 2 and "no such backup file" in missing.stderr

@@ -14,7 +14,9 @@ from tests.factories import create_account, create_pat
 from tests.privacy.helpers import SECRET, fill_account
 from workers.jobs.export import expire_data_exports
 
-REQUEST = "mutation { requestDataExport { export { id status downloadUrl expiresAt } errors { code } } }"
+REQUEST = (
+    "mutation { requestDataExport { export { id status downloadUrl expiresAt } errors { code } } }"
+)
 NODE = "query($id: ID!) { node(id: $id) { ... on DataExport { status downloadUrl } } }"
 
 
@@ -57,8 +59,17 @@ async def test_export_holds_my_data_and_nobody_elses(
     data = archive["data"]
     assert [t["name"] for t in data["Target"]] == [ada_rows["target"].name]
     assert {r["id"] for r in data["CheckResult"]} == {ada_rows["result"].id}
-    for name in ("Incident", "AlertChannel", "Notification", "PersonalAccessToken", "AuditEvent",
-                 "OAuthToken", "Order", "Session", "ResultRollup"):
+    for name in (
+        "Incident",
+        "AlertChannel",
+        "Notification",
+        "PersonalAccessToken",
+        "AuditEvent",
+        "OAuthToken",
+        "Order",
+        "Session",
+        "ResultRollup",
+    ):
         assert data.get(name), name
     # Nothing of Bob's, and no secret, hash or ciphertext
     assert "bob@example.test" not in text and "Target of bob" not in text
@@ -70,7 +81,9 @@ async def test_export_holds_my_data_and_nobody_elses(
     assert not stored.exists()
 
 
-async def test_exports_expire_and_are_deleted(gql, client, settings, resources, run_core_jobs) -> None:
+async def test_exports_expire_and_are_deleted(
+    gql, client, settings, resources, run_core_jobs
+) -> None:
     ada = await create_account(settings)
     await gql(REQUEST, token=ada.token)
     await run_core_jobs()

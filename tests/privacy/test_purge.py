@@ -79,9 +79,7 @@ async def test_purge_leaves_no_row_of_the_account_in_any_table(
 
     # Then no table holds a row referencing her or her sole workspace...
     assert result["accounts"] == 1
-    assert await rows_referencing(
-        {"User": {ada.user.id}, "Workspace": {ada.workspace.id}}
-    ) == {}
+    assert await rows_referencing({"User": {ada.user.id}, "Workspace": {ada.workspace.id}}) == {}
     assert not await User.filter(id=ada.user.id).exists()
     assert not await Workspace.filter(id=ada.workspace.id).exists()
     # ...nor her e-mail anywhere (the export e-mail is in no table either)

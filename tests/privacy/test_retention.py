@@ -84,8 +84,12 @@ async def test_a_held_account_keeps_its_rows(settings, resources) -> None:
     free = await create_account(settings)
     await User.filter(id=held.user.id).update(legal_hold=True)
     now = clock.now()
-    held_rows = await monitoring_rows(await create_target(held.workspace), now - timedelta(days=400))
-    free_rows = await monitoring_rows(await create_target(free.workspace), now - timedelta(days=400))
+    held_rows = await monitoring_rows(
+        await create_target(held.workspace), now - timedelta(days=400)
+    )
+    free_rows = await monitoring_rows(
+        await create_target(free.workspace), now - timedelta(days=400)
+    )
 
     await apply_retention({"resources": resources})
 

@@ -59,7 +59,9 @@ async def test_workspace_view_has_no_secrets_and_is_logged_for_every_member(
     bob = await create_account(settings)
     await add_member(ada.workspace, bob.user, Role.VIEWER)
     await create_target(ada.workspace, resources.keyring, name="Ada shop")
-    result = await gql(STAFF_WS, {"id": ada.workspace_gid, "r": "Incident review #77"}, token=staff.token)
+    result = await gql(
+        STAFF_WS, {"id": ada.workspace_gid, "r": "Incident review #77"}, token=staff.token
+    )
     assert "errors" not in result, result
     view = result["data"]["staffWorkspace"]
     assert view["targets"] == [
@@ -123,8 +125,10 @@ async def test_legal_hold_is_placed_and_lifted_with_a_reason(gql, settings) -> N
     assert (await User.get(id=ada.user.id)).legal_hold
     lifted = await gql(LIFT, {"e": e, "r": "Order expired"}, token=staff.token)
     assert lifted["data"]["liftLegalHold"] == {"user": {"legalHold": False}, "errors": []}
-    actions = await AuditEvent.filter(subject_id=ada.user.id).order_by("id").values_list(
-        "action", "reason", "actor_user_id"
+    actions = (
+        await AuditEvent.filter(subject_id=ada.user.id)
+        .order_by("id")
+        .values_list("action", "reason", "actor_user_id")
     )
     assert actions == [
         ("legal_hold.placed", "Court order 2026-118", staff.user.id),

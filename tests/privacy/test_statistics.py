@@ -45,9 +45,7 @@ async def test_small_buckets_are_suppressed_and_no_ids_are_stored(gql, settings,
 
     result = await compute_usage_statistics({"resources": resources})
 
-    rows = {
-        (r.metric, r.bucket): r.value for r in await UsageStatistic.all()
-    }
+    rows = {(r.metric, r.bucket): r.value for r in await UsageStatistic.all()}
     assert rows[("targets_by_kind", "HTTP")] == 4
     assert ("targets_by_kind", "TCP") not in rows  # one workspace < k
     assert rows[("checks_by_region", "eu-west")] == 16
@@ -59,7 +57,13 @@ async def test_small_buckets_are_suppressed_and_no_ids_are_stored(gql, settings,
     # Nothing identifying is stored: no names, no ids of workspaces or targets
     dump = json.dumps(await UsageStatistic.all().values(), default=str)
     assert "Site" not in dump and "shop" not in dump and "lonely" not in dump
-    assert set((await UsageStatistic.all().values())[0]) == {"id", "day", "metric", "bucket", "value"}
+    assert set((await UsageStatistic.all().values())[0]) == {
+        "id",
+        "day",
+        "metric",
+        "bucket",
+        "value",
+    }
 
     staff = await create_account(settings, staff=True)
     stats = (await gql(STATS, token=staff.token))["data"]["usageStatistics"]
@@ -69,4 +73,6 @@ async def test_small_buckets_are_suppressed_and_no_ids_are_stored(gql, settings,
     anonymous = await gql(STATS)
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     customer = await create_account(settings)
-    assert (await gql(STATS, token=customer.token))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await gql(STATS, token=customer.token))["errors"][0]["extensions"][
+        "code"
+    ] == "FORBIDDEN"

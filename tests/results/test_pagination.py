@@ -48,7 +48,9 @@ async def test_pages_newest_first_with_cursors(gql, settings) -> None:
     after = None
     pages = 0
     while True:
-        result = await gql(RESULTS, {"id": gid(target), "first": 7, "after": after}, token=owner.token)
+        result = await gql(
+            RESULTS, {"id": gid(target), "first": 7, "after": after}, token=owner.token
+        )
         assert "errors" not in result, result
         connection = result["data"]["target"]["results"]
         assert connection["totalCount"] == 30
@@ -76,8 +78,14 @@ async def test_node_fields(gql, settings) -> None:
         "responseTimeMs": 129.0,
         "httpStatus": 200,
         "error": None,
-        "timings": {"dnsMs": 1.0, "connectMs": 2.0, "tlsMs": 3.0, "firstByteMs": 4.0,
-                    "transferMs": 5.0, "totalMs": 129.0},
+        "timings": {
+            "dnsMs": 1.0,
+            "connectMs": 2.0,
+            "tlsMs": 3.0,
+            "firstByteMs": 4.0,
+            "transferMs": 5.0,
+            "totalMs": 129.0,
+        },
     }
 
 
@@ -108,8 +116,13 @@ async def test_first_is_capped_and_bad_cursor_is_invalid(gql, settings) -> None:
     target = await create_target(owner.workspace.id)
     await _seed(target.id)
     rows = [
-        CheckResult(check_id=f"x{i}", target_id=target.id, region="eu-west",
-                    checked_at=T0 - timedelta(minutes=i + 1), status="UP")
+        CheckResult(
+            check_id=f"x{i}",
+            target_id=target.id,
+            region="eu-west",
+            checked_at=T0 - timedelta(minutes=i + 1),
+            status="UP",
+        )
         for i in range(120)
     ]
     await CheckResult.bulk_create(rows)

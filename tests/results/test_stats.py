@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -24,8 +24,11 @@ STATS = """query($id: ID!, $since: DateTime!, $until: DateTime, $region: String)
 
 def _brute(rows: list[CheckResult], since: datetime, until: datetime, region: str | None = None):
     kept = [
-        r for r in rows
-        if since <= r.checked_at < until and not r.in_maintenance and (region is None or r.region == region)
+        r
+        for r in rows
+        if since <= r.checked_at < until
+        and not r.in_maintenance
+        and (region is None or r.region == region)
     ]
     times = sorted(r.response_time_ms for r in kept if r.response_time_ms is not None)
     failures = sum(1 for r in kept if r.status == "DOWN")
@@ -44,7 +47,6 @@ def _brute(rows: list[CheckResult], since: datetime, until: datetime, region: st
 
 @pytest.fixture
 async def dataset(db):
-    account_settings = None  # noqa: F841 (accounts are not needed for service-level tests)
     from api.workspaces.models import Workspace
 
     workspace = await Workspace.create(name="w")
@@ -65,7 +67,9 @@ async def dataset(db):
                     region=region,
                     checked_at=at + timedelta(seconds=rng.randint(0, 50)),
                     status="DOWN" if down else ("DEGRADED" if rng.random() < 0.05 else "UP"),
-                    response_time_ms=None if down and rng.random() < 0.5 else rng.lognormvariate(4.5, 0.6),
+                    response_time_ms=None
+                    if down and rng.random() < 0.5
+                    else rng.lognormvariate(4.5, 0.6),
                     in_maintenance=rng.random() < 0.02,
                 )
             )
@@ -112,16 +116,20 @@ async def test_stats_match_brute_force_with_rollups_and_raw_edges(dataset) -> No
 
 
 async def test_rollups_are_idempotent_and_follow_late_results(dataset) -> None:
-    target, rows, start, end = dataset
+    target, _rows, start, end = dataset
     await rollup_pending(end)
     first = await target_stats(target.id, start, end)
     await rollup_pending(end)  # re-run: nothing doubles
     again = await target_stats(target.id, start, end)
-    assert (again.overall.checks, again.overall.failures) == (first.overall.checks, first.overall.failures)
+    assert (again.overall.checks, again.overall.failures) == (
+        first.overall.checks,
+        first.overall.failures,
+    )
     # A late result inside the lookback is counted once the cron runs again.
     late_at = floor_hour(end) - timedelta(minutes=30)
-    await CheckResult.create(check_id="late", target_id=target.id, region="eu-west",
-                             checked_at=late_at, status="DOWN")
+    await CheckResult.create(
+        check_id="late", target_id=target.id, region="eu-west", checked_at=late_at, status="DOWN"
+    )
     await rollup_pending(end + timedelta(minutes=5))
     later = await target_stats(target.id, start, end)
     assert later.overall.checks == first.overall.checks + 1
@@ -131,7 +139,11 @@ async def test_rollups_are_idempotent_and_follow_late_results(dataset) -> None:
 async def test_empty_window(dataset) -> None:
     target, _, start, _ = dataset
     stats = await target_stats(target.id, start - timedelta(days=30), start - timedelta(days=29))
-    assert (stats.overall.checks, stats.overall.uptime_percent, stats.overall.avg_ms) == (0, 100.0, None)
+    assert (stats.overall.checks, stats.overall.uptime_percent, stats.overall.avg_ms) == (
+        0,
+        100.0,
+        None,
+    )
     assert stats.overall.percentiles() == [None, None, None]
     assert stats.by_region == {}
 

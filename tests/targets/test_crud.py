@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from api.graphql.ids import decode
 from api.targets.models import Target
 from api.targets.schedule import DUE_KEY
 from tests.factories import create_account
@@ -55,7 +56,12 @@ async def test_create_every_kind(gql, settings) -> None:
         assert payload["errors"] == [], (kind, payload)
         assert payload["target"]["kind"] == kind
     tls = await Target.get(name="TLS")
-    assert tls.config == {"host": "example.test", "port": 443, "degradedWithinDays": 14, "downWithinDays": 0}
+    assert tls.config == {
+        "host": "example.test",
+        "port": 443,
+        "degradedWithinDays": 14,
+        "downWithinDays": 0,
+    }
     dns = await Target.get(name="DNS")
     assert dns.config["recordType"] == "MX"
 
@@ -107,7 +113,7 @@ async def test_alert_policy_is_stored_and_returned(gql, settings) -> None:
     policy = payload["target"]["alertPolicy"]
     assert policy["channelIds"] == []
     assert policy["notifyOn"] == ["DOWN"]
-    row = await Target.get(id=int(__import__("base64").b64decode(payload["target"]["id"]).decode().split(":")[1]))
+    row = await Target.get(id=decode(payload["target"]["id"], "Target"))
     assert row.alert_policy["notifyOn"] == ["DOWN"]
 
 

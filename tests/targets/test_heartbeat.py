@@ -15,8 +15,13 @@ from tests.targets.helpers import CREATE, GET, PAUSE, http_input
 
 async def _heartbeat(gql, settings, grace: int = 30) -> tuple[str, str, object]:
     owner = await create_account(settings)
-    data = http_input(owner.workspace_gid, kind="HEARTBEAT", name="nightly backup",
-                      config={"graceSeconds": grace}, intervalSeconds=3600)
+    data = http_input(
+        owner.workspace_gid,
+        kind="HEARTBEAT",
+        name="nightly backup",
+        config={"graceSeconds": grace},
+        intervalSeconds=3600,
+    )
     result = await gql(CREATE, {"input": data}, token=owner.token)
     target = result["data"]["createTarget"]["target"]
     assert result["data"]["createTarget"]["errors"] == []

@@ -71,6 +71,5 @@ async def test_page_of_100_targets_costs_constant_queries(gql, settings, count_q
     assert all(n["lastResult"]["region"] == "eu-west" for n in nodes)
     assert nodes[0]["regions"][0] == {"code": "eu-west", "name": "Paris"}
     assert large == small
-    # Auth (token -> principal) + workspaces + count + page + last results.
-    print("queries", large)
+    # Auth (token -> principal) + workspaces + count + page + last results: 7 measured.
     assert large <= 8, large

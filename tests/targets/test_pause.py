@@ -14,7 +14,10 @@ async def test_pause_unschedules_and_resume_reschedules(gql, settings, resources
     assert await resources.redis.zscore(DUE_KEY, str(row.id)) is not None
 
     paused = await gql(PAUSE, {"id": target_id}, token=owner.token)
-    assert paused["data"]["pauseTarget"] == {"target": {"id": target_id, "status": "PAUSED"}, "errors": []}
+    assert paused["data"]["pauseTarget"] == {
+        "target": {"id": target_id, "status": "PAUSED"},
+        "errors": [],
+    }
     assert await resources.redis.zscore(DUE_KEY, str(row.id)) is None
     row = await Target.get()
     assert row.paused and row.status == "PAUSED"
@@ -29,7 +32,10 @@ async def test_pause_unschedules_and_resume_reschedules(gql, settings, resources
     assert not row.paused
 
     transitions = await StateTransition.all().order_by("id").values_list("from_status", "to_status")
-    assert [(str(a), str(b)) for a, b in transitions] == [("PENDING", "PAUSED"), ("PAUSED", "PENDING")]
+    assert [(str(a), str(b)) for a, b in transitions] == [
+        ("PENDING", "PAUSED"),
+        ("PAUSED", "PENDING"),
+    ]
 
 
 async def test_updating_a_paused_target_keeps_it_unscheduled(gql, settings, resources) -> None:

@@ -21,14 +21,18 @@ CONFIG = {
 
 
 async def _create(gql, owner) -> str:
-    result = await gql(CREATE, {"input": http_input(owner.workspace_gid, config=CONFIG)}, token=owner.token)
+    result = await gql(
+        CREATE, {"input": http_input(owner.workspace_gid, config=CONFIG)}, token=owner.token
+    )
     assert result["data"]["createTarget"]["errors"] == []
     return result["data"]["createTarget"]["target"]["id"]
 
 
 async def test_secrets_are_masked_in_every_answer(gql, settings, capsys) -> None:
     owner = await create_account(settings)
-    result = await gql(CREATE, {"input": http_input(owner.workspace_gid, config=CONFIG)}, token=owner.token)
+    result = await gql(
+        CREATE, {"input": http_input(owner.workspace_gid, config=CONFIG)}, token=owner.token
+    )
     config = result["data"]["createTarget"]["target"]["config"]
     assert config["basicAuth"] == {"username": "monitor", "password": "********"}
     assert config["headers"] == {"X-Api-Key": "********", "Accept": "application/json"}
@@ -82,7 +86,9 @@ async def test_update_without_the_secrets_keeps_them(gql, settings, resources) -
     # Updating other fields never touches the secrets.
     await gql(UPDATE, {"id": target_id, "input": {"name": "renamed"}}, token=owner.token)
     row = await Target.get()
-    assert decrypt_secrets(resources.keyring, row.secrets_encrypted)["basicAuthPassword"] == PASSWORD
+    assert (
+        decrypt_secrets(resources.keyring, row.secrets_encrypted)["basicAuthPassword"] == PASSWORD
+    )
 
 
 async def test_a_new_secret_replaces_the_old_one(gql, settings, resources) -> None:
@@ -91,7 +97,10 @@ async def test_a_new_secret_replaces_the_old_one(gql, settings, resources) -> No
     new = {**CONFIG, "basicAuth": {"username": "monitor", "password": "brand-new"}}
     await gql(UPDATE, {"id": target_id, "input": {"config": new}}, token=owner.token)
     row = await Target.get()
-    assert decrypt_secrets(resources.keyring, row.secrets_encrypted)["basicAuthPassword"] == "brand-new"
+    assert (
+        decrypt_secrets(resources.keyring, row.secrets_encrypted)["basicAuthPassword"]
+        == "brand-new"
+    )
     # Dropping basic auth and the secret header drops the secrets.
     plain = {"url": "https://api.example.test/health"}
     await gql(UPDATE, {"id": target_id, "input": {"config": plain}}, token=owner.token)
@@ -102,5 +111,7 @@ async def test_a_new_secret_replaces_the_old_one(gql, settings, resources) -> No
 async def test_placeholder_without_a_stored_secret_is_invalid(gql, settings) -> None:
     owner = await create_account(settings)
     config = {"url": "https://e.test/", "basicAuth": {"username": "u", "password": "********"}}
-    result = await gql(CREATE, {"input": http_input(owner.workspace_gid, config=config)}, token=owner.token)
+    result = await gql(
+        CREATE, {"input": http_input(owner.workspace_gid, config=config)}, token=owner.token
+    )
     assert result["data"]["createTarget"]["errors"][0]["field"] == "config.basicAuth.password"

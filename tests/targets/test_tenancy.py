@@ -11,7 +11,17 @@ from api.graphql.ids import encode
 from api.targets.models import CheckResult, Target
 from api.workspaces.models import Role
 from tests.factories import add_member, create_account, create_pat
-from tests.targets.helpers import CREATE, DELETE, GET, PAUSE, RESUME, UPDATE, create_target, gid, http_input
+from tests.targets.helpers import (
+    CREATE,
+    DELETE,
+    GET,
+    PAUSE,
+    RESUME,
+    UPDATE,
+    create_target,
+    gid,
+    http_input,
+)
 
 RESULTS = """query($id: ID!) { target(id: $id) {
   lastResult { id } results(first: 5) { totalCount edges { node { id } } }
@@ -38,7 +48,9 @@ def _code(result) -> str:
 
 async def test_target_query(gql, world) -> None:
     owner, stranger, target, _ = world
-    assert (await gql(GET, {"id": gid(target)}, token=owner.token))["data"]["target"]["name"] == "owned"
+    assert (await gql(GET, {"id": gid(target)}, token=owner.token))["data"]["target"][
+        "name"
+    ] == "owned"
     assert (await gql(GET, {"id": gid(target)}, token=stranger.token))["data"]["target"] is None
     assert _code(await gql(GET, {"id": gid(target)})) == "UNAUTHENTICATED"
     assert (await gql(GET, {"id": "not-an-id"}, token=owner.token))["data"]["target"] is None
@@ -47,7 +59,9 @@ async def test_target_query(gql, world) -> None:
 async def test_node_query(gql, world) -> None:
     owner, stranger, target, result = world
     for node_id in (gid(target), encode("CheckResult", result.id)):
-        assert (await gql(NODE, {"id": node_id}, token=owner.token))["data"]["node"]["id"] == node_id
+        assert (await gql(NODE, {"id": node_id}, token=owner.token))["data"]["node"][
+            "id"
+        ] == node_id
         assert (await gql(NODE, {"id": node_id}, token=stranger.token))["data"]["node"] is None
         assert (await gql(NODE, {"id": node_id}))["data"]["node"] is None
     seen = await gql(NODE, {"id": encode("CheckResult", result.id)}, token=owner.token)
@@ -57,9 +71,13 @@ async def test_node_query(gql, world) -> None:
 async def test_workspace_targets_lists_only_own(gql, world) -> None:
     owner, stranger, _, _ = world
     mine = await gql(WS_TARGETS, token=owner.token)
-    assert [e["node"]["name"] for e in mine["data"]["viewer"]["workspaces"][0]["targets"]["edges"]] == ["owned"]
+    assert [
+        e["node"]["name"] for e in mine["data"]["viewer"]["workspaces"][0]["targets"]["edges"]
+    ] == ["owned"]
     theirs = await gql(WS_TARGETS, token=stranger.token)
-    assert [e["node"]["name"] for e in theirs["data"]["viewer"]["workspaces"][0]["targets"]["edges"]] == ["foreign"]
+    assert [
+        e["node"]["name"] for e in theirs["data"]["viewer"]["workspaces"][0]["targets"]["edges"]
+    ] == ["foreign"]
 
 
 async def test_results_fields(gql, world) -> None:
@@ -101,8 +119,10 @@ MUTATIONS = [
 
 
 @pytest.mark.parametrize(("name", "document", "extra"), MUTATIONS)
-async def test_mutations_on_a_foreign_target_are_not_found(gql, world, name, document, extra) -> None:
-    owner, stranger, target, _ = world
+async def test_mutations_on_a_foreign_target_are_not_found(
+    gql, world, name, document, extra
+) -> None:
+    _owner, stranger, target, _ = world
     result = await gql(document, {"id": gid(target), **extra}, token=stranger.token)
     assert result["data"][name]["errors"][0]["code"] == "NOT_FOUND"
     anonymous = await gql(document, {"id": gid(target), **extra})
@@ -117,7 +137,9 @@ async def test_viewer_role_cannot_write(gql, settings, world, name, document, ex
     viewer = await create_account(settings)
     await add_member(owner.workspace, viewer.user, Role.VIEWER)
     # A VIEWER reads the target...
-    assert (await gql(GET, {"id": gid(target)}, token=viewer.token))["data"]["target"]["name"] == "owned"
+    assert (await gql(GET, {"id": gid(target)}, token=viewer.token))["data"]["target"][
+        "name"
+    ] == "owned"
     # ...but changing it is FORBIDDEN.
     result = await gql(document, {"id": gid(target), **extra}, token=viewer.token)
     assert _code(result) == "FORBIDDEN"
@@ -129,7 +151,9 @@ async def test_create_target_tenancy(gql, settings, world) -> None:
     owner, stranger, _, _ = world
     foreign = await gql(CREATE, {"input": http_input(owner.workspace_gid)}, token=stranger.token)
     assert foreign["data"]["createTarget"]["errors"][0] == {
-        "field": "workspaceId", "code": "NOT_FOUND", "message": "No workspace with this id."
+        "field": "workspaceId",
+        "code": "NOT_FOUND",
+        "message": "No workspace with this id.",
     }
     assert _code(await gql(CREATE, {"input": http_input(owner.workspace_gid)})) == "UNAUTHENTICATED"
     viewer = await create_account(settings)
@@ -138,6 +162,8 @@ async def test_create_target_tenancy(gql, settings, world) -> None:
     assert _code(result) == "FORBIDDEN"
     member = await create_account(settings)
     await add_member(owner.workspace, member.user, Role.MEMBER)
-    ok = await gql(CREATE, {"input": http_input(owner.workspace_gid, name="by member")}, token=member.token)
+    ok = await gql(
+        CREATE, {"input": http_input(owner.workspace_gid, name="by member")}, token=member.token
+    )
     assert ok["data"]["createTarget"]["errors"] == []
     assert await Target.filter(workspace_id=owner.workspace.id).count() == 2

@@ -10,8 +10,6 @@ from api.targets.models import Target
 from tests.factories import create_account
 from tests.targets.helpers import CREATE, UPDATE, http_input
 
-settings_overrides_min30 = {"min_interval_seconds": 30}
-
 HTTP = "HTTP"
 CASES: list[tuple[str, dict[str, Any], str]] = [
     # (kind, input overrides, expected field)
@@ -37,19 +35,48 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (HTTP, {"config": {"url": "https://e.test/", "method": "BREW"}}, "config.method"),
     (HTTP, {"config": {"url": "https://e.test/", "headers": {"Bad Name": "x"}}}, "config.headers"),
     (HTTP, {"config": {"url": "https://e.test/", "headers": {"X-A": "a\r\nb"}}}, "config.headers"),
-    (HTTP, {"config": {"url": "https://e.test/", "headers": {"X-A": "v" * 9000}}}, "config.headers"),
-    (HTTP, {"config": {"url": "https://e.test/", "method": "POST", "body": "b" * 70_000}}, "config.body"),
+    (
+        HTTP,
+        {"config": {"url": "https://e.test/", "headers": {"X-A": "v" * 9000}}},
+        "config.headers",
+    ),
+    (
+        HTTP,
+        {"config": {"url": "https://e.test/", "method": "POST", "body": "b" * 70_000}},
+        "config.body",
+    ),
     (HTTP, {"config": {"url": "https://e.test/", "body": "x"}}, "config.body"),  # GET has no body
-    (HTTP, {"config": {"url": "https://e.test/", "expectedStatus": [200, 700]}}, "config.expectedStatus"),
-    (HTTP, {"config": {"url": "https://e.test/", "expectedStatus": ["2xy"]}}, "config.expectedStatus"),
+    (
+        HTTP,
+        {"config": {"url": "https://e.test/", "expectedStatus": [200, 700]}},
+        "config.expectedStatus",
+    ),
+    (
+        HTTP,
+        {"config": {"url": "https://e.test/", "expectedStatus": ["2xy"]}},
+        "config.expectedStatus",
+    ),
     (HTTP, {"config": {"url": "https://e.test/", "expectedStatus": []}}, "config.expectedStatus"),
     (HTTP, {"config": {"url": "https://e.test/", "jsonPath": "data.ok"}}, "config.jsonPath"),
     (HTTP, {"config": {"url": "https://e.test/", "jsonPath": "$.a..b"}}, "config.jsonPath"),
     (HTTP, {"config": {"url": "https://e.test/", "jsonPath": "$.a[x]"}}, "config.jsonPath"),
+    (HTTP, {"config": {"url": "https://e.test/", "jsonPath": "$.a[-1]"}}, "config.jsonPath"),
     (HTTP, {"config": {"url": "https://e.test/", "jsonValue": "ok"}}, "config.jsonValue"),
-    (HTTP, {"config": {"url": "https://e.test/", "followRedirects": "yes"}}, "config.followRedirects"),
-    (HTTP, {"config": {"url": "https://e.test/", "basicAuth": {"password": "p"}}}, "config.basicAuth.username"),
-    (HTTP, {"config": {"url": "https://e.test/", "secretHeaders": ["X-Key"]}}, "config.secretHeaders"),
+    (
+        HTTP,
+        {"config": {"url": "https://e.test/", "followRedirects": "yes"}},
+        "config.followRedirects",
+    ),
+    (
+        HTTP,
+        {"config": {"url": "https://e.test/", "basicAuth": {"password": "p"}}},
+        "config.basicAuth.username",
+    ),
+    (
+        HTTP,
+        {"config": {"url": "https://e.test/", "secretHeaders": ["X-Key"]}},
+        "config.secretHeaders",
+    ),
     (HTTP, {"config": {"url": "https://e.test/", "degradedAboveMs": 0}}, "config.degradedAboveMs"),
     ("TCP", {"config": {"host": "db.test"}}, "config.port"),
     ("TCP", {"config": {"host": "db.test", "port": 0}}, "config.port"),
@@ -61,7 +88,11 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("DNS", {"config": {"name": "example.test", "nameserver": "dns.test"}}, "config.nameserver"),
     ("DNS", {"config": {"name": "example.test", "expected": "1.2.3.4"}}, "config.expected"),
     ("TLS", {"config": {"host": "e.test", "port": 99999}}, "config.port"),
-    ("TLS", {"config": {"host": "e.test", "degradedWithinDays": 5, "downWithinDays": 10}}, "config.downWithinDays"),
+    (
+        "TLS",
+        {"config": {"host": "e.test", "degradedWithinDays": 5, "downWithinDays": 10}},
+        "config.downWithinDays",
+    ),
     ("ICMP", {"config": {"host": "e.test", "packets": 0}}, "config.packets"),
     ("ICMP", {"config": {"host": "e.test", "maxLossPercent": 101}}, "config.maxLossPercent"),
     ("HEARTBEAT", {"config": {"graceSeconds": -1}}, "config.graceSeconds"),
@@ -82,8 +113,6 @@ async def test_invalid_input_is_refused_and_nothing_stored(
 ) -> None:
     owner = await create_account(settings)
     data = http_input(owner.workspace_gid, kind=kind)
-    if kind != HTTP and "config" not in overrides:
-        overrides = {**overrides}
     data.update(overrides)
     result = await gql(CREATE, {"input": data}, token=owner.token)
     assert "errors" not in result, result
@@ -103,7 +132,11 @@ async def test_invalid_input_is_refused_and_nothing_stored(
         {"url": "https://xn--bcher-kva.example/"},
         {"url": "https://bücher.example/"},
         {"url": "http://[2001:db8::1]:8080/x"},
-        {"url": "https://example.test/", "jsonPath": "$.data.items[0]['a b'].ok", "jsonValue": True},
+        {
+            "url": "https://example.test/",
+            "jsonPath": "$.data.items[0]['a b'].ok",
+            "jsonValue": True,
+        },
         {"url": "https://example.test/", "expectedStatus": ["2xx", 301, "400-404"]},
         {"url": "https://example.test/", "expectedStatus": "2xx"},
         {"url": "https://example.test/", "method": "POST", "body": "b" * 60_000},
@@ -111,16 +144,29 @@ async def test_invalid_input_is_refused_and_nothing_stored(
 )
 async def test_valid_configs_are_accepted(gql, settings, config: dict[str, Any]) -> None:
     owner = await create_account(settings)
-    result = await gql(CREATE, {"input": http_input(owner.workspace_gid, config=config)}, token=owner.token)
+    result = await gql(
+        CREATE, {"input": http_input(owner.workspace_gid, config=config)}, token=owner.token
+    )
     assert result["data"]["createTarget"]["errors"] == []
 
 
 async def test_interval_minimum_follows_the_setting(gql, settings) -> None:
     owner = await create_account(settings)
-    ok = await gql(CREATE, {"input": http_input(owner.workspace_gid, intervalSeconds=30, timeoutSeconds=5)}, token=owner.token)
+    ok = await gql(
+        CREATE,
+        {"input": http_input(owner.workspace_gid, intervalSeconds=30, timeoutSeconds=5)},
+        token=owner.token,
+    )
     assert ok["data"]["createTarget"]["errors"] == []
-    low = await gql(CREATE, {"input": http_input(owner.workspace_gid, intervalSeconds=29, timeoutSeconds=5)}, token=owner.token)
-    assert low["data"]["createTarget"]["errors"][0]["message"] == "The interval must be at least 30 seconds."
+    low = await gql(
+        CREATE,
+        {"input": http_input(owner.workspace_gid, intervalSeconds=29, timeoutSeconds=5)},
+        token=owner.token,
+    )
+    assert (
+        low["data"]["createTarget"]["errors"][0]["message"]
+        == "The interval must be at least 30 seconds."
+    )
 
 
 async def test_invalid_update_changes_nothing(gql, settings) -> None:
@@ -134,7 +180,9 @@ async def test_invalid_update_changes_nothing(gql, settings) -> None:
     after = await Target.get()
     assert (after.name, after.config) == (before.name, before.config)
     # A timeout that does not fit the existing interval is refused too.
-    result = await gql(UPDATE, {"id": target_id, "input": {"timeoutSeconds": 61}}, token=owner.token)
+    result = await gql(
+        UPDATE, {"id": target_id, "input": {"timeoutSeconds": 61}}, token=owner.token
+    )
     assert result["data"]["updateTarget"]["errors"][0]["field"] == "timeoutSeconds"
     result = await gql(UPDATE, {"id": target_id, "input": {"name": None}}, token=owner.token)
     assert result["data"]["updateTarget"]["errors"][0]["field"] == "name"

@@ -1,0 +1,31 @@
+"""Confirming an account deletion closes its open websockets at once (4401)."""
+
+from __future__ import annotations
+
+from tests.factories import PASSWORD, create_account
+from tests.live.conftest import live, start_live  # noqa: F401 - fixtures
+from tests.live.test_revocation import closed_code, open_socket
+from tests.privacy.test_account_deletion import CONFIRM, REQUEST, link_token
+
+
+async def test_confirmation_closes_the_accounts_live_subscriptions(
+    live,
+    gql,
+    settings,
+    mailbox,
+    run_core_jobs,  # noqa: F811
+) -> None:
+    ada = await create_account(settings)
+    bob = await create_account(settings)
+    ws = await open_socket(live.url, ada.token)
+    bystander = await open_socket(live.url, bob.token)
+    await gql(REQUEST, {"p": PASSWORD}, token=ada.token)
+    await run_core_jobs()
+
+    assert await gql(CONFIRM, {"t": link_token(mailbox, ada.user.email)}) == {
+        "data": {"confirmAccountDeletion": True}
+    }
+
+    assert await closed_code(ws) == 4401
+    assert await closed_code(bystander, timeout=0.3) is None
+    await bystander.close()
