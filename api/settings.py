@@ -201,6 +201,35 @@ class Settings(BaseSettings):
                 raise ValueError("each key must be 32 bytes, url-safe base64")
         return value
 
+    @field_validator("partners_json")
+    @classmethod
+    def _partners(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        import json
+
+        try:
+            items = json.loads(value)
+            ok = isinstance(items, list) and all(
+                isinstance(i, dict) and {"name", "purpose", "location"} <= set(i) for i in items
+            )
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError('must be a JSON list of {"name", "purpose", "location"} objects')
+        return value
+
+    @field_validator("privacy_policy_effective_at")
+    @classmethod
+    def _iso_datetime(cls, value: str) -> str:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"must be an ISO 8601 date-time, got {value!r}") from exc
+        return value
+
     @model_validator(mode="after")
     def _deletion_promise(self) -> Settings:
         # Deleted data must leave the backups within the 30 days the privacy policy promises.

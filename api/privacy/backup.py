@@ -169,6 +169,7 @@ def create_backup(settings: Settings, keyring: KeyRing) -> Path:
     """Make one encrypted backup now; returns its path. Blocking: run in a thread."""
     folder = settings.effective_backup_dir
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
     stamp = clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = folder / f"hitflow-{stamp}-{os.urandom(3).hex()}.hfbk"
     with tempfile.TemporaryDirectory(dir=folder) as tmp:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 from datetime import timedelta
 from urllib.parse import quote
@@ -132,7 +131,3 @@ async def pause_sole_workspaces(resources: Resources, user_id: int) -> int:
         for target_id in ids:
             await unschedule_target(resources.redis, target_id)
     return len(ids)
-
-
-def email_fingerprint(email: str) -> str:
-    return hashlib.sha256(email.encode()).hexdigest()[:12]

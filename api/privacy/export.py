@@ -40,6 +40,7 @@ PAGE = 1000
 def export_dir(resources: Resources) -> Path:
     path = resources.settings.data_dir / "exports"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
     return path
 
 

@@ -22,6 +22,12 @@ async def _hold(info: Info, email: str, reason: str, held: bool) -> LegalHoldPay
     return LegalHoldPayload(user=SupportUser.from_view(await support.user_view(user)), errors=[])
 
 
+def _me(info: Info) -> int:
+    user_id = info.context.principal.user_id
+    assert user_id is not None  # the permission class admitted an authenticated user
+    return user_id
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -32,9 +38,7 @@ class Mutation:
         permission_classes=[requires("account:write")],
     )
     async def request_account_deletion(self, info: Info, password: str) -> bool:
-        return await deletion.request_account_deletion(
-            info.context.resources, info.context.principal.user_id, password
-        )
+        return await deletion.request_account_deletion(info.context.resources, _me(info), password)
 
     @strawberry.mutation(
         description=(
@@ -51,9 +55,7 @@ class Mutation:
     )
     async def request_data_export(self, info: Info) -> DataExportPayload:
         try:
-            row = await export.request_export(
-                info.context.resources, info.context.principal.user_id
-            )
+            row = await export.request_export(info.context.resources, _me(info))
         except DomainError as exc:
             return DataExportPayload(export=None, errors=user_errors(exc))
         return DataExportPayload(export=DataExport.from_model(info, row), errors=[])

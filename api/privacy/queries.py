@@ -20,6 +20,12 @@ from api.privacy.types import (
 )
 
 
+def _me(info: Info) -> int:
+    user_id = info.context.principal.user_id
+    assert user_id is not None  # the permission class admitted an authenticated user
+    return user_id
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Public: the subprocessors that handle data for Hitflow.")
@@ -56,7 +62,7 @@ class Query:
     )
     async def staff_user(self, info: Info, email: str, reason: str) -> SupportUser | None:
         try:
-            view = await support.read_user(info.context.principal.user_id, email, reason)
+            view = await support.read_user(_me(info), email, reason)
         except DomainError as exc:
             raise InvalidArgument(exc.message, field=exc.field) from None
         return SupportUser.from_view(view) if view else None
@@ -73,7 +79,7 @@ class Query:
             if pk is None:
                 support.audit.clean_reason(reason)
                 return None
-            view = await support.read_workspace(info.context.principal.user_id, pk, reason)
+            view = await support.read_workspace(_me(info), pk, reason)
         except DomainError as exc:
             raise InvalidArgument(exc.message, field=exc.field) from None
         return SupportWorkspace.from_view(view) if view else None

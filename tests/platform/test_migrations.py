@@ -66,7 +66,8 @@ async def test_migrations_apply_to_an_empty_database_and_match_the_models(
     pending = [op.describe() for writer in writers for op in writer.operations]
     assert not pending, (
         f"the models changed without a migration ({'; '.join(pending)}); generate one with:\n"
-        f"  {FIX}"
+        f"  {FIX}\n(before the first release, delete api/migrations/0001_initial.py first and "
+        "regenerate it whole: Tortoise 1.1 cannot drop a unique_together on SQLite)"
     )
     assert expected <= tables, f"tables missing after migrate: {sorted(expected - tables)}"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.factories import PASSWORD, create_account
-from tests.live.conftest import live, start_live  # noqa: F401 - fixtures
 from tests.live.test_revocation import closed_code, open_socket
 from tests.privacy.test_account_deletion import CONFIRM, REQUEST, link_token
 
@@ -13,7 +12,7 @@ async def test_confirmation_closes_the_accounts_live_subscriptions(
     gql,
     settings,
     mailbox,
-    run_core_jobs,  # noqa: F811
+    run_core_jobs,
 ) -> None:
     ada = await create_account(settings)
     bob = await create_account(settings)

@@ -106,3 +106,18 @@ async def test_export_access_rules(gql, client, settings) -> None:
     forbidden = await gql(REQUEST, token=read_only)
     assert forbidden["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "account:write"}
     assert (await client.get("/exports/hf_exp_guess")).status_code == 404
+
+
+async def test_data_exports_lists_only_my_exports(gql, settings) -> None:
+    query = "{ dataExports { id status } }"
+    ada = await create_account(settings)
+    bob = await create_account(settings)
+    await gql(REQUEST, token=ada.token)
+    mine = (await gql(query, token=ada.token))["data"]["dataExports"]
+    assert [e["status"] for e in mine] == ["PENDING"]
+    assert (await gql(query, token=bob.token))["data"]["dataExports"] == []
+    anonymous = await gql(query)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    no_scope = await create_pat(ada.user, ["targets:read"])
+    forbidden = await gql(query, token=no_scope)
+    assert forbidden["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "account:read"}

@@ -51,7 +51,6 @@ async def test_workspace_view_has_no_secrets_and_is_logged_for_every_member(
     gql, settings, resources
 ) -> None:
     from api.workspaces.models import Role
-
     from tests.factories import add_member
 
     staff = await create_account(settings, staff=True)
@@ -136,3 +135,8 @@ async def test_legal_hold_is_placed_and_lifted_with_a_reason(gql, settings) -> N
     ]
     customer = await gql(HOLD, {"e": e, "r": "Court order 12"}, token=ada.token)
     assert customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for document in (HOLD, LIFT):
+        anonymous = await gql(document, {"e": e, "r": "Court order 12"})
+        assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        lifted_by_customer = await gql(document, {"e": e, "r": "Court order 12"}, token=ada.token)
+        assert lifted_by_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"

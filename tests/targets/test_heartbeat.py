@@ -110,3 +110,12 @@ async def test_never_pinged_heartbeat_is_late_after_one_period(gql, settings) ->
     assert await overdue_heartbeats(clock.now()) == []
     clock.advance(timedelta(seconds=3601))
     assert len(await overdue_heartbeats(clock.now())) == 1
+
+
+async def test_pings_are_rate_limited_per_target(gql, settings, client) -> None:
+    _, url, _ = await _heartbeat(gql, settings)
+    path = urlsplit(url).path
+    codes = [(await client.get(path)).status_code for _ in range(61)]
+    assert codes[:60] == [200] * 60
+    assert codes[60] == 429
+    assert await CheckResult.all().count() == 60

@@ -141,7 +141,11 @@ class Ingester:
         for consumer in await self.redis.xinfo_consumers(RESULTS_STREAM, GROUP):
             name = consumer.get("name")
             name = name.decode() if isinstance(name, bytes) else str(name)
-            if name != self.consumer and not consumer.get("pending") and consumer.get("idle", 0) > 3_600_000:
+            if (
+                name != self.consumer
+                and not consumer.get("pending")
+                and consumer.get("idle", 0) > 3_600_000
+            ):
                 await self.redis.xgroup_delconsumer(RESULTS_STREAM, GROUP, name)
 
     async def process(self, entries: list[tuple[Any, Any]]) -> IngestReport:
