@@ -54,7 +54,7 @@ async def schedule_target(redis: ArqRedis, target: object, *, spread: bool = Tru
         score = None  # keep its slot: no burst, no gap
     pipe = redis.pipeline(transaction=True)
     pipe.hset(SPECS_KEY, target_id, json.dumps(build_spec(target), separators=(",", ":")))
-    pipe.hset(INTERVALS_KEY, target_id, interval)
+    pipe.hset(INTERVALS_KEY, target_id, str(interval))
     if score is not None:
         pipe.zadd(DUE_KEY, {target_id: score})
     await pipe.execute()

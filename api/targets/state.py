@@ -74,11 +74,11 @@ def apply_to_region(state: TargetRegionState, status: str, error: str | None, re
         state.consecutive_failures += 1
         if state.consecutive_failures >= retries:
             state.status = CheckStatus.DOWN
-        state.last_error = error
+        state.last_error = error  # type: ignore[assignment]
     else:
         state.consecutive_failures = 0
         state.status = CheckStatus(status)
-        state.last_error = error if status == CheckStatus.DEGRADED else None
+        state.last_error = error if status == CheckStatus.DEGRADED else None  # type: ignore[assignment]
 
 
 @dataclass
