@@ -128,16 +128,21 @@ def _server(resources: Any) -> Any:
     config = uvicorn.Config(
         create_app(resources),
         log_config=None,
+        # Our own JSON lines say when the server is up and log each request (with its id);
+        # uvicorn's plain-text lines would only repeat them.
+        log_level="warning",
         access_log=False,
         proxy_headers=True,
         ws_ping_interval=20,
+        ws_max_size=resources.settings.max_body_bytes,  # the body cap, for websocket messages
         # permessage-deflate costs ~100 KB of zlib state per websocket and CPU per
         # message; live payloads are small, so it is off unless enabled by setting.
         ws_per_message_deflate=resources.settings.live_ws_compression,
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # Signals are ours (_until_signal stops the workers too): uvicorn must not capture them.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     return server
 
 

@@ -50,6 +50,9 @@ class EmbeddedRedis:
             args,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own session: Ctrl-C in a terminal (SIGINT to the whole foreground group)
+            # must not stop Redis before hitflow has shut its workers down cleanly.
+            start_new_session=True,
             preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 10

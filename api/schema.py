@@ -11,7 +11,12 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+)
 from strawberry.tools import merge_types
 
 from api.core.errors import PublicGraphQLError
@@ -83,6 +88,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            # One shared AST per distinct document (bounded LRU): every live subscriber of
+            # the same query shares it instead of keeping its own parse (~6 KB each).
+            lambda: ParserCache(maxsize=256),
             lambda: MaskWithRequestId(should_mask_error=_should_mask),
         ],
     )

@@ -115,8 +115,10 @@ class Settings(BaseSettings):
     @field_validator("public_url", "app_url")
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if (value is None or value == "") and info.field_name == "app_url":
-            return None  # empty = unset: the public URL is used
+        if not value:
+            if info.field_name == "app_url":
+                return None  # empty = unset: the public URL is used
+            raise ValueError("must be an http(s) URL")
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"must be an http(s) URL, got {value!r}")

@@ -32,10 +32,10 @@ _HTTP_CODES: dict[int, str] = {
 }
 
 
-def error_response(status: int, message: str, extensions: dict[str, Any]) -> JSONResponse:
+def error_response(status: int, message: str, extensions: dict[str, Any] | None) -> JSONResponse:
     """A GraphQL-shaped error body, for answers given before any resolver runs."""
     return JSONResponse(
-        {"data": None, "errors": [{"message": message, "extensions": extensions}]},
+        {"data": None, "errors": [{"message": message, "extensions": extensions or {}}]},
         status_code=status,
     )
 

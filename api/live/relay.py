@@ -18,7 +18,7 @@ import contextlib
 import json
 import os
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
@@ -44,6 +44,38 @@ Converter = Callable[[dict[str, Any]], Awaitable[Any]]
 _CLOSED = object()  # queue sentinel: the subscription ends
 
 
+class Mailbox:
+    """A bounded FIFO with one reader: lighter than asyncio.Queue (memory per socket)."""
+
+    __slots__ = ("items", "limit", "waiter")
+
+    def __init__(self, limit: int) -> None:
+        self.items: deque[Any] = deque()
+        self.limit = limit
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: Any, *, force: bool = False) -> bool:
+        """Append unless full (False then); `force` ignores the bound (the end marker)."""
+        if len(self.items) >= self.limit and not force:
+            return False
+        self.items.append(item)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+        return True
+
+    async def get(self) -> Any:
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.popleft()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 class Subscriber:
     """One live subscription of one websocket."""
 
@@ -61,7 +93,7 @@ class Subscriber:
         self.kind = kind
         self.workspace_id = workspace_id
         self.target_id = target_id
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
+        self.queue = Mailbox(queue_size)
 
 
 class LiveConnection:
@@ -164,8 +196,7 @@ class Relay:
         for subscriber in list(connection.subscribers):
             self._remove(subscriber)
             # Wake the generator so strawberry stops sending on this socket.
-            with contextlib.suppress(asyncio.QueueFull):
-                subscriber.queue.put_nowait(_CLOSED)
+            subscriber.queue.put(_CLOSED, force=True)
         task = asyncio.create_task(self._close(connection.websocket, code, reason))
         self._closers.add(task)
         task.add_done_callback(self._closers.discard)
@@ -258,10 +289,9 @@ class Relay:
         for subscriber in matching:
             if subscriber.connection.closed:
                 continue
-            try:
-                subscriber.queue.put_nowait(item)
+            if subscriber.queue.put(item):
                 delivered += 1
-            except asyncio.QueueFull:
+            else:
                 self.dropped_slow += 1
                 log.info("live_client_too_slow", user_id=subscriber.connection.principal.user_id)
                 self.close_connection(

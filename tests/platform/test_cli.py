@@ -66,7 +66,11 @@ class Running:
         self.log = log
         self.handle = log.open("w")
         self.process = subprocess.Popen(
-            [HITFLOW, *args], env=env, stdout=self.handle, stderr=subprocess.STDOUT
+            [HITFLOW, *args],
+            env=env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, like a shell job
         )
 
     def output(self) -> str:
@@ -249,6 +253,11 @@ async def _websocket_checks(url: str) -> None:
         await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert ack["type"] == "connection_ack"
+        # The body cap holds for websocket messages too: 1009 "message too big".
+        await ws.send(json.dumps({"type": "ping", "payload": {"x": "x" * 1_100_000}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
 
 def _wait_http(url: str, timeout: float = 15) -> None:
@@ -297,3 +306,15 @@ def test_a_probe_that_loses_redis_exits_non_zero(data_dir: Path, running: Any) -
     assert proc.process.wait(timeout=15) == 1
     assert "process_component_stopped" in proc.output()
     assert "Traceback" not in proc.output()
+
+
+def test_ctrl_c_in_a_terminal_stops_up_without_errors(data_dir: Path, running: Any) -> None:
+    proc = running("up", "--port", str(free_port()), env=environment(data_dir))
+    proc.wait_for_event("hitflow_up")
+    # A terminal sends SIGINT to the whole foreground process group, children included.
+    os.killpg(proc.process.pid, signal.SIGINT)
+    assert proc.process.wait(timeout=15) == 0, proc.output()
+    problems = [e for e in proc.events() if e.get("level") in ("warning", "error")]
+    assert problems == []
+    assert "Traceback" not in proc.output()
+    assert redis_servers_for(data_dir / "redis" / "redis.sock") == []

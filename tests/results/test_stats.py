@@ -52,7 +52,7 @@ async def dataset(db):
     workspace = await Workspace.create(name="w")
     target = await create_target(workspace.id)
     rng = random.Random(7)
-    end = floor_hour(clock.now()) + timedelta(minutes=40)
+    end = floor_hour(clock.now()) - timedelta(minutes=20)  # in the past: stats stop at now
     start = end - timedelta(days=3)
     rows = []
     at = start
