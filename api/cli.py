@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -21,14 +22,20 @@ app.add_typer(staff_app, name="staff")
 log = get_logger("hitflow")
 
 
-def _settings() -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
-        settings = load_settings()
+        settings = load_settings(**overrides)
     except SettingsError as exc:
         typer.echo(f"hitflow: {exc}", err=True)
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_json)
     return settings
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}"
 
 
 @contextlib.asynccontextmanager
@@ -152,7 +159,9 @@ def up(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Everything in one process: migrate, embedded Redis, API, core worker, all probes."""
-    settings = _settings()
+    # Links in e-mails and heartbeat URLs must point at this server unless told otherwise.
+    local_url = {} if os.environ.get("HITFLOW_PUBLIC_URL") else {"public_url": _url(host, port)}
+    settings = _settings(**local_url)
     sock = _listen(host, port)
 
     async def main() -> bool:
