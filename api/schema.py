@@ -11,12 +11,9 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
 
 from api.core.errors import PublicGraphQLError
@@ -71,6 +68,13 @@ class HitflowSchema(strawberry.Schema):
         are answers to the client, not incidents."""
 
 
+def _execution_context_class() -> Any:
+    """Live events are executed once per (operation, variables, rights), see api.live.sharing."""
+    if not module_exists("api.live.sharing"):
+        return None
+    return importlib.import_module("api.live.sharing").SharingExecutionContext
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     from api.graphql.masking import MaskWithRequestId
 
@@ -80,13 +84,16 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     query = merge_types("Query", (_node_query(), *_parts("queries", "Query")))
     mutations = _parts("mutations", "Mutation")
     subscriptions = _parts("subscriptions", "Subscription")
+    rules = [depth_rule(max_depth, None), aliases_rule(max_aliases)]
     return HitflowSchema(
         query=query,
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
+        execution_context_class=_execution_context_class(),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            # The depth/alias rule classes are built once per schema (the stock extensions
+            # build new classes per operation, held by every live subscription).
+            lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             # One shared AST per distinct document (bounded LRU): every live subscriber of
             # the same query shares it instead of keeping its own parse (~6 KB each).

@@ -39,9 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 KEY = "q2F0m1pDm7Qh1i2Wm9Z8s7X6c5V4b3N2m1L0k9J8h7g"
-DOCUMENT = (
-    "subscription($w: ID!) { checkResults(workspaceId: $w) { responseTimeMs httpStatus } }"
-)
+DOCUMENT = "subscription($w: ID!) { checkResults(workspaceId: $w) { responseTimeMs httpStatus } }"
 
 
 # --- setup ---------------------------------------------------------------------------
@@ -72,13 +70,19 @@ async def prepare_database(url: str, workspaces: int) -> list[tuple[str, str]]:
 
 
 def start_api(
-    env: dict[str, str], port: int, profile: str | None, log: Path
+    env: dict[str, str], port: int, profile: str | None, log: Path, uvloop: bool
 ) -> subprocess.Popen[bytes]:
     hitflow = str(Path(sys.executable).with_name("hitflow"))
     command = [hitflow, "api", "--port", str(port)]
+    if uvloop:  # the same command, on uvloop's event loop
+        code = (
+            "import sys, uvloop; uvloop.install(); from api.cli import main; "
+            f"sys.argv = ['hitflow', 'api', '--port', '{port}']; main()"
+        )
+        command = [sys.executable, "-c", code]
     if profile:
         command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         command,
         env=env,
         stdout=log.open("wb"),
@@ -140,7 +144,11 @@ async def _client(url: str, token: str, workspace: str, out: dict[str, Any], rea
 
 
 def client_process(
-    tag: str, url: str, subs: list[tuple[str, str, int]], ready_counter: Any, stop: Any,
+    tag: str,
+    url: str,
+    subs: list[tuple[str, str, int]],
+    ready_counter: Any,
+    stop: Any,
     results: Any,
 ) -> None:
     with contextlib.suppress(ImportError):
@@ -214,7 +222,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> None:  # noqa: PLR0915
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50.0, help="events per second")
@@ -222,6 +230,7 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--workspaces", type=int, default=1)
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--uvloop", action="store_true", help="run the API on uvloop")
     parser.add_argument("--profile", default=None, help="write a cProfile of the API here")
     args = parser.parse_args()
 
@@ -249,7 +258,7 @@ def main() -> None:  # noqa: PLR0915
         "HITFLOW_DATA_DIR": str(tmp / "var"),
         "HITFLOW_LOG_LEVEL": "WARNING",
     }
-    api = start_api(env, port, args.profile, tmp / "api.log")
+    api = start_api(env, port, args.profile, tmp / "api.log", args.uvloop)
     procs: list[mp.Process] = []
     try:
         wait_healthy(port, api)
@@ -262,7 +271,8 @@ def main() -> None:  # noqa: PLR0915
         results = ctx.Queue()
         # Warm the server (first connection's lazy imports) before the RSS baseline.
         warm_stop = ctx.Event()
-        warm = ctx.Process(target=client_process, args=("warm", url, accounts[:1], ready, warm_stop, results)
+        warm = ctx.Process(
+            target=client_process, args=("warm", url, accounts[:1], ready, warm_stop, results)
         )
         warm.start()
         while ready.value < 1:
@@ -290,9 +300,7 @@ def main() -> None:  # noqa: PLR0915
 
         cpu_before = ps.cpu_times()
         wall = time.monotonic()
-        targets = asyncio.run(
-            publish_events(redis_url, workspace_ids, args.rate, args.seconds)
-        )
+        targets = asyncio.run(publish_events(redis_url, workspace_ids, args.rate, args.seconds))
         time.sleep(2.0)  # in-flight deliveries
         cpu = ps.cpu_times()
         cpu_used = (cpu.user + cpu.system) - (cpu_before.user + cpu_before.system)

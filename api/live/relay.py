@@ -18,7 +18,7 @@ import contextlib
 import json
 import os
 import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket
 from api.auth.principal import Principal
 from api.core.logging import get_logger
 from api.events import EVENTS_CHANNEL
+from api.live.sharing import SharedEvent
 from api.resources import Resources
 
 log = get_logger(__name__)
@@ -50,7 +51,7 @@ class Mailbox:
     __slots__ = ("items", "limit", "waiter")
 
     def __init__(self, limit: int) -> None:
-        self.items: deque[Any] = deque()
+        self.items: list[Any] = []  # short: a list is lighter than a deque per socket
         self.limit = limit
         self.waiter: asyncio.Future[None] | None = None
 
@@ -70,7 +71,7 @@ class Mailbox:
                 await self.waiter
             finally:
                 self.waiter = None
-        return self.items.popleft()
+        return self.items.pop(0)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -217,9 +218,7 @@ class Relay:
             principal = connection.principal
             if principal.user_id is None or principal.user_id != user_id:
                 continue
-            if everything or (
-                principal.kind == kind and principal.credential_id in credential_ids
-            ):
+            if everything or (principal.kind == kind and principal.credential_id in credential_ids):
                 self.close_connection(connection, CLOSE_REVOKED, "Credential revoked.")
                 closed += 1
         if closed:
@@ -281,10 +280,12 @@ class Relay:
         ]
         if not matching:
             return 0
-        # Built once per event per process, whatever the number of subscribers.
-        item = await converter(event)
-        if item is None:
+        # Built once per event per process, whatever the number of subscribers; the
+        # wrapper lets subscribers with the same query and rights share one execution.
+        value = await converter(event)
+        if value is None:
             return 0
+        item = SharedEvent(value)
         delivered = 0
         for subscriber in matching:
             if subscriber.connection.closed:
@@ -318,7 +319,9 @@ class Relay:
     def _pubsub_client(self) -> Redis:
         pool = self.resources.redis.connection_pool
         kwargs = {**pool.connection_kwargs, "client_name": self.name}
-        return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
+        return Redis(
+            connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        )
 
     async def _run(self) -> None:
         backoff = 0.1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +18,7 @@ import pytest_asyncio
 import uvicorn
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
+from tortoise import connections
 
 from api.app import create_app
 from api.events import publish
@@ -24,6 +26,27 @@ from api.live.relay import Relay
 from api.resources import Resources
 from api.targets.models import Target
 from api.workspaces.models import Workspace
+
+# Pub/sub channels are shared by every database of a Redis server: other suites running at
+# the same time on the shared Redis publish events for workspace/user 1, 2, ... too. Our
+# rows start at a random high id so that foreign events never match our subscribers.
+_ID_TABLES = ("users", "workspaces", "targets", "incidents")
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _distinct_ids(db: Any) -> None:
+    connection = connections.get("default")
+    base = random.randint(10**6, 2 * 10**9)
+    for table in _ID_TABLES:
+        if connection.capabilities.dialect == "sqlite":
+            await connection.execute_query(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [table, base]
+            )
+        else:
+            await connection.execute_query(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {base})"
+            )
+
 
 TRANSPORT_WS = WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL  # graphql-transport-ws
 LEGACY_WS = WebsocketsTransport.APOLLO_SUBPROTOCOL  # graphql-ws

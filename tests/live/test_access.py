@@ -3,6 +3,7 @@ with a clear error and never data."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -82,7 +83,7 @@ async def test_a_bad_token_is_refused_at_connection_init(live) -> None:
     from gql.transport.exceptions import TransportConnectionFailed
     from websockets.exceptions import ConnectionClosed
 
-    with pytest.raises(TransportConnectionFailed) as failed:  # noqa: PT012
+    with pytest.raises(TransportConnectionFailed) as failed:
         async with subscribed(live.url, "hf_sess_forged", RESULTS, {"w": "x"}):
             pass
     closed = failed.value.__cause__
@@ -94,22 +95,59 @@ async def test_a_bad_token_is_refused_at_connection_init(live) -> None:
 async def test_subscriptions_per_connection_are_limited(live, settings) -> None:
     from gql import GraphQLRequest
 
+    from tests.live.conftest import wait_subscribers
+
     account = await create_account(settings)
     limit = settings.live_max_subscriptions_per_connection
-    async with subscribed(live.url, account.token, RESULTS, {"w": account.workspace_gid}) as s:
-        session = s.client.session
-        streams = []
-        for _ in range(limit - 1):
-            request = GraphQLRequest(RESULTS, variable_values={"w": account.workspace_gid})
-            stream = session.subscribe(request)
-            streams.append(stream)
-        request = GraphQLRequest(RESULTS, variable_values={"w": account.workspace_gid})
-        extra = session.subscribe(request)
-        import asyncio
-
-        tasks = [asyncio.create_task(anext(st)) for st in streams]  # noqa: F841
+    variables = {"w": account.workspace_gid}
+    async with subscribed(live.url, account.token, RESULTS, variables) as first:
+        session = first.client.session
+        streams = [
+            session.subscribe(GraphQLRequest(RESULTS, variable_values=variables))
+            for _ in range(limit - 1)
+        ]
+        tasks = [asyncio.create_task(anext(stream)) for stream in streams]
+        await wait_subscribers(live.relay, account.workspace.id, limit)
+        extra = session.subscribe(GraphQLRequest(RESULTS, variable_values=variables))
         with pytest.raises(TransportQueryError) as refused:
             await asyncio.wait_for(anext(extra), 5)
         for task in tasks:
             task.cancel()
     assert refused.value.errors[0]["extensions"]["code"] == "LIMIT_REACHED"  # type: ignore[index]
+
+
+async def test_a_removed_member_is_cut_off_at_once(live, gql, resources, settings) -> None:
+    from api.workspaces.models import Role
+    from tests.factories import add_member
+    from tests.live.conftest import publish_result, wait_subscribers
+
+    owner = await create_account(settings)
+    member = await create_account(settings)
+    await add_member(owner.workspace, member.user, Role.MEMBER)
+    target = await create_target(owner.workspace)
+    async with subscribed(live.url, member.token, RESULTS, {"w": owner.workspace_gid}) as sub:
+        await wait_subscribers(live.relay, owner.workspace.id)
+        await publish_result(resources, target)
+        await sub.wait_results(1)
+
+        removed = await gql(
+            "mutation($w: ID!, $u: ID!) { removeMember(workspaceId: $w, userId: $u) "
+            "{ errors { code } } }",
+            {"w": owner.workspace_gid, "u": encode("User", member.user.id)},
+            token=owner.token,
+        )
+        assert removed["data"]["removeMember"]["errors"] == []
+
+        # Its subscription ends and the socket closes with 4403 (reconnect with fresh
+        # memberships); nothing more arrives.
+        await asyncio.wait_for(asyncio.shield(sub._task), 5)
+        transport = sub.client.transport
+        deadline = asyncio.get_running_loop().time() + 5
+        while transport.close_exception is None:
+            assert asyncio.get_running_loop().time() < deadline, "the socket stayed open"
+            await asyncio.sleep(0.02)
+        await publish_result(resources, target)
+        await asyncio.sleep(0.2)
+    assert "4403" in repr(transport.close_exception.__cause__)
+    assert len(sub.results) == 1
+    assert live.relay.subscriber_count(owner.workspace.id) == 0

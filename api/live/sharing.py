@@ -1,0 +1,115 @@
+"""Execute a live event once per (operation, variables, principal), not once per socket.
+
+The relay hands every subscriber of an event the same `SharedEvent`. When several
+subscriptions run the same document with the same variables for principals with the
+same rights (a user's tabs and devices, a wall screen...), graphql-core's per-event
+execution runs once and the others reuse its result. Results with errors are never
+shared. Everything else (queries, mutations, other payloads) executes as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable
+from typing import Any
+
+from graphql import ExecutionResult
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+
+class SharedEvent:
+    """One event's GraphQL object and the results already computed for it."""
+
+    __slots__ = ("results", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.results: dict[tuple[Any, ...], asyncio.Future[ExecutionResult]] = {}
+
+
+def _principal_key(context: Any) -> tuple[Any, ...] | None:
+    principal = getattr(context, "principal", None)
+    if principal is None or principal.user_id is None:
+        return None
+    return (
+        principal.user_id,
+        principal.scopes,
+        tuple(sorted((k, str(v)) for k, v in principal.memberships.items())),
+        principal.is_staff,
+    )
+
+
+class _Cached:
+    """A per-event 'executor' whose result another subscriber is computing or computed."""
+
+    __slots__ = ("future",)
+
+    def __init__(self, future: asyncio.Future[ExecutionResult]) -> None:
+        self.future = future
+
+    def execute_operation(self, serially: bool | None = None) -> Awaitable[ExecutionResult]:
+        return asyncio.shield(self.future)
+
+
+class _Recording:
+    __slots__ = ("executor", "future", "key", "results")
+
+    def __init__(self, executor: Any, results: dict, key: tuple[Any, ...]) -> None:
+        self.executor = executor
+        self.results = results
+        self.key = key
+        self.future: asyncio.Future[ExecutionResult] = asyncio.get_running_loop().create_future()
+        results[key] = self.future
+
+    async def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        try:
+            result = self.executor.execute_operation(serially)
+            if self.executor.is_awaitable(result):
+                result = await result
+        except BaseException as exc:
+            self.results.pop(self.key, None)
+            if not self.future.done():
+                self.future.set_exception(exc)
+                self.future.exception()  # retrieved: waiters re-raise it themselves
+            raise
+        if result.errors:  # errors may depend on the caller: never shared
+            self.results.pop(self.key, None)
+        if not self.future.done():
+            self.future.set_result(result)
+        return result  # type: ignore[no-any-return]
+
+
+class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    _live_key: tuple[Any, ...] | None
+
+    def _share_key(self) -> tuple[Any, ...] | None:
+        """What makes two subscriptions' results identical; computed once per subscription."""
+        try:
+            return self._live_key
+        except AttributeError:
+            pass
+        principal = _principal_key(self.context_value)
+        key = None
+        if principal is not None:
+            try:
+                variables = json.dumps(self.variable_values, sort_keys=True, default=str)
+                key = (id(self.operation), variables, principal)
+            except (TypeError, ValueError):
+                key = None
+        self._live_key = key
+        return key
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        if not isinstance(payload, SharedEvent):
+            return super().build_per_event_executor(payload)
+        key = self._share_key()
+        if key is None:
+            return super().build_per_event_executor(payload.value)
+        future = payload.results.get(key)
+        if future is not None and not (
+            future.done() and (future.cancelled() or future.exception() is not None)
+        ):
+            return _Cached(future)
+        executor = super().build_per_event_executor(payload.value)
+        return _Recording(executor, payload.results, key)
