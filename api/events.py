@@ -1,6 +1,6 @@
 """Live events: published once to Redis pub/sub by the core worker (or the API).
 
-Each API process holds one subscription to EVENTS_CHANNEL and dispatches locally
+Each API process holds one subscription to events_channel(redis) and dispatches locally
 by workspace. Event shape (JSON):
 
     {"type": "check_result" | "target_status" | "incident" | "revocation",
@@ -16,9 +16,22 @@ import json
 from typing import Any
 
 from arq.connections import ArqRedis
+from redis.asyncio import Redis
 
 EVENTS_CHANNEL = "hitflow:events"
 
 
+def events_channel(redis: Redis) -> str:
+    """The channel of this deployment's Redis database.
+
+    Pub/sub ignores database numbers, so two deployments sharing a Redis server on
+    different databases would otherwise receive each other's events.
+    """
+    db = redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"{EVENTS_CHANNEL}:{db}"
+
+
 async def publish(redis: ArqRedis, event_type: str, **payload: Any) -> None:
-    await redis.publish(EVENTS_CHANNEL, json.dumps({"type": event_type, **payload}, default=str))
+    await redis.publish(
+        events_channel(redis), json.dumps({"type": event_type, **payload}, default=str)
+    )

@@ -1,7 +1,8 @@
 """Live-update benchmark: N websocket subscribers on one `hitflow api` process.
 
     python bench/subscriptions.py [--subscribers 1000] [--rate 50] [--seconds 10]
-                                  [--workspaces 1] [--client-procs 2] [--redis-url URL]
+                                  [--workspaces 100] [--client-procs 2] [--redis-url URL]
+                                  [--uvloop] [--profile FILE] [--drain 60]
 
 Starts an embedded Redis (unless --redis-url), a SQLite database with one account per
 workspace, and `hitflow api` as its own process (so its RSS is measurable). Client
@@ -150,6 +151,8 @@ def client_process(
     ready_counter: Any,
     stop: Any,
     results: Any,
+    progress: Any = None,
+    slot: int = 0,
 ) -> None:
     with contextlib.suppress(ImportError):
         import uvloop
@@ -171,6 +174,8 @@ def client_process(
             tasks.append(asyncio.create_task(_client(url, token, workspace, out, ready)))
             await asyncio.sleep(0.002)  # do not SYN-flood the listen backlog
         while not stop.is_set():
+            if progress is not None:  # deliveries so far, for the drain wait
+                progress[slot] = sum(len(out["seqs"]) for out in outs)
             await asyncio.sleep(0.1)
         for task in tasks:
             task.cancel()
@@ -187,7 +192,7 @@ async def publish_events(
     redis_url: str, workspace_ids: list[int], rate: float, seconds: float
 ) -> list[int]:
     """Publish rate*seconds events; returns the workspace index of each sequence number."""
-    from api.events import EVENTS_CHANNEL
+    from api.events import events_channel
     from api.redis import connect
 
     redis = await connect(redis_url)
@@ -207,7 +212,7 @@ async def publish_events(
         }  # fmt: skip
         event = {"type": "check_result", "workspaceId": workspace_ids[index], "targetId": 1}
         event["result"] = result  # type: ignore[assignment]
-        await redis.publish(EVENTS_CHANNEL, json.dumps(event))
+        await redis.publish(events_channel(redis), json.dumps(event))
     await redis.aclose()
     return targets
 
@@ -227,9 +232,16 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50.0, help="events per second")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--workspaces", type=int, default=1)
+    parser.add_argument(
+        "--workspaces",
+        type=int,
+        default=100,
+        help="subscriber i watches workspace i mod W; each event goes to one workspace "
+        "(1 = broadcast: every event to every subscriber)",
+    )
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--drain", type=float, default=60.0, help="max wait for the backlog")
     parser.add_argument("--uvloop", action="store_true", help="run the API on uvloop")
     parser.add_argument("--profile", default=None, help="write a cProfile of the API here")
     args = parser.parse_args()
@@ -283,9 +295,11 @@ def main() -> None:
         subs = [accounts[i % args.workspaces] for i in range(args.subscribers)]
         chunks = [subs[i :: args.client_procs] for i in range(args.client_procs)]
         started = time.monotonic()
-        for chunk in chunks:
+        progress = ctx.Array("q", len(chunks))
+        for slot, chunk in enumerate(chunks):
             process = ctx.Process(
-                target=client_process, args=("bench", url, chunk, ready, stop, results)
+                target=client_process,
+                args=("bench", url, chunk, ready, stop, results, progress, slot),
             )
             process.start()
             procs.append(process)
@@ -301,7 +315,15 @@ def main() -> None:
         cpu_before = ps.cpu_times()
         wall = time.monotonic()
         targets = asyncio.run(publish_events(redis_url, workspace_ids, args.rate, args.seconds))
-        time.sleep(2.0)  # in-flight deliveries
+        publish_seconds = time.monotonic() - wall
+        # Wait for the backlog: until deliveries stop growing for 2 s (at most --drain s).
+        last, still_since, drain_until = -1, time.monotonic(), time.monotonic() + args.drain
+        while time.monotonic() < drain_until and time.monotonic() - still_since < 2.0:
+            total = sum(progress[:])
+            if total != last:
+                last, still_since = total, time.monotonic()
+            time.sleep(0.1)
+        drained_seconds = time.monotonic() - wall - publish_seconds - 2.0
         cpu = ps.cpu_times()
         cpu_used = (cpu.user + cpu.system) - (cpu_before.user + cpu_before.system)
         cpu_share = cpu_used / (time.monotonic() - wall)
@@ -328,19 +350,24 @@ def main() -> None:
     lost = []
     for out in outs:
         lost.append(max(0, expected_per_ws[out["workspace"]] - len(set(out["seqs"]))))
-    disconnected = sum(1 for out in outs if out["closed"] is not None)
+    codes = sorted({out["closed"] for out in outs if out["closed"] is not None})
+    disconnected = {code: sum(1 for o in outs if o["closed"] == code) for code in codes}
     errors = sum(len(out["errors"]) for out in outs)
     deliveries = len(latencies)
 
     print(f"subscribers: {args.subscribers} over {args.client_procs} client processes, "
           f"{args.workspaces} workspace(s); connected in {connect_seconds:.1f} s")  # fmt: skip
-    print(f"events: {len(targets)} at {args.rate:g}/s for {args.seconds:g} s -> "
-          f"{deliveries} deliveries ({deliveries / args.seconds:.0f}/s)")  # fmt: skip
+    busy = publish_seconds + max(0.0, drained_seconds)
+    print(f"events: {len(targets)} at {args.rate:g}/s for {args.seconds:g} s, each to the "
+          f"{args.subscribers // args.workspaces} subscribers of its workspace -> {deliveries} "
+          f"deliveries ({deliveries / busy:.0f}/s); last delivery {max(0.0, drained_seconds):.1f} s "
+          f"after the last publish")  # fmt: skip
     print(f"delivery latency from publish: p50 {percentile(latencies, 0.5):.1f} ms, "
           f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies, default=0):.1f} ms, "
           f"mean {statistics.fmean(latencies) if latencies else 0:.1f} ms")  # fmt: skip
     print(f"events lost: total {sum(lost)}, clients with losses {sum(1 for x in lost if x)}, "
-          f"max per client {max(lost, default=0)}; disconnected {disconnected}; errors {errors}")  # fmt: skip
+          f"max per client {max(lost, default=0)}; disconnected (by close code) {disconnected or 0}; "
+          f"errors {errors}")  # fmt: skip
     print(f"API RSS: {rss_before / 2**20:.1f} MiB before, {rss_after / 2**20:.1f} MiB with "
           f"{args.subscribers} idle subscribers -> {per_connection / 1024:.1f} KiB per connection")  # fmt: skip
     print(f"API CPU during the run: {cpu_share * 100:.0f}% of one core")

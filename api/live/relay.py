@@ -27,7 +27,8 @@ from starlette.websockets import WebSocket
 
 from api.auth.principal import Principal
 from api.core.logging import get_logger
-from api.events import EVENTS_CHANNEL
+from api.events import events_channel
+from api.live.connections import LiveConnection, LiveUnavailable, Subscriber
 from api.live.sharing import SharedEvent
 from api.resources import Resources
 
@@ -43,75 +44,6 @@ SCOPE_KEY = "hitflow.live"  # where a websocket's LiveConnection is kept in its 
 Converter = Callable[[dict[str, Any]], Awaitable[Any]]
 
 _CLOSED = object()  # queue sentinel: the subscription ends
-
-
-class Mailbox:
-    """A bounded FIFO with one reader: lighter than asyncio.Queue (memory per socket)."""
-
-    __slots__ = ("items", "limit", "waiter")
-
-    def __init__(self, limit: int) -> None:
-        self.items: list[Any] = []  # short: a list is lighter than a deque per socket
-        self.limit = limit
-        self.waiter: asyncio.Future[None] | None = None
-
-    def put(self, item: Any, *, force: bool = False) -> bool:
-        """Append unless full (False then); `force` ignores the bound (the end marker)."""
-        if len(self.items) >= self.limit and not force:
-            return False
-        self.items.append(item)
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-        return True
-
-    async def get(self) -> Any:
-        while not self.items:
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self.waiter
-            finally:
-                self.waiter = None
-        return self.items.pop(0)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-
-class Subscriber:
-    """One live subscription of one websocket."""
-
-    __slots__ = ("connection", "kind", "queue", "target_id", "workspace_id")
-
-    def __init__(
-        self,
-        connection: LiveConnection,
-        kind: str,
-        workspace_id: int,
-        target_id: int | None,
-        queue_size: int,
-    ) -> None:
-        self.connection = connection
-        self.kind = kind
-        self.workspace_id = workspace_id
-        self.target_id = target_id
-        self.queue = Mailbox(queue_size)
-
-
-class LiveConnection:
-    """A websocket on /graphql and the principal it authenticated as."""
-
-    __slots__ = ("closed", "principal", "subscribers", "token", "websocket")
-
-    def __init__(self, websocket: WebSocket, principal: Principal, token: str | None) -> None:
-        self.websocket = websocket
-        self.principal = principal
-        self.token = token  # kept to re-validate after a pub/sub outage (events may be lost)
-        self.subscribers: set[Subscriber] = set()
-        self.closed = False
-
-
-class LiveUnavailable(RuntimeError):
-    """The relay is not running in this process (or the connection was closed)."""
 
 
 class Relay:
@@ -216,9 +148,16 @@ class Relay:
         closed = 0
         for connection in list(self.connections):
             principal = connection.principal
-            if principal.user_id is None or principal.user_id != user_id:
-                continue
-            if everything or (principal.kind == kind and principal.credential_id in credential_ids):
+            if everything:
+                hit = principal.user_id is not None and principal.user_id == user_id
+            else:
+                # By credential: client-credentials OAuth tokens have no user (userId null).
+                hit = (
+                    principal.kind == kind
+                    and principal.credential_id in credential_ids
+                    and principal.user_id == user_id
+                )
+            if hit:
                 self.close_connection(connection, CLOSE_REVOKED, "Credential revoked.")
                 closed += 1
         if closed:
@@ -332,7 +271,7 @@ class Relay:
                 if self._redis is None:
                     self._redis = self._pubsub_client()
                 pubsub = self._redis.pubsub()
-                await pubsub.subscribe(EVENTS_CHANNEL)
+                await pubsub.subscribe(events_channel(self.resources.redis))
                 self.ready.set()
                 backoff = 0.1
                 if outage:

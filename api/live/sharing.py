@@ -94,7 +94,10 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if principal is not None:
             try:
                 variables = json.dumps(self.variable_values, sort_keys=True, default=str)
-                key = (id(self.operation), variables, principal)
+                loc = self.operation.loc
+                document = loc.source.body if loc is not None else id(self.operation)
+                name = self.operation.name.value if self.operation.name else None
+                key = (document, name, variables, principal)
             except (TypeError, ValueError):
                 key = None
         self._live_key = key

@@ -51,11 +51,14 @@ def _name(raw: str | None) -> str:
     return name
 
 
-async def _writable_channel(principal: Principal, channel_id: int) -> AlertChannel:
+async def _writable_channel(
+    principal: Principal, channel_id: int, *, field: str = "id"
+) -> AlertChannel:
+    """The channel, if the principal may change it; NotFound names `field` (the argument)."""
     channel = await visible_to(principal).get_or_none(id=channel_id)
     if channel is None:
-        raise NotFound("No AlertChannel with this id.", field="id")
-    require_writer(principal, channel.workspace_id)
+        raise NotFound("No AlertChannel with this id.", field=field)
+    require_writer(principal, channel.workspace_id, field=field)
     return channel
 
 
@@ -208,7 +211,7 @@ async def confirm_channel(token: str) -> AlertChannel:
 
 
 async def send_test(resources: Resources, principal: Principal, channel_id: int) -> Notification:
-    channel = await _writable_channel(principal, channel_id)
+    channel = await _writable_channel(principal, channel_id, field="channelId")
     if not channel.verified:
         raise NotVerified("The address has not confirmed it wants alerts yet.", field="channelId")
     if not channel.enabled:

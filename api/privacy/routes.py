@@ -26,7 +26,7 @@ def routes(resources: Resources) -> list[BaseRoute]:
             headers={
                 "Content-Disposition": 'attachment; filename="hitflow-export.json"',
                 "Cache-Control": "no-store",
-                "Referrer-Policy": "no-referrer",
+                # Referrer-Policy: no-referrer comes from the security-headers middleware.
             },
         )
 

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from api.core import clock
 from api.core.logging import get_logger
-from api.events import EVENTS_CHANNEL
+from api.events import events_channel
 from api.targets.models import (
     CheckResult,
     CheckStatus,
@@ -265,6 +265,7 @@ async def _publish(
         )
     )
     pipe = resources.redis.pipeline(transaction=False)
+    channel = events_channel(resources.redis)
     for r in kept:
         target = targets[int(r["target_id"])]
         payload = {
@@ -281,7 +282,7 @@ async def _publish(
             "targetId": target.id,
             "result": payload,
         }
-        pipe.publish(EVENTS_CHANNEL, json.dumps(event, default=str))
+        pipe.publish(channel, json.dumps(event, default=str))
     for row in transitions:
         target = targets[row.target_id]  # type: ignore[attr-defined]
         event = {
@@ -291,5 +292,5 @@ async def _publish(
             "status": str(row.to_status.value),
             "statusChangedAt": row.at.isoformat(),
         }
-        pipe.publish(EVENTS_CHANNEL, json.dumps(event, default=str))
+        pipe.publish(channel, json.dumps(event, default=str))
     await pipe.execute()

@@ -223,6 +223,9 @@ async def test_channel_tenancy_and_scopes(gql, settings, receiver) -> None:
     ):
         result = await gql(doc, variables, token=stranger.token)
         assert result["data"][name]["errors"][0]["code"] == "NOT_FOUND", name
+        # the error names the argument that holds the id
+        argument = "channelId" if name == "sendTestNotification" else "id"
+        assert result["data"][name]["errors"][0]["field"] == argument, name
         anon = await gql(doc, variables)
         assert anon["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", name
         viewing = await gql(doc, variables, token=viewer.token)

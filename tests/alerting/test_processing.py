@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from api.core import clock
-from api.events import EVENTS_CHANNEL
+from api.events import events_channel
 from api.incidents.models import AlertEvent, Incident
 from api.incidents.service import process_transitions
 from api.notifications.models import ChannelKind, DeliveryStatus, Notification
@@ -78,7 +78,7 @@ async def test_incident_opens_and_resolves_with_duration_and_events_are_publishe
     account = await create_account(settings)
     target = await create_target(account.workspace, channels=[])
     pubsub = resources.redis.pubsub()
-    await pubsub.subscribe(EVENTS_CHANNEL)
+    await pubsub.subscribe(events_channel(resources.redis))
     try:
         await transition(target, TargetStatus.DOWN, cause="DNS lookup failed", regions=["us-east"])
         await process_transitions(resources)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from api.events import EVENTS_CHANNEL
+from api.events import events_channel
 from api.targets.models import CheckResult, StateTransition, Target, TargetRegionState
 from api.targets.state import ingest_results
 from tests.engine.helpers import create_target, result
@@ -107,7 +107,7 @@ async def test_events_are_published_for_results_and_transitions(settings, resour
     account = await create_account(settings)
     target = await create_target(account.workspace, alert_policy={"downConfirmRegions": 1})
     pubsub = resources.redis.pubsub()
-    await pubsub.subscribe(EVENTS_CHANNEL)
+    await pubsub.subscribe(events_channel(resources.redis))
     await pubsub.get_message(timeout=1)  # the subscribe confirmation
     await ingest_results(resources, [result(target, "eu-west", "DOWN", due_ms=5)])
     events = []

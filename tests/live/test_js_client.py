@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 def node_modules() -> Path:
     """`npm ci` into tests/live/js once (node_modules is git-ignored and kept between runs)."""
     modules = JS / "node_modules"
-    if not (modules / "graphql-ws").exists() or not (modules / "ws").exists():
+    if not all((modules / name).exists() for name in ("graphql", "graphql-ws", "ws")):
         done = subprocess.run(
             [str(NPM), "ci", "--no-audit", "--no-fund"],
             cwd=JS,

@@ -88,3 +88,38 @@ async def test_a_revoked_token_cannot_open_a_websocket(live, gql, settings) -> N
     payload = {"authorization": f"Bearer {account.token}"}
     await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
     assert await closed_code(ws) == 4403
+
+
+class FakeSocket:
+    def __init__(self) -> None:
+        self.scope: dict = {}
+        self.closed_with: int | None = None
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = code
+
+
+async def test_oauth_revocations_match_kind_and_credential(resources) -> None:
+    from api.auth.principal import Principal
+    from api.live.relay import Relay
+
+    relay = Relay(resources, {})
+    sockets = {}
+    for name, principal in {
+        "client5": Principal(kind="client", user_id=None, credential_id=5),
+        "client6": Principal(kind="client", user_id=None, credential_id=6),
+        "oauth5": Principal(kind="oauth", user_id=9, credential_id=5),
+        "session5": Principal(kind="session", user_id=9, credential_id=5),
+    }.items():
+        sockets[name] = FakeSocket()
+        relay.connect(sockets[name], principal, None)  # type: ignore[arg-type]
+
+    # A client-credentials token (no user) and a user's OAuth token, revoked by id.
+    await relay.dispatch(
+        {"type": "revocation", "userId": None, "kind": "client", "credentialIds": [5]}
+    )
+    await relay.dispatch({"type": "revocation", "userId": 9, "kind": "oauth", "credentialIds": [5]})
+    await asyncio.sleep(0.05)
+    assert {name: ws.closed_with for name, ws in sockets.items()} == {
+        "client5": 4401, "client6": None, "oauth5": 4401, "session5": None,
+    }  # fmt: skip

@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from api.core.tokens import hash_token
-from api.events import EVENTS_CHANNEL
+from api.events import events_channel
 from api.oauth.models import OAuthToken
 from api.oauth.service import revoke_all_for_user
 from tests.factories import create_account
@@ -60,7 +60,7 @@ async def test_revoke_all_for_user_ends_every_grant_and_publishes(
     first = await granted(app, gql, user, name="One")
     second = await granted(app, gql, user, name="Two")
     pubsub = resources.redis.pubsub()
-    await pubsub.subscribe(EVENTS_CHANNEL)
+    await pubsub.subscribe(events_channel(resources.redis))
     try:
         revoked = await revoke_all_for_user(resources.redis, user.user.id)
         message = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from api.events import EVENTS_CHANNEL
+from api.events import events_channel
 from api.oauth.models import OAuthToken
 from tests.factories import create_account
 from tests.oauth.helpers import BASE, grant, oauth_client, register_client
@@ -34,7 +34,7 @@ async def test_revoking_the_refresh_token_ends_the_grant_and_live_subscriptions(
     async with oauth_client(app, registered) as oauth:
         token = await grant(oauth, gql, account)
         pubsub = resources.redis.pubsub()
-        await pubsub.subscribe(EVENTS_CHANNEL)
+        await pubsub.subscribe(events_channel(resources.redis))
         try:
             response = await oauth.revoke_token(
                 f"{BASE}/oauth/revoke",

@@ -15,7 +15,7 @@ import pytest
 
 from api.accounts.models import User
 from api.core import clock
-from api.events import EVENTS_CHANNEL
+from api.events import events_channel
 from api.oauth.models import OAuthToken
 from api.settings import SettingsError, load_settings
 from api.targets.models import Target, TargetStatus
@@ -63,7 +63,7 @@ async def test_confirmation_locks_the_account_at_once(
     assert (await gql(VIEWER, token=ada.token))["data"]["viewer"]["user"]["email"]
 
     pubsub = resources.redis.pubsub()
-    await pubsub.subscribe(EVENTS_CHANNEL)
+    await pubsub.subscribe(events_channel(resources.redis))
 
     # When the link is confirmed (anonymously: the link is the credential)
     assert await gql(CONFIRM, {"t": token}) == {"data": {"confirmAccountDeletion": True}}

@@ -53,6 +53,7 @@ async def test_export_holds_my_data_and_nobody_elses(
     response = await client.get(url.removeprefix("http://testserver"))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
+    assert response.headers.get_list("referrer-policy") == ["no-referrer"]  # once, not twice
     text = response.text
     archive = json.loads(text)
     assert archive["profile"]["email"] == "ada@example.test"
