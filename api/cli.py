@@ -291,7 +291,7 @@ def staff_grant(email: str) -> None:
     typer.echo(f"{address} is now staff")
 
 
-__import__("api.privacy.cli", fromlist=["register"]).register(app)  # backup, restore
+__import__("api.privacy.cli", fromlist=["register"]).register(app)  # backup, restore, purge
 
 
 def main() -> None:

@@ -77,6 +77,15 @@ def refusal_reason(ip: IPAddress | str) -> str | None:
     return None
 
 
+def _is_metadata(ip: str) -> bool:
+    addr = ipaddress.ip_address(ip)
+    if isinstance(addr, ipaddress.IPv6Address):
+        embedded = addr.ipv4_mapped or _nat64(addr) or addr.sixtofour
+        if embedded is not None:
+            addr = embedded  # type: ignore[assignment]
+    return addr in METADATA_ADDRESSES
+
+
 def _nat64(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if addr in ipaddress.ip_network("64:ff9b::/96"):
         return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
@@ -105,6 +114,9 @@ class Guard:
 
     def check_ip(self, ip: str) -> None:
         if self.allow_private:
+            # Private networks may be allowed; cloud metadata endpoints never are.
+            if _is_metadata(ip):
+                raise UnsafeTarget(f"{ip} is a cloud metadata address")
             return
         reason = refusal_reason(ip)
         if reason:

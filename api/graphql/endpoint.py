@@ -16,6 +16,7 @@ from api.auth.principal import ANONYMOUS, Principal
 from api.auth.resolve import SESSION_COOKIE, resolve_token
 from api.core.errors import RateLimited, Unauthenticated
 from api.core.logging import get_logger
+from api.db import module_exists
 from api.graphql.context import Context
 from api.http.middleware import BodyTooLarge
 from api.oauth.ratelimit import enforce_token_rate_limit
@@ -70,6 +71,11 @@ class HitflowGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.cors_origins,
         )
         self.resources = resources
+        if module_exists("api.live.fastpath"):  # live events: one encoded payload per event
+            from api.live.fastpath import LegacyWSHandler, TransportWSHandler
+
+            self.graphql_transport_ws_handler_class = TransportWSHandler
+            self.graphql_ws_handler_class = LegacyWSHandler
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

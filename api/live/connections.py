@@ -45,7 +45,7 @@ class Mailbox:
 class Subscriber:
     """One live subscription of one websocket."""
 
-    __slots__ = ("connection", "kind", "queue", "target_id", "workspace_id")
+    __slots__ = ("connection", "execution", "kind", "prefix", "queue", "target_id", "workspace_id")
 
     def __init__(
         self,
@@ -60,6 +60,10 @@ class Subscriber:
         self.workspace_id = workspace_id
         self.target_id = target_id
         self.queue = Mailbox(queue_size)
+        # The fast path (api.live.fastpath): the subscription's execution context and the
+        # frame prefix with its operation id; None = strawberry's per-subscriber path.
+        self.execution: Any = None
+        self.prefix: str | None = None
 
 
 class LiveConnection:

@@ -104,12 +104,32 @@ class Relay:
                 del self.by_workspace[subscriber.workspace_id]
 
     async def stream(self, subscriber: Subscriber) -> AsyncGenerator[Any, None]:
-        """The items of one subscriber, until its connection closes."""
+        """The items of one subscriber, until its connection closes.
+
+        With the fast path (a shareable event, a known frame prefix) the frame is sent
+        here, straight to the socket; only the other items go through strawberry.
+        """
+        queue = subscriber.queue
+        execution = subscriber.execution
+        prefix = subscriber.prefix
+        connection = subscriber.connection
         try:
             while True:
-                item = await subscriber.queue.get()
+                item = await queue.get()
                 if item is _CLOSED:
                     return
+                if prefix is not None and type(item) is SharedEvent:
+                    payload = await execution.payload_json(item)
+                    if payload is not None:
+                        if connection.closed:
+                            continue
+                        try:
+                            await connection.websocket.send_text(prefix + payload + "}")
+                        except Exception:  # the client is gone: wait for the teardown
+                            while await queue.get() is not _CLOSED:
+                                pass
+                            return
+                        continue
                 yield item
         finally:
             self._remove(subscriber)

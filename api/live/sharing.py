@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import ExecutionResult
@@ -21,11 +22,18 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 class SharedEvent:
     """One event's GraphQL object and the results already computed for it."""
 
-    __slots__ = ("results", "value")
+    __slots__ = ("payloads", "results", "value")
 
     def __init__(self, value: Any) -> None:
         self.value = value
         self.results: dict[tuple[Any, ...], asyncio.Future[ExecutionResult]] = {}
+        # share key -> the JSON of the frame payload ({"data": ...}), None = not shareable
+        self.payloads: dict[tuple[Any, ...], asyncio.Future[str | None]] = {}
+
+
+# The execution context of the subscription being set up in this task: the resolver of a
+# live subscription hands it to its subscriber (the fast path executes events with it).
+CURRENT_EXECUTION: ContextVar[Any] = ContextVar("hitflow_live_execution", default=None)
 
 
 def _principal_key(context: Any) -> tuple[Any, ...] | None:
@@ -83,6 +91,10 @@ class _Recording:
 class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _live_key: tuple[Any, ...] | None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        CURRENT_EXECUTION.set(self)
+
     def _share_key(self) -> tuple[Any, ...] | None:
         """What makes two subscriptions' results identical; computed once per subscription."""
         try:
@@ -116,3 +128,32 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return _Cached(future)
         executor = super().build_per_event_executor(payload.value)
         return _Recording(executor, payload.results, key)
+
+    async def payload_json(self, event: SharedEvent) -> str | None:
+        """The JSON of the frame payload ({"data": ...}) of this subscription for an event,
+        computed once per (event, document, variables, rights) for all the subscribers.
+
+        None when the result cannot be shared (errors, no user principal, a failed
+        execution): the caller then takes strawberry's ordinary per-subscriber path.
+        """
+        key = self._share_key()
+        if key is None:
+            return None
+        future = event.payloads.get(key)
+        if future is not None:
+            return future.result() if future.done() else await asyncio.shield(future)
+        future = asyncio.get_running_loop().create_future()
+        event.payloads[key] = future
+        text: str | None = None
+        try:
+            executor = super().build_per_event_executor(event.value)
+            result = executor.execute_operation(False)
+            if executor.is_awaitable(result):
+                result = await result
+            if not result.errors:  # errors are masked and logged per subscriber
+                text = json.dumps({"data": result.data})
+        except Exception:
+            text = None  # the ordinary path executes again and reports the error
+        finally:
+            future.set_result(text)
+        return text

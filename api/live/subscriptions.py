@@ -20,7 +20,9 @@ from api.graphql.context import Info
 from api.graphql.ids import decode
 from api.graphql.permissions import requires
 from api.live import service
+from api.live.fastpath import CURRENT_FRAME_PREFIX
 from api.live.relay import LiveUnavailable, relay_of
+from api.live.sharing import CURRENT_EXECUTION
 
 
 class SubscriptionError(PublicGraphQLError):
@@ -49,6 +51,16 @@ async def _open(
         raise SubscriptionError("UNAVAILABLE", str(exc)) from None
     except OverflowError as exc:
         raise SubscriptionError("LIMIT_REACHED", str(exc)) from None
+    execution = CURRENT_EXECUTION.get()
+    prefix = CURRENT_FRAME_PREFIX.get()
+    if (
+        prefix is not None
+        and execution is not None
+        and execution.context_value is info.context
+        and hasattr(execution, "payload_json")
+    ):
+        subscriber.execution = execution
+        subscriber.prefix = prefix
     return relay.stream(subscriber)
 
 

@@ -8,7 +8,8 @@ The dump is sealed in chunks of 1 MiB with AES-GCM (the key ring's newest key); 
 chunk's associated data binds its index and whether it is the last, so chunks cannot
 be reordered, dropped or truncated unnoticed. Files are 0600, with a `.sha256` beside
 them, and pruned after `backup_retention_days` (grace + retention <= 30 days, checked
-at start-up in settings). After a restore the deletion ledger is re-applied.
+at start-up in settings). After a restore the deletion ledger (api.privacy.ledger) is
+re-applied: purged accounts are purged again, pending deletions locked again.
 """
 
 from __future__ import annotations
@@ -20,13 +21,19 @@ import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from arq.connections import ArqRedis
+from tortoise.exceptions import DBConnectionError, OperationalError
+
 from api.core import clock
 from api.core.crypto import DecryptionError, KeyRing
 from api.core.logging import get_logger
+from api.privacy import ledger
+from api.privacy.ledger import LedgerEntry, read_ledger_file
 from api.settings import Settings
 
 log = get_logger(__name__)
@@ -245,19 +252,109 @@ def restore_database(settings: Settings, keyring: KeyRing, blob: Path) -> None:
     log.info("backup_restored", file=blob.name)
 
 
-async def restore_with_ledger(settings: Settings, keyring: KeyRing, blob: Path) -> list[int]:
-    """Restore a backup, then purge again every account deleted since (or before) it.
+@dataclass
+class Reapplied:
+    """What re-applying the deletion ledger after a restore did, by account id."""
+
+    purged: list[int] = field(default_factory=list)  # purged (again) now
+    locked: list[int] = field(default_factory=list)  # deletion pending: locked, date kept
+
+
+async def reapply_ledger(
+    settings: Settings,
+    redis: ArqRedis | None = None,
+    extra: dict[int, LedgerEntry] | None = None,
+) -> Reapplied:
+    """After a restore, make every deletion recorded in the ledgers true again.
+
+    Sources: the ledger file, `extra` (the database ledger read before the restore) and
+    the restored database's own ledger. A purged account is purged again (even under a
+    legal hold: it was already gone). A confirmed deletion whose date has passed is
+    purged now (unless held); one still in its grace period is locked again with its
+    original date. The entries go back into the restored database. Idempotent.
+    """
+    from api.accounts.models import User
+    from api.privacy.deletion import lock_account
+    from api.privacy.purge import purge_account
+
+    entries = read_ledger_file(settings)
+    for source in (extra or {}, await ledger.database_entries()):
+        for user_id, entry in source.items():
+            entries.setdefault(user_id, LedgerEntry()).merge(entry)
+    done = Reapplied()
+    now = clock.now()
+    for user_id, entry in sorted(entries.items()):
+        # Back into the database first, with the original dates (the purge keeps them).
+        entry = await ledger.record(
+            settings, user_id, scheduled_for=entry.scheduled_for, purged_at=entry.purged_at
+        )
+        user = await User.get_or_none(id=user_id)
+        if user is None:
+            continue
+        if entry.purged_at is not None:
+            await purge_account(settings, user_id, ignore_hold=True)
+            done.purged.append(user_id)
+        elif entry.scheduled_for is not None:
+            due = entry.scheduled_for <= now and not user.legal_hold
+            if due and await purge_account(settings, user_id) is not None:
+                done.purged.append(user_id)
+            else:
+                await lock_account(redis, user_id, entry.scheduled_for)
+                done.locked.append(user_id)
+    await reserve_user_ids(max(entries, default=0))
+    return done
+
+
+async def restore_with_ledger(
+    settings: Settings, keyring: KeyRing, blob: Path, redis: ArqRedis | None = None
+) -> Reapplied:
+    """Restore a backup, then re-apply the deletion ledger: no deleted account comes back.
 
     The ledger is read from the current database AND the file copy before the restore
-    replaces the database, so the restore cannot bring a deleted account back.
+    replaces the database. Run it with the API and workers stopped: the copy replaces
+    every table under them, and until the ledger is re-applied the restored data holds
+    deleted accounts. `redis` (a shared one, when there is one) is told of revocations
+    and unscheduled targets too.
     """
     import anyio
 
-    from api.privacy.models import DeletionLedger
-    from api.privacy.purge import reapply_ledger
-
-    known = {row.user_id: row.purged_at.isoformat() for row in await DeletionLedger.all()}
+    try:
+        known = await ledger.database_entries()
+    except (OperationalError, DBConnectionError) as exc:  # e.g. restoring into an empty DB
+        log.warning("ledger_unreadable_before_restore", error=str(exc)[:200])
+        known = {}
     await anyio.to_thread.run_sync(restore_database, settings, keyring, blob)
-    again = await reapply_ledger(settings, extra=known)
-    log.info("ledger_reapplied", users=len(again))
-    return again
+    done = await reapply_ledger(settings, redis, extra=known)
+    log.info("ledger_reapplied", purged=len(done.purged), locked=len(done.locked))
+    return done
+
+
+async def reserve_user_ids(highest: int) -> None:
+    """Make new accounts get ids above every id the ledger names.
+
+    The restored id counter predates accounts made after the backup: without this, a
+    new sign-up could get the id of a deleted account, and the next restore would treat
+    it as deleted.
+    """
+    from tortoise import connections
+
+    from api.accounts.models import User
+
+    if highest <= 0:
+        return
+    table = User._meta.db_table
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "sqlite":
+        done = await conn.execute_query(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", [highest, table]
+        )
+        if not done[0]:
+            await conn.execute_query(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [table, highest]
+            )
+        return
+    await conn.execute_query(
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - model name
+        f'GREATEST((SELECT COALESCE(MAX(id), 0) FROM "{table}"), $1::bigint))',
+        [highest],
+    )

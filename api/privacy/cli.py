@@ -1,17 +1,27 @@
-"""`hitflow backup` and `hitflow restore FILE`."""
+"""`hitflow backup`, `hitflow restore FILE` and `hitflow purge`."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+RESTORE_HELP = """Restore a backup, then re-apply the deletion ledger (deleted accounts stay
+deleted, pending deletions stay locked with their original date).
+
+Stop the service first: every `hitflow up`, `hitflow api`, `hitflow worker` and
+`hitflow probe` process. The restore replaces the whole database under them, and until
+the ledger is re-applied the restored data still holds the deleted accounts. Start
+them again afterwards (the scheduler rebuilds its queue from the database).
+"""
 
 
 def register(app: typer.Typer) -> None:
     app.command("backup")(backup)
-    app.command("restore")(restore)
+    app.command("restore", help=RESTORE_HELP)(restore)
+    app.command("purge")(purge)
 
 
 def backup() -> None:
@@ -33,27 +43,105 @@ def backup() -> None:
 def restore(
     file: Annotated[Path, typer.Argument(help="A .hfbk file made by `hitflow backup`.")],
 ) -> None:
-    """Restore a backup, then re-apply the deletion ledger (deleted accounts stay deleted)."""
     from api.cli import _settings
     from api.core.crypto import KeyRing
     from api.db import close_db, init_db
-    from api.privacy.backup import BackupError, restore_with_ledger
+    from api.privacy.backup import BackupError, Reapplied, restore_with_ledger
 
     settings = _settings()
     if not file.is_file():
         typer.echo(f"hitflow: no such backup file: {file}", err=True)
         raise typer.Exit(2)
 
-    async def main() -> list[int]:
+    async def main() -> Reapplied:
+        from api.redis import connect
+
+        # A shared Redis (HITFLOW_REDIS_URL) is told too; the embedded one lives and dies
+        # with `hitflow up`, so there is nothing to tell when it is unset.
+        redis = await connect(settings.redis_url) if settings.redis_url else None
         await init_db(settings)
         try:
-            return await restore_with_ledger(settings, KeyRing(settings.key_ring_keys), file)
+            keyring = KeyRing(settings.key_ring_keys)
+            return await restore_with_ledger(settings, keyring, file, redis)
         finally:
             await close_db()
+            if redis is not None:
+                await redis.aclose()
 
     try:
-        again = asyncio.run(main())
+        done = asyncio.run(main())
     except BackupError as exc:
         typer.echo(f"hitflow: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"restored {file.name}; deletion ledger re-applied ({len(again)} account(s))")
+    typer.echo(
+        f"restored {file.name}; deletion ledger re-applied: {len(done.purged)} account(s) "
+        f"purged, {len(done.locked)} pending deletion(s) locked"
+    )
+
+
+def purge(
+    user: Annotated[
+        str | None,
+        typer.Option(help="E-mail or id of one account confirmed for deletion."),
+    ] = None,
+    now: Annotated[
+        bool, typer.Option("--now", help="With --user: purge it now, before its date.")
+    ] = False,
+) -> None:
+    """Purge now every account whose deletion grace period is over (what the daily job
+    does), or one account with --user (--now: without waiting for its date). Accounts
+    not confirmed for deletion, and accounts under legal hold, are refused."""
+    from api.cli import _settings
+    from api.db import close_db, init_db
+
+    settings = _settings()
+    if now and user is None:
+        typer.echo("hitflow: --now needs --user EMAIL_OR_ID", err=True)
+        raise typer.Exit(2)
+
+    async def main() -> tuple[str | None, Any]:
+        from api.privacy.purge import purge_due_accounts
+
+        await init_db(settings)
+        try:
+            if user is None:
+                return None, await purge_due_accounts(settings)
+            return await _purge_one(settings, user, now=now)
+        finally:
+            await close_db()
+
+    refused, result = asyncio.run(main())
+    if refused:
+        typer.echo(f"hitflow: {refused}", err=True)
+        raise typer.Exit(1)
+    if user is None:
+        typer.echo(f"purged {result['accounts']} account(s) whose grace period is over")
+    else:
+        typer.echo(f"purged account {result}")
+
+
+async def _purge_one(settings: Any, ref: str, *, now: bool) -> tuple[str | None, Any]:
+    """(refusal, None) or (None, the purged id)."""
+    from api.accounts.models import User
+    from api.core import clock
+    from api.privacy.purge import purge_account
+
+    ref = ref.strip()
+    if ref.isdigit():
+        found = await User.get_or_none(id=int(ref)) if int(ref) < 2**31 else None
+    else:
+        found = await User.get_or_none(email=ref.lower())
+    if found is None:
+        return f"no such account: {ref}", None
+    if found.is_active or found.deletion_scheduled_for is None:
+        return f"account {found.id} is not confirmed for deletion; nothing purged", None
+    if found.legal_hold:
+        return f"account {found.id} is under legal hold; nothing purged", None
+    if not now and found.deletion_scheduled_for > clock.now():
+        return (
+            f"account {found.id} is due on {found.deletion_scheduled_for.isoformat()}; "
+            "add --now to purge it before",
+            None,
+        )
+    await purge_account(settings, found.id)
+    return None, found.id

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import inspect
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
+
+from arq.connections import ArqRedis
 
 from api.accounts import email_tokens
 from api.accounts.models import User
@@ -16,7 +18,7 @@ from api.core.errors import DomainError, RateLimited
 from api.core.logging import get_logger
 from api.db import module_exists
 from api.mail.service import send_mail
-from api.privacy import audit, graph
+from api.privacy import audit, graph, ledger
 from api.privacy.purge import sole_owned_workspaces
 from api.resources import Resources
 from api.targets.models import Target, TargetStatus
@@ -73,10 +75,9 @@ async def confirm_account_deletion(resources: Resources, token: str) -> bool:
         return False
     now = clock.now()
     scheduled = now + timedelta(days=resources.settings.deletion_grace_days)
-    await User.filter(id=user.id).update(is_active=False, deletion_scheduled_for=scheduled)
-    await revoke_everything(resources.redis, user.id)
-    await revoke_oauth(resources, user.id)
-    paused = await pause_sole_workspaces(resources, user.id)
+    # In the ledger first (database and file): a restore of an older backup re-applies it.
+    await ledger.record_pending_deletion(resources.settings, user.id, scheduled)
+    paused = await lock_account(resources.redis, user.id, scheduled)
     await audit.record(
         user.id,
         "account.deletion_confirmed",
@@ -89,33 +90,49 @@ async def confirm_account_deletion(resources: Resources, token: str) -> bool:
     return True
 
 
-async def revoke_oauth(resources: Resources, user_id: int) -> int:
-    """Revoke the user's OAuth grants: through the oauth service when it offers
-    `revoke_all_for_user`, and in any case every row with a user FK and `revoked_at`."""
-    if module_exists("api.oauth.service"):
+async def lock_account(redis: ArqRedis | None, user_id: int, scheduled_for: datetime) -> int:
+    """Deactivate the account with its purge date, revoke every credential and pause the
+    checks of its sole workspaces; returns the number of targets paused.
+
+    Without Redis (`hitflow restore`, service stopped) only the database changes: no live
+    socket outlives a stopped API, and the scheduler drops paused targets from its
+    due-set when it starts.
+    """
+    await User.filter(id=user_id).update(is_active=False, deletion_scheduled_for=scheduled_for)
+    if redis is not None:
+        await revoke_everything(redis, user_id)
+    await revoke_oauth(redis, user_id)
+    return await pause_sole_workspaces(redis, user_id)
+
+
+async def revoke_oauth(redis: ArqRedis | None, user_id: int) -> int:
+    """Revoke the user's credentials: OAuth grants through the oauth service when it
+    offers `revoke_all_for_user` (it tells live sockets), and in any case every row with a
+    user FK and `revoked_at` (sessions and personal tokens too) and every unused
+    single-use code or link (`used_at`)."""
+    if redis is not None and module_exists("api.oauth.service"):
         import importlib
 
         service = importlib.import_module("api.oauth.service")
         revoke_all = getattr(service, "revoke_all_for_user", None)
         if revoke_all is not None:
             params = inspect.signature(revoke_all).parameters
-            result = (
-                revoke_all(resources.redis, user_id) if len(params) > 1 else revoke_all(user_id)
-            )
+            result = revoke_all(redis, user_id) if len(params) > 1 else revoke_all(user_id)
             if inspect.isawaitable(result):
                 await result
     revoked = 0
     for rel in graph.relations():
-        if rel.parent is not User or rel.child.__name__ in ("Session", "PersonalAccessToken"):
+        if rel.parent is not User or rel.set_null:
             continue
-        if "revoked_at" in rel.child._meta.fields_map:
-            revoked += await rel.child.filter(
-                **{rel.column: user_id, "revoked_at__isnull": True}
-            ).update(revoked_at=clock.now())
+        for stamp in ("revoked_at", "used_at"):
+            if stamp in rel.child._meta.fields_map:
+                revoked += await rel.child.filter(
+                    **{rel.column: user_id, f"{stamp}__isnull": True}
+                ).update(**{stamp: clock.now()})
     return revoked
 
 
-async def pause_sole_workspaces(resources: Resources, user_id: int) -> int:
+async def pause_sole_workspaces(redis: ArqRedis | None, user_id: int) -> int:
     from api.targets.schedule import unschedule_target
 
     workspaces = await sole_owned_workspaces(user_id)
@@ -128,6 +145,7 @@ async def pause_sole_workspaces(resources: Resources, user_id: int) -> int:
         await Target.filter(id__in=list(ids)).update(
             paused=True, status=TargetStatus.PAUSED, status_changed_at=clock.now()
         )
-        for target_id in ids:
-            await unschedule_target(resources.redis, target_id)
+        if redis is not None:
+            for target_id in ids:
+                await unschedule_target(redis, target_id)
     return len(ids)

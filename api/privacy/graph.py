@@ -18,7 +18,7 @@ from tortoise.models import Model
 # workspace is deleted. tests/privacy/test_model_coverage.py enforces this list.
 RETAINED_MODELS: dict[str, str] = {
     "Order": "invoices kept by French law, pseudonymised (user set NULL, e-mail replaced)",
-    "DeletionLedger": "only the purged user id and a date, re-applied after a restore",
+    "DeletionLedger": "only the deleted user id and dates, re-applied after a restore",
     "UsageStatistic": "anonymous aggregates, no identifiers, small buckets suppressed",
 }
 

@@ -32,11 +32,15 @@ class AuditEvent(Model):
 
 
 class DeletionLedger(Model):
-    """Ids of purged accounts, re-applied after a restore. Holds no e-mail, no name."""
+    """Accounts confirmed for deletion (with their purge date) and purged accounts.
+
+    Re-applied after a restore. Holds no e-mail, no name.
+    """
 
     id = fields.IntField(primary_key=True)
     user_id = fields.IntField(unique=True)
-    purged_at = fields.DatetimeField()
+    scheduled_for = fields.DatetimeField(null=True)  # the promised purge date
+    purged_at = fields.DatetimeField(null=True)  # set once purged
 
     class Meta:
         table = "deletion_ledger"

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import datetime
-from pathlib import Path
 
 from tortoise.models import Model
 
 from api.accounts.models import User
 from api.core import clock
 from api.core.logging import get_logger
-from api.privacy import graph
-from api.privacy.models import DeletionLedger
+from api.privacy import graph, ledger
 from api.settings import Settings
 from api.workspaces.models import Membership, Role
 
@@ -122,41 +117,6 @@ async def pseudonymise_orders(settings: Settings, user: User) -> int:
     )
 
 
-# --- the deletion ledger -------------------------------------------------------------
-
-
-def ledger_path(settings: Settings) -> Path:
-    """A copy of the ledger outside the database, so a restore cannot roll it back."""
-    return settings.data_dir / "deletion-ledger.jsonl"
-
-
-def append_ledger_file(settings: Settings, user_id: int, purged_at: datetime) -> None:
-    path = ledger_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a") as handle:
-        handle.write(json.dumps({"userId": user_id, "purgedAt": purged_at.isoformat()}) + "\n")
-
-
-def read_ledger_file(settings: Settings) -> dict[int, str]:
-    path = ledger_path(settings)
-    if not path.exists():
-        return {}
-    entries: dict[int, str] = {}
-    for line in path.read_text().splitlines():
-        try:
-            item = json.loads(line)
-            entries[int(item["userId"])] = str(item["purgedAt"])
-        except (ValueError, KeyError, TypeError):
-            continue  # a torn last line after a crash: the DB ledger still has it
-    return entries
-
-
-async def record_purge(settings: Settings, user_id: int, purged_at: datetime) -> None:
-    await DeletionLedger.get_or_create(user_id=user_id, defaults={"purged_at": purged_at})
-    append_ledger_file(settings, user_id, purged_at)
-
-
 # --- purging one account -------------------------------------------------------------
 
 
@@ -165,7 +125,7 @@ async def purge_account(
 ) -> dict[str, int] | None:
     """Delete the account and its sole workspaces; None when it is held or absent.
 
-    Idempotent: a second run finds nothing and only re-records the ledger entry.
+    Idempotent: a second run finds nothing; the ledger keeps the first purge date.
     """
     user = await User.get_or_none(id=user_id)
     now = clock.now()
@@ -181,7 +141,7 @@ async def purge_account(
     counts = await delete_rows(
         [(Workspace, workspaces), (User, [user_id])], batch=settings.retention_batch_size
     )
-    await record_purge(settings, user_id, now)
+    await ledger.record(settings, user_id, scheduled_for=user.deletion_scheduled_for, purged_at=now)
     counts["OrderPseudonymised"] = orders
     log.info("account_purged", user_id=user_id, counts=counts)
     return counts
@@ -202,21 +162,3 @@ async def purge_due_accounts(settings: Settings) -> dict[str, int]:
     result = {"accounts": purged, **total}
     log.info("purge_done", **{k: v for k, v in result.items() if isinstance(v, int)})
     return result
-
-
-async def reapply_ledger(settings: Settings, extra: dict[int, str] | None = None) -> list[int]:
-    """After a restore: purge again every account the ledgers say was purged, and put
-    the ledger entries back into the (restored) database. Returns the ids re-purged."""
-    entries = dict(read_ledger_file(settings))
-    entries.update(extra or {})
-    for row in await DeletionLedger.all():
-        entries.setdefault(row.user_id, row.purged_at.isoformat())
-    again: list[int] = []
-    for user_id, purged_at in sorted(entries.items()):
-        if await User.filter(id=user_id).exists():
-            await purge_account(settings, user_id, ignore_hold=True)
-            again.append(user_id)
-        await DeletionLedger.get_or_create(
-            user_id=user_id, defaults={"purged_at": datetime.fromisoformat(purged_at)}
-        )
-    return again

@@ -29,26 +29,19 @@ async def target_for_token(token: str) -> Target | None:
     )
 
 
-async def record_ping(resources: Resources, target: Target, *, ok: bool) -> CheckResult | None:
-    """Store one ping as a result and move the target UP (or DOWN for a failure ping).
-
-    A paused target ignores pings (None).
-    """
-    if target.paused:
-        return None
+async def _store_result(
+    resources: Resources, target: Target, status: CheckStatus, error: str | None
+) -> CheckResult:
+    """One heartbeat result row (a ping, a failure ping or a missed ping) and its event."""
     now = clock.now()
-    status = CheckStatus.UP if ok else CheckStatus.DOWN
     result = await CheckResult.create(
         check_id=f"hb-{uuid.uuid4().hex}",
         target_id=target.id,
         region=HEARTBEAT_REGION,
         checked_at=now,
         status=status,
-        error=None if ok else "The job reported a failure.",
+        error=error,
     )
-    deadline = heartbeat_deadline(target, now)
-    await Target.filter(id=target.id).update(last_heartbeat_at=now, heartbeat_deadline_at=deadline)
-    target.last_heartbeat_at, target.heartbeat_deadline_at = now, deadline
     await publish(
         resources.redis,
         "check_result",
@@ -61,15 +54,33 @@ async def record_ping(resources: Resources, target: Target, *, ok: bool) -> Chec
             "region": HEARTBEAT_REGION,
             "checked_at": now.isoformat(),
             "status": status.value,
-            "error": result.error,
+            "error": error,
             "in_maintenance": False,
         },
     )
+    return result
+
+
+async def record_ping(resources: Resources, target: Target, *, ok: bool) -> CheckResult | None:
+    """Store one ping as a result and move the target UP (or DOWN for a failure ping).
+
+    A paused target ignores pings (None).
+    """
+    if target.paused:
+        return None
+    error = None if ok else "The job reported a failure."
+    result = await _store_result(
+        resources, target, CheckStatus.UP if ok else CheckStatus.DOWN, error
+    )
+    now = result.checked_at
+    deadline = heartbeat_deadline(target, now)
+    await Target.filter(id=target.id).update(last_heartbeat_at=now, heartbeat_deadline_at=deadline)
+    target.last_heartbeat_at, target.heartbeat_deadline_at = now, deadline
     await record_status(
         resources,
         target,
         TargetStatus.UP if ok else TargetStatus.DOWN,
-        cause=None if ok else "The job reported a failure.",
+        cause=error,
         regions=[HEARTBEAT_REGION],
     )
     return result
@@ -94,12 +105,11 @@ async def mark_overdue(resources: Resources, now: datetime | None = None) -> int
         late = (
             int((now - target.last_heartbeat_at).total_seconds()) if target.last_heartbeat_at else 0
         )
+        cause = f"No ping for {late} s." if target.last_heartbeat_at else "No ping received yet."
+        # A row for the missed ping, so lastResult and stats agree with the status.
+        await _store_result(resources, target, CheckStatus.DOWN, cause)
         if await record_status(
-            resources,
-            target,
-            TargetStatus.DOWN,
-            cause=f"No ping for {late} s.",
-            regions=[HEARTBEAT_REGION],
+            resources, target, TargetStatus.DOWN, cause=cause, regions=[HEARTBEAT_REGION]
         ):
             changed += 1
     return changed

@@ -99,7 +99,11 @@ def overall(target: Any, states: list[TargetRegionState], regions: list[str]) ->
     degraded = [s for s in seen if s.status == CheckStatus.DEGRADED]
     if degraded:
         return Verdict(TargetStatus.DEGRADED, sorted(s.region for s in degraded), _cause(degraded))
-    return Verdict(TargetStatus.UP, sorted(s.region for s in seen if s.status == CheckStatus.UP))
+    up = sorted(s.region for s in seen if s.status == CheckStatus.UP)
+    if not up:
+        # Only unconfirmed failures so far: no region has seen it up, so it is not UP.
+        return None
+    return Verdict(TargetStatus.UP, up)
 
 
 def _cause(states: list[TargetRegionState]) -> str | None:

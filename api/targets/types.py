@@ -23,6 +23,7 @@ from api.results import service as results
 from api.results.stats import target_stats
 from api.results.types import CheckResult, CheckResultConnection, InvalidArgument, TargetStats
 from api.targets import models, service
+from api.targets.pings import HEARTBEAT_REGION
 
 
 @strawberry.enum(description="What a target is and how it is checked.")
@@ -159,6 +160,8 @@ class Target(relay.Node):
     async def stats(
         self, since: datetime, until: datetime | None = None, region: str | None = None
     ) -> TargetStats:
+        if region is not None and region not in REGIONS and region != HEARTBEAT_REGION:
+            raise InvalidArgument(f"Unknown region {region!r}.", argument="region")
         return TargetStats.from_stats(await target_stats(self.pk, since, until, region))
 
     @strawberry.field(

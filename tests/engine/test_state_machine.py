@@ -47,6 +47,18 @@ async def test_target_is_down_only_when_a_majority_of_regions_agree(settings, re
     assert await StateTransition.filter(target_id=target.id).count() == 3
 
 
+async def test_a_target_never_seen_up_is_not_reported_up(settings, resources):
+    # Given a new target whose regions report failures one batch at a time
+    account = await create_account(settings)
+    target = await create_target(account.workspace)
+    await ingest_results(resources, [result(target, "eu-west", "DOWN", due_ms=1)])
+    # Then one failing region (of three) leaves it PENDING, never a made-up UP
+    assert await _status(target) == "PENDING"
+    await ingest_results(resources, [result(target, "us-east", "DOWN", due_ms=1)])
+    rows = await StateTransition.filter(target_id=target.id).order_by("id")
+    assert [(r.from_status.value, r.to_status.value) for r in rows] == [("PENDING", "DOWN")]
+
+
 async def test_retries_require_consecutive_failures(settings, resources):
     account = await create_account(settings)
     target = await create_target(

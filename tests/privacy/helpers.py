@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+import anyio
 
 from api.accounts.models import EmailToken
 from api.billing.models import Order
@@ -146,3 +151,36 @@ async def fill_account(account: Account, keyring: KeyRing) -> dict[str, Any]:
         provider_order_id=f"cs_{next(_seq)}", status="PAID", amount=Decimal("9.00"),
     )  # fmt: skip
     return {"target": target, "channel": channel, "order": order, **rows}
+
+
+def database_settings(tmp_path: Any, smtp: Any) -> Any:
+    """Settings naming this test's own database (backups and commands read that URL)."""
+    from tortoise import connections
+
+    from tests.conftest import make_settings
+
+    conn = connections.get("default")
+    if hasattr(conn, "filename"):
+        url = f"sqlite://{conn.filename}"
+    else:
+        auth = conn.user + (f":{conn.password}" if getattr(conn, "password", None) else "")
+        url = f"postgres://{auth}@{conn.host}:{conn.port}/{conn.database}"
+    return make_settings(tmp_path, smtp, database_url=url)
+
+
+async def run_cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `hitflow ARGS` in a subprocess, as an operator would, on the test's database."""
+    from tests.conftest import TEST_KEY
+
+    env = {
+        **os.environ,
+        "HITFLOW_DATABASE_URL": settings.effective_database_url,
+        "HITFLOW_DATA_DIR": str(settings.data_dir),
+        "HITFLOW_SECRET_KEYS": TEST_KEY,
+        "HITFLOW_LOG_JSON": "false",
+    }
+    env.pop("HITFLOW_REDIS_URL", None)
+    cli = [sys.executable, "-c", "from api.cli import main; main()", *args]
+    return await anyio.to_thread.run_sync(
+        lambda: subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
+    )

@@ -26,23 +26,13 @@ from api.privacy.purge import purge_account
 from api.targets.models import Target
 from api.workspaces.models import Workspace
 from tests.factories import create_account
-from tests.privacy.helpers import create_target
+from tests.privacy.helpers import create_target, database_settings, run_cli
 
 
 @pytest.fixture
 def settings(tmp_path, smtp, db):  # type: ignore[no-untyped-def]
     # Backups read the database the settings name: point them at this test's database.
-    from tortoise import connections
-
-    from tests.conftest import make_settings
-
-    conn = connections.get("default")
-    if hasattr(conn, "filename"):
-        url = f"sqlite://{conn.filename}"
-    else:
-        auth = conn.user + (f":{conn.password}" if getattr(conn, "password", None) else "")
-        url = f"postgres://{auth}@{conn.host}:{conn.port}/{conn.database}"
-    return make_settings(tmp_path, smtp, database_url=url)
+    return database_settings(tmp_path, smtp)
 
 
 async def backup(resources) -> Path:  # type: ignore[no-untyped-def]
@@ -91,7 +81,7 @@ async def test_restore_does_not_bring_a_purged_account_back(settings, resources)
     again = await restore_with_ledger(settings, resources.keyring, path)
 
     # Then the restore went back in time for Bob, but Ada is still gone
-    assert again == [ada.user.id]
+    assert again.purged == [ada.user.id] and again.locked == []
     assert not await User.filter(id=ada.user.id).exists()
     assert not await Workspace.filter(id=ada.workspace.id).exists()
     assert not await Target.filter(name="Ada site").exists()
@@ -127,26 +117,10 @@ async def test_old_backups_are_pruned(settings, resources) -> None:
 
 async def test_backup_and_restore_commands(settings, resources) -> None:
     # `hitflow backup` then `hitflow restore FILE`, as an operator runs them
-    import subprocess
-    import sys
-
-    from tests.conftest import TEST_KEY
-
     ada = await create_account(settings, email="ada.cli@example.test")
     bob = await create_account(settings, email="bob.cli@example.test")
-    env = {
-        **os.environ,
-        "HITFLOW_DATABASE_URL": settings.effective_database_url,
-        "HITFLOW_DATA_DIR": str(settings.data_dir),
-        "HITFLOW_SECRET_KEYS": TEST_KEY,
-        "HITFLOW_LOG_JSON": "false",
-    }
-    cli = [sys.executable, "-c", "from api.cli import main; main()"]
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*cli, *args], env=env, capture_output=True, text=True, timeout=60)
-
-    made = await anyio.to_thread.run_sync(run, "backup")
+    made = await run_cli(settings, "backup")
     assert made.returncode == 0, made.stderr
     path = Path(made.stdout.strip().splitlines()[-1])
     assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -155,11 +129,14 @@ async def test_backup_and_restore_commands(settings, resources) -> None:
     await purge_account(settings, ada.user.id)
     await User.filter(id=bob.user.id).update(display_name="changed after the backup")
 
-    restored = await anyio.to_thread.run_sync(run, "restore", str(path))
+    restored = await run_cli(settings, "restore", str(path))
     assert restored.returncode == 0, restored.stderr
-    assert "1 account(s)" in restored.stdout
+    assert "1 account(s) purged, 0 pending deletion(s) locked" in restored.stdout
     assert not await User.filter(id=ada.user.id).exists()
     assert (await User.get(id=bob.user.id)).display_name is None
 
-    missing = await anyio.to_thread.run_sync(run, "restore", str(path) + ".nope")
+    missing = await run_cli(settings, "restore", str(path) + ".nope")
     assert missing.returncode == 2 and "no such backup file" in missing.stderr
+    # The help tells the operator to stop the service first
+    helped = await run_cli(settings, "restore", "--help")
+    assert helped.returncode == 0 and "Stop the service first" in helped.stdout

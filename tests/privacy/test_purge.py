@@ -11,8 +11,9 @@ from api.accounts.models import User
 from api.billing.models import Order
 from api.core import clock
 from api.privacy import graph
+from api.privacy.ledger import ledger_path
 from api.privacy.models import DeletionLedger
-from api.privacy.purge import ledger_path, pseudonym
+from api.privacy.purge import pseudonym
 from api.targets.models import Target
 from api.workspaces.models import Membership, Role, Workspace
 from tests.factories import create_account

@@ -89,6 +89,11 @@ async def test_check_url_safe_for_webhooks():
     with pytest.raises(UnsafeTarget, match="http"):
         await check_url_safe("file:///etc/passwd", allow_private=False)
     assert await check_url_safe("http://127.0.0.1:9/", allow_private=True) == "127.0.0.1"
+    # Allowing private networks never opens the cloud metadata endpoints.
+    with pytest.raises(UnsafeTarget, match="metadata"):
+        await check_url_safe("http://169.254.169.254/latest/meta-data/", allow_private=True)
+    with pytest.raises(UnsafeTarget, match="metadata"):
+        await check_url_safe("http://[::ffff:169.254.169.254]/", allow_private=True)
     assert await check_url_safe(f"https://{PUBLIC_IP}/", allow_private=False) == PUBLIC_IP
 
 

@@ -175,3 +175,16 @@ async def test_stats_through_graphql(gql, settings, dataset) -> None:
     assert [r["region"] for r in stats["byRegion"]] == ["eu-west", "us-east"]
     assert sum(r["checks"] for r in stats["byRegion"]) == stats["checks"]
     assert stats["p50Ms"] == pytest.approx(expected["p"][0], rel=0.11)
+
+
+async def test_stats_for_an_unknown_region_is_an_invalid_argument(gql, settings, dataset) -> None:
+    target, _, start, end = dataset
+    from api.targets.models import Target
+
+    owner = await create_account(settings)
+    await Target.filter(id=target.id).update(workspace_id=owner.workspace.id)
+    variables = {"id": gid(target), "since": start.isoformat(), "region": "mars-north"}
+    result = await gql(STATS, variables, token=owner.token)
+    error = result["errors"][0]
+    assert error["extensions"]["code"] == "INVALID"
+    assert "mars-north" in error["message"]

@@ -101,6 +101,10 @@ async def test_late_heartbeat_is_overdue_then_down(gql, settings, client, resour
     assert [t.id for t in await overdue_heartbeats(clock.now())] == [target.id]
     assert await mark_overdue(resources) == 1
     assert (await Target.get()).status == "DOWN"
+    # The missed ping is a result too, so lastResult agrees with the status.
+    latest = await CheckResult.filter(target_id=target.id).order_by("-checked_at").first()
+    assert latest is not None and latest.status == "DOWN"
+    assert latest.error == "No ping for 3661 s."
     # DOWN targets are not overdue again (one transition per outage).
     assert await overdue_heartbeats(clock.now()) == []
 

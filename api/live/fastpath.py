@@ -1,0 +1,51 @@
+"""The broadcast fast path: one encoded payload per event, sent straight to each socket.
+
+Strawberry runs each subscription in its own task; these handler subclasses record, in
+that task, which protocol and operation id it serves. A live subscriber then sends its
+events itself: the payload JSON of an event is computed once per (event, document,
+variables, rights) (`SharingExecutionContext.payload_json`) and each socket's frame is
+that text with its own operation id around it. Results with errors, and anything else
+the fast path cannot share, go through strawberry's ordinary per-subscriber path.
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+# The frame prefix of the operation this task runs: '{"id":"1","type":"next","payload":'.
+CURRENT_FRAME_PREFIX: ContextVar[str | None] = ContextVar("hitflow_live_frame", default=None)
+
+
+def transport_ws_prefix(operation_id: str) -> str:
+    """graphql-transport-ws: {"id": ..., "type": "next", "payload": {"data": ...}}."""
+    return '{"id":' + json.dumps(operation_id) + ',"type":"next","payload":'
+
+
+def legacy_ws_prefix(operation_id: str) -> str:
+    """graphql-ws (legacy): {"type": "data", "id": ..., "payload": {"data": ...}}."""
+    return '{"type":"data","id":' + json.dumps(operation_id) + ',"payload":'
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    async def run_operation(self, operation: Any) -> None:
+        CURRENT_FRAME_PREFIX.set(transport_ws_prefix(operation.id))
+        await super().run_operation(operation)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        CURRENT_FRAME_PREFIX.set(legacy_ws_prefix(operation_id))
+        await super().handle_async_results(operation_id, query, operation_name, variables)
