@@ -178,7 +178,7 @@ async def test_stats_through_graphql(gql, settings, dataset) -> None:
 
 
 async def test_stats_for_an_unknown_region_is_an_invalid_argument(gql, settings, dataset) -> None:
-    target, _, start, end = dataset
+    target, _, start, _ = dataset
     from api.targets.models import Target
 
     owner = await create_account(settings)
