@@ -39,6 +39,7 @@ ROUTE_MODULES = [
     "api.targets.heartbeat",
     "api.oauth.routes",
     "api.privacy.routes",
+    "api.http.devpages",
 ]
 # Modules exposing `async start(app, resources) -> service` where service has `async stop()`.
 SERVICE_MODULES = ["api.live.relay"]
