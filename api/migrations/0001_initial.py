@@ -19,9 +19,10 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('user_id', fields.IntField(unique=True)),
-                ('purged_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('scheduled_for', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('purged_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'deletion_ledger', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Ids of purged accounts, re-applied after a restore. Holds no e-mail, no name.'},
+            options={'table': 'deletion_ledger', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Accounts confirmed for deletion (with their purge date) and purged accounts.'},
             bases=['Model'],
         ),
         ops.CreateModel(

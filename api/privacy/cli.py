@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-RESTORE_HELP = """Restore a backup, then re-apply the deletion ledger (deleted accounts stay
-deleted, pending deletions stay locked with their original date).
-
-Stop the service first: every `hitflow up`, `hitflow api`, `hitflow worker` and
-`hitflow probe` process. The restore replaces the whole database under them, and until
-the ledger is re-applied the restored data still holds the deleted accounts. Start
-them again afterwards (the scheduler rebuilds its queue from the database).
-"""
+RESTORE_HELP = (
+    "Restore a backup, then re-apply the deletion ledger (deleted accounts stay deleted, "
+    "pending deletions stay locked with their original date).\n\n"
+    "Stop the service first: every `hitflow up`, `hitflow api`, `hitflow worker` and "
+    "`hitflow probe` process. The restore replaces the whole database under them, and "
+    "until the ledger is re-applied the restored data still holds the deleted accounts. "
+    "Start them again afterwards (the scheduler rebuilds its queue from the database)."
+)
 
 
 def register(app: typer.Typer) -> None:
