@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     secret_keys: CommaList = Field(default_factory=list)
+    # Keys the invoice pseudonyms (HMAC of the e-mail): must never change, unlike the key
+    # ring. Unset: the OLDEST secret key (last of HITFLOW_SECRET_KEYS) - set this to that
+    # key before retiring it, or old pseudonyms no longer match.
+    pseudonym_key: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     app_url: str | None = None
     cors_origins: CommaList = Field(default_factory=list)
@@ -191,6 +195,13 @@ class Settings(BaseSettings):
             raise ValueError("at least one region is required")
         return value
 
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _pseudonym_key(cls, value: str | None) -> str | None:
+        if value:
+            cls._keys([value])
+        return value or None
+
     @field_validator("secret_keys")
     @classmethod
     def _keys(cls, value: list[str]) -> list[str]:
@@ -281,6 +292,15 @@ class Settings(BaseSettings):
         """The encryption key ring, newest first; a dev key is generated when none is set."""
         keys = self.secret_keys or [_dev_key(self.data_dir)]
         return [base64.urlsafe_b64decode(k + "=" * (-len(k) % 4)) for k in keys]
+
+    @property
+    def pseudonym_key_bytes(self) -> bytes:
+        """The stable key of invoice pseudonyms (see `pseudonym_key`)."""
+        if self.pseudonym_key:
+            return base64.urlsafe_b64decode(
+                self.pseudonym_key + "=" * (-len(self.pseudonym_key) % 4)
+            )
+        return self.key_ring_keys[-1]
 
 
 def _dev_key(data_dir: Path) -> str:

@@ -9,17 +9,19 @@ from api.accounts.types import PersonalAccessToken, User
 from api.core.errors import Forbidden
 from api.graphql.context import Info
 from api.workspaces.service import visible_to
-from api.workspaces.types import Workspace
+from api.workspaces.types import MAX_LISTED, Workspace
 
 
 @strawberry.type(description="The authenticated caller and the workspaces they belong to.")
 class Viewer:
     user: User = strawberry.field(description="The caller.")
 
-    @strawberry.field(description="Workspaces the caller is a member of.")
+    @strawberry.field(
+        description="Workspaces the caller is a member of, oldest first (at most the first 100)."
+    )
     async def workspaces(self, info: Info) -> list[Workspace]:
         principal = info.context.principal
-        rows = await visible_to(principal).order_by("id")
+        rows = await visible_to(principal).order_by("id").limit(MAX_LISTED)
         return [Workspace.from_model(w, principal.memberships[w.id]) for w in rows]
 
     @strawberry.field(

@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from api.accounts import models
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.privacy.types import AuditEventConnection, access_log_resolver
@@ -79,14 +80,12 @@ class PersonalAccessToken(relay.Node):
         from api.accounts.access_tokens import visible_to
 
         principal = info.context.principal
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {}
         if principal.has_scope("account:read"):
             rows = {p.id: p for p in await visible_to(principal).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
 
 
 @strawberry.type(description="The answer of signUp, logIn and resetPassword.")

@@ -15,15 +15,42 @@ import structlog
 _SECRET_KEY = re.compile(
     r"pass(word)?|secret|token|authorization|cookie|api_?key|auth_?token|routing_?key", re.I
 )
-_TOKEN_VALUE = re.compile(r"hf_(sess|pat|at|rt|hb|mail)_[A-Za-z0-9_\-]+")
+# Every credential Hitflow issues starts with hf_<kind>_ (hf_sess_, hf_pat_, hf_at_,
+# hf_rt_, hf_hb_, hf_mail_, hf_exp_, hf_cs_ ...): match the family, not a list.
+_TOKEN_VALUE = re.compile(r"hf_[a-z]{1,12}_[A-Za-z0-9_\-]+")
+MASK = "********"
+# URL paths whose segment after the prefix is a credential, whatever its shape.
+_TOKEN_PATHS = re.compile(r"^(/(?:heartbeat|exports)/)[^/]+")
+
+
+def mask_path(path: str) -> str:
+    """A request path fit for the log: credential segments masked."""
+    return _TOKEN_VALUE.sub("hf_" + MASK, _TOKEN_PATHS.sub(r"\g<1>" + MASK, path))
+
+
+def _scrub(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return _TOKEN_VALUE.sub("hf_" + MASK, value)
+    if depth > 8:
+        return value
+    if isinstance(value, dict):
+        return {
+            k: MASK if isinstance(k, str) and _SECRET_KEY.search(k) else _scrub(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_scrub(v, depth + 1) for v in value]
+    if isinstance(value, bytes):
+        return _scrub(value.decode("utf-8", "replace"), depth + 1)
+    return value
 
 
 def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     for key, value in list(event.items()):
         if key != "event" and _SECRET_KEY.search(key):
-            event[key] = "********"
-        elif isinstance(value, str):
-            event[key] = _TOKEN_VALUE.sub("hf_********", value)
+            event[key] = MASK
+        else:
+            event[key] = _scrub(value)
     return event
 
 
@@ -33,8 +60,8 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redact,
         structlog.processors.format_exc_info,
+        _redact,  # last before rendering: also covers the formatted traceback
         renderer,
     ]
     structlog.configure(

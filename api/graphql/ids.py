@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.relay import GlobalID
 
 from api.core.errors import NotFound
+from api.core.values import db_int
 
 
 def encode(type_name: str, pk: int | str) -> str:
@@ -15,9 +16,10 @@ def decode(value: str, type_name: str, *, field: str | None = "id") -> int:
     """The integer pk of a global id of `type_name`; NotFound for anything else."""
     try:
         gid = GlobalID.from_id(value)
-        if gid.type_name != type_name:
+        pk = db_int(gid.node_id)
+        if gid.type_name != type_name or pk is None:
             raise ValueError
-        return int(gid.node_id)
+        return pk
     except (ValueError, TypeError):
         raise NotFound(f"No {type_name} with this id.", field=field) from None
 

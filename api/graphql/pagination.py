@@ -14,6 +14,7 @@ from strawberry.relay import PageInfo
 from tortoise.queryset import QuerySet
 
 from api.core.errors import Invalid
+from api.core.values import db_int
 
 T = TypeVar("T")
 MAX_PAGE = 100
@@ -39,9 +40,10 @@ def encode_cursor(pk: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if not raw.startswith("c:"):
+        pk = db_int(raw[2:]) if raw.startswith("c:") else None
+        if pk is None:
             raise ValueError
-        return int(raw[2:])
+        return pk
     except (ValueError, UnicodeDecodeError):
         raise Invalid("Malformed cursor.", field="after") from None
 

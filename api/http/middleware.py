@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.core.logging import get_logger
+from api.core.logging import get_logger, mask_path
 
 log = get_logger("api.http")
 
@@ -61,7 +61,7 @@ class RequestContextMiddleware:
                 log.info(
                     "http_request",
                     method=scope.get("method"),
-                    path=scope["path"],
+                    path=mask_path(scope["path"]),
                     status=status_holder["status"],
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )

@@ -10,9 +10,11 @@ import strawberry
 from strawberry import relay
 
 from api.core.errors import DomainError
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.loaders import loader
 from api.graphql.pagination import Connection, paginate
+from api.graphql.permissions import requires
 from api.incidents import models, service
 from api.notifications.service import notifications_visible_to
 from api.notifications.types import Notification
@@ -49,13 +51,16 @@ class Incident(relay.Node):
         end = self.resolved_at or clock.now()
         return max((end - self.started_at).total_seconds(), 0.0)
 
-    @strawberry.field(description="The target that went down.")
-    async def target(self, info: Info) -> Target:
-        target = await load_target(info, self.target_id)
-        assert target is not None  # an incident is visible only with its target
-        return target
+    @strawberry.field(
+        description="The target that went down (needs the targets:read scope).",
+        permission_classes=[requires("targets:read")],
+    )
+    async def target(self, info: Info) -> Target | None:
+        return await load_target(info, self.target_id)
 
-    @strawberry.field(description="Every delivery made about this incident, oldest first.")
+    @strawberry.field(
+        description="Deliveries made about this incident, oldest first (at most the first 100)."
+    )
     async def notifications(self, info: Info) -> list[Notification]:
         principal = info.context.principal
 
@@ -68,7 +73,9 @@ class Incident(relay.Node):
             )
             grouped: dict[int, list[Any]] = {i: [] for i in ids}
             for row in rows:
-                grouped[row.event.incident_id].append(row)
+                group = grouped[row.event.incident_id]
+                if len(group) < MAX_NOTIFICATIONS:
+                    group.append(row)
             return [grouped[i] for i in ids]
 
         rows = await loader(info.context, "incident.notifications", batch).load(self.pk)
@@ -81,12 +88,14 @@ class Incident(relay.Node):
         principal = info.context.principal
         if not principal.has_scope("alerts:read"):
             return [None for _ in node_ids]
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {r.id: r for r in await service.visible_to(principal).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
+
+
+MAX_NOTIFICATIONS = 100
+"""Incident.notifications answers at most this many deliveries."""
 
 
 @strawberry.type(name="IncidentConnection", description="A page of incidents.")

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from api.core.crypto import KeyRing
 from api.core.logging import get_logger
 from api.resources import CORE_QUEUE, Resources
 from api.settings import Settings
@@ -20,10 +21,19 @@ log = get_logger(__name__)
 
 
 async def send_mail(resources: Resources, *, to: str, subject: str, body: str) -> None:
-    """Queue one e-mail (delivered by the core worker, retried on transient failures)."""
-    await resources.redis.enqueue_job(
-        "send_email", to=to, subject=subject, body=body, _queue_name=CORE_QUEUE
-    )
+    """Queue one e-mail (delivered by the core worker, retried on transient failures).
+
+    Subject and body travel sealed with the key ring: they hold single-use links (reset,
+    deletion, invitation, export) that must not sit in plaintext in Redis job data.
+    """
+    sealed = resources.keyring.encrypt_json({"subject": subject, "body": body})
+    await resources.redis.enqueue_job("send_email", to=to, sealed=sealed, _queue_name=CORE_QUEUE)
+
+
+def unseal(keyring: KeyRing, sealed: str) -> tuple[str, str]:
+    """The (subject, body) that `send_mail` sealed."""
+    content = keyring.decrypt_json(sealed)
+    return str(content["subject"]), str(content["body"])
 
 
 def build_message(settings: Settings, *, to: str, subject: str, body: str) -> EmailMessage:

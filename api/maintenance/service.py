@@ -10,6 +10,7 @@ from tortoise.queryset import QuerySet
 
 from api.auth.principal import Principal
 from api.core.errors import Invalid, LimitReached, NotFound
+from api.core.values import aware
 from api.maintenance.models import MaintenanceWindow
 from api.notifications.service import require_writer
 from api.targets.models import Target
@@ -163,6 +164,7 @@ async def create_window(
         raise Invalid("Weekdays go from 0 (Monday) to 6 (Sunday).", field="weekdays")
     if days and not weekly:
         raise Invalid("Weekdays apply to weekly windows only.", field="weekdays")
+    aware(until, "until")
     if until is not None and until <= starts_at:
         raise Invalid("until must be after startsAt.", field="until")
     if (

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import encode
@@ -50,12 +51,10 @@ class MaintenanceWindow(relay.Node):
         principal = info.context.principal
         if not principal.has_scope("alerts:read"):
             return [None for _ in node_ids]
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {r.id: r for r in await service.visible_to(principal).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
 
 
 async def workspace_windows(info: Info, workspace_id: int) -> list[MaintenanceWindow]:
@@ -76,7 +75,9 @@ class MaintenanceWindowInput:
     weekdays: list[int] | None = strawberry.field(
         default=None, description="Weekly: days to repeat on, 0 = Monday."
     )
-    until: datetime | None = strawberry.field(default=None, description="Weekly: stop repeating.")
+    until: datetime | None = strawberry.field(
+        default=None, description="Weekly: stop repeating (with a time zone)."
+    )
 
 
 @strawberry.type(description="The answer of createMaintenanceWindow.")

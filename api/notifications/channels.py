@@ -127,6 +127,7 @@ def split_config(
         )
     public: dict[str, Any] = {}
     secrets: dict[str, Any] = {}
+    kept: list[str] = []
     for group, target, stored in (
         (spec.public, public, {}),
         (spec.secret, secrets, stored_secrets or {}),
@@ -135,6 +136,7 @@ def split_config(
             value = raw.get(name)
             if (value is None or value == MASK) and name in stored:
                 target[name] = stored[name]
+                kept.append(name)
                 continue
             if value is None or value == "":
                 if name in spec.optional:
@@ -145,7 +147,38 @@ def split_config(
             if not isinstance(value, str) or len(value) > MAX_VALUE:
                 raise Invalid(f"{name} must be a string.", field=f"config.{name}")
             target[name] = check(value.strip(), name)
+    _require_secrets_for_new_destination(spec, secrets, stored_secrets or {}, kept)
     return public, secrets
+
+
+def _destination(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "").lower(), port
+
+
+def _require_secrets_for_new_destination(
+    spec: Spec, secrets: dict[str, Any], stored: dict[str, Any], kept: list[str]
+) -> None:
+    """A kept (masked) secret never follows the channel to another host: when a URL's
+    host changes, the other secrets must be given again."""
+    moved = any(
+        name in secrets
+        and name in stored
+        and _destination(secrets[name]) != _destination(stored[name])
+        for name in spec.urls
+    )
+    if not moved:
+        return
+    for name in kept:
+        if name in spec.secret and name not in spec.urls:
+            raise Invalid(
+                f"{name} must be given again when the destination host changes.",
+                field=f"config.{name}",
+            )
 
 
 async def check_urls(settings: Settings, kind: ChannelKind, secrets: dict[str, Any]) -> None:

@@ -118,8 +118,9 @@ class Mutation:
         except DomainError as exc:
             return AlertChannelPayload(errors=user_errors(exc))
         principal = info.context.principal
-        # Only members of the workspace see the channel itself.
-        shown = AlertChannel.from_model(row) if principal.can_read(row.workspace_id) else None
+        # Only members allowed to read alert settings (alerts:read) see the channel itself.
+        allowed = principal.has_scope("alerts:read") and principal.can_read(row.workspace_id)
+        shown = AlertChannel.from_model(row) if allowed else None
         return AlertChannelPayload(alert_channel=shown)
 
     @strawberry.mutation(

@@ -89,10 +89,12 @@ async def _member_address(workspace_id: int, address: str) -> bool:
     ).exists()
 
 
-async def _ask_confirmation(resources: Resources, channel: AlertChannel) -> None:
+async def _reserve_confirmation(resources: Resources, workspace_id: int) -> None:
+    """Count a confirmation mail against the hourly limit, BEFORE the channel is saved:
+    LimitReached must leave nothing stored."""
     wait = await ratelimit.hit(
         resources.redis,
-        f"alert-confirm:{channel.workspace_id}",
+        f"alert-confirm:{workspace_id}",
         limit=MAX_CONFIRMATIONS_PER_HOUR,
         window_seconds=3600,
     )
@@ -100,6 +102,10 @@ async def _ask_confirmation(resources: Resources, channel: AlertChannel) -> None
         raise LimitReached(
             f"Too many confirmation e-mails; try again in {wait} s.", field="config.address"
         )
+
+
+async def _ask_confirmation(resources: Resources, channel: AlertChannel) -> None:
+    """Mail the confirmation link (the limit was reserved by `_reserve_confirmation`)."""
     token = new_token(EMAIL_PREFIX)
     await EmailToken.create(
         user=None,
@@ -151,6 +157,8 @@ async def create_channel(
     await _store(resources, channel, public, secrets)
     if kind == ChannelKind.EMAIL:
         channel.verified = await _member_address(workspace_id, public["address"])
+    if not channel.verified:
+        await _reserve_confirmation(resources, workspace_id)
     await channel.save()
     if not channel.verified:
         await _ask_confirmation(resources, channel)
@@ -181,6 +189,8 @@ async def update_channel(
         if kind == ChannelKind.EMAIL and public["address"] != channel.config.get("address"):
             channel.verified = await _member_address(channel.workspace_id, public["address"])
             readdress = not channel.verified
+            if readdress:
+                await _reserve_confirmation(resources, channel.workspace_id)
         await _store(resources, channel, public, secrets)
     if enabled is not None:
         if enabled and not channel.enabled:

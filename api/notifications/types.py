@@ -12,6 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from api.core.errors import DomainError
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import encode
@@ -102,12 +103,10 @@ class AlertChannel(relay.Node):
         principal = info.context.principal
         if not principal.has_scope("alerts:read"):
             return [None for _ in node_ids]
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {c.id: c for c in await service.visible_to(principal).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
 
 
 async def load_channel(info: Info, channel_id: int | None) -> AlertChannel | None:

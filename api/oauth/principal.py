@@ -9,6 +9,7 @@ from api.auth.resolve import memberships_of, register_resolver
 from api.core import clock
 from api.core.tokens import OAUTH_ACCESS_PREFIX, hash_token
 from api.oauth.models import OAuthToken
+from api.oauth.service import workspace_has_active_owner
 from api.settings import Settings
 from api.workspaces.models import Role
 
@@ -35,6 +36,8 @@ async def principal_for_access_token(token: str, settings: Settings) -> Principa
         # client_credentials: the client acts for its own workspace only.
         # It is no user: never account scopes (account code assumes a user_id).
         scopes = scopes - ACCOUNT_SCOPES
+        if not await workspace_has_active_owner(row.client.workspace_id):
+            return None  # its owner deleted the account: the workspace is locked
         role = Role.MEMBER if scopes & WRITE_SCOPES else Role.VIEWER
         return Principal(
             kind="client",

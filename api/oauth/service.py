@@ -29,6 +29,7 @@ from api.oauth.models import (
     OAuthToken,
 )
 from api.settings import Settings
+from api.workspaces.models import Membership, Role
 
 REQUEST_TTL = timedelta(minutes=10)
 CODE_TTL = timedelta(minutes=10)
@@ -123,7 +124,17 @@ async def deny_authorization(principal: Principal, request_id: str) -> str:
 async def client_by_client_id(client_id: str) -> OAuthClient | None:
     if not client_id or len(client_id) > 64:
         return None
-    return await OAuthClient.get_or_none(client_id=client_id)
+    row = await OAuthClient.get_or_none(client_id=client_id)
+    if row is None or not await workspace_has_active_owner(row.workspace_id):
+        return None  # the workspace goes with its deleted owner: invalid_client
+    return row
+
+
+async def workspace_has_active_owner(workspace_id: int) -> bool:
+    """False once every OWNER of the workspace is locked (account deletion pending)."""
+    return await Membership.filter(
+        workspace_id=workspace_id, role=Role.OWNER, user__is_active=True
+    ).exists()
 
 
 async def user_is_active(user_id: int | None) -> bool:
@@ -265,6 +276,17 @@ async def revoke_all_for_user(redis: ArqRedis, user_id: int) -> list[int]:
     """Revoke every OAuth token a user granted (account deletion, lock-out)."""
     await OAuthAuthorizationCode.filter(user_id=user_id, used_at=None).update(used_at=clock.now())
     return await _revoke(redis, Q(user_id=user_id))
+
+
+async def revoke_workspace_clients(redis: ArqRedis | None, workspace_ids: list[int]) -> int:
+    """Revoke every token of the clients of these workspaces (their owner is deleted)."""
+    if not workspace_ids:
+        return 0
+    query = Q(client__workspace_id__in=workspace_ids)
+    if redis is not None:
+        return len(await _revoke(redis, query))
+    ids = await OAuthToken.filter(query, revoked_at=None).values_list("id", flat=True)
+    return await OAuthToken.filter(id__in=list(ids)).update(revoked_at=clock.now())
 
 
 async def delete_client(redis: ArqRedis, principal: Principal, pk: int) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.oauth import models
@@ -45,14 +46,12 @@ class OAuthClient(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         principal = info.context.principal
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows: dict[int, models.OAuthClient] = {}
         if principal.kind == "session":
             rows = {c.id: c for c in await manageable_by(principal).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
 
 
 @strawberry.type(description="The answer of a mutation on an OAuth client.")

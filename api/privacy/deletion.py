@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from arq.connections import ArqRedis
+from tortoise.transactions import in_transaction
 
 from api.accounts import email_tokens
 from api.accounts.models import User
@@ -66,18 +67,24 @@ async def confirm_account_deletion(resources: Resources, token: str) -> bool:
     """Lock the account at once: sessions, tokens and OAuth grants revoked (live
     subscriptions closed by the revocation event), checks of its sole workspaces
     paused, login refused. False when the link is unknown, used or expired."""
+    scheduled = clock.now() + timedelta(days=resources.settings.deletion_grace_days)
     try:
-        row = await email_tokens.consume(token, DELETE_ACCOUNT)
+        # One transaction: the link is used if and only if the account is locked and the
+        # database ledger holds the deletion (a restore of an older backup re-applies it).
+        async with in_transaction():
+            row = await email_tokens.consume(token, DELETE_ACCOUNT)
+            user = await User.get_or_none(id=row.user_id)
+            if user is None:
+                return False
+            await ledger.record_in_database(user.id, scheduled_for=scheduled)
+            paused = await lock_account(resources.redis, user.id, scheduled)
     except DomainError:
         return False
-    user = await User.get_or_none(id=row.user_id)
-    if user is None:
-        return False
-    now = clock.now()
-    scheduled = now + timedelta(days=resources.settings.deletion_grace_days)
-    # In the ledger first (database and file): a restore of an older backup re-applies it.
-    await ledger.record_pending_deletion(resources.settings, user.id, scheduled)
-    paused = await lock_account(resources.redis, user.id, scheduled)
+    try:
+        ledger.append_ledger_file(resources.settings, user.id, scheduled_for=scheduled)
+    except OSError as exc:
+        # The database ledger has it; `hitflow backup`/restore read both and merge.
+        log.error("deletion_ledger_file_failed", user_id=user.id, error=type(exc).__name__)
     await audit.record(
         user.id,
         "account.deletion_confirmed",
@@ -102,7 +109,29 @@ async def lock_account(redis: ArqRedis | None, user_id: int, scheduled_for: date
     if redis is not None:
         await revoke_everything(redis, user_id)
     await revoke_oauth(redis, user_id)
+    await revoke_workspace_clients(redis, await sole_owned_workspaces(user_id))
     return await pause_sole_workspaces(redis, user_id)
+
+
+async def revoke_workspace_clients(redis: ArqRedis | None, workspace_ids: list[int]) -> int:
+    """The OAuth clients of the workspaces that go with the account stop working: their
+    tokens are revoked (live sockets told) and client_credentials is refused."""
+    if not workspace_ids or not module_exists("api.oauth.service"):
+        return 0
+    from api.oauth import service
+
+    return await service.revoke_workspace_clients(redis, workspace_ids)
+
+
+async def workspace_locked(workspace_id: int) -> bool:
+    """True while every OWNER of the workspace is locked (deletion pending): its checks
+    stay paused (resumeTarget refuses) until the purge removes it."""
+    from api.workspaces.models import Membership, Role
+
+    owners = Membership.filter(workspace_id=workspace_id, role=Role.OWNER)
+    if not await owners.exists():
+        return False
+    return not await owners.filter(user__is_active=True).exists()
 
 
 async def revoke_oauth(redis: ArqRedis | None, user_id: int) -> int:

@@ -35,6 +35,9 @@ EXPORT_PREFIX = "hf_exp_"
 PENDING, READY, DOWNLOADED, FAILED = "PENDING", "READY", "DOWNLOADED", "FAILED"
 _SECRET_COLUMN = re.compile(r"(hash|encrypted|secret|password|token)", re.IGNORECASE)
 PAGE = 1000
+# Grants to a workspace's OAuth clients belong to whoever granted them: from the owned
+# workspaces, only the requester's own (and the client's own client_credentials tokens).
+GRANT_MODELS = frozenset({"OAuthToken", "OAuthAuthorizationCode", "OAuthAuthorizationRequest"})
 
 
 def export_dir(resources: Resources) -> Path:
@@ -92,6 +95,13 @@ async def _rows(model: type[Model], **filters: Any) -> list[dict[str, Any]]:
         last = page[-1][pk]
 
 
+def _own_grant(model: type[Model], row: dict[str, Any], user_id: int) -> bool:
+    """A grant row with a user other than the requester (or no user column at all: a
+    pending request of an unknown visitor) is someone else's."""
+    columns = [r.column for r in graph.relations() if r.child is model and r.parent is User]
+    return bool(columns) and all(row.get(c) in (None, user_id) for c in columns)
+
+
 async def collect(user_id: int) -> dict[str, Any]:
     """Everything the account owns, by model name."""
     user = await User.get(id=user_id)
@@ -119,6 +129,8 @@ async def collect(user_id: int) -> dict[str, Any]:
         path = graph.lookup_to(model, "Workspace")
         if owned and path is not None and name != "AuditEvent":
             for row in await _rows(model, **{f"{path}__in": owned}):
+                if name in GRANT_MODELS and not _own_grant(model, row, user_id):
+                    continue
                 rows[row[pk]] = row
         if rows:
             data[name] = [rows[k] for k in sorted(rows, key=str)]

@@ -100,6 +100,18 @@ async def record(
 ) -> LedgerEntry:
     """Record dates for an account in the database and the file; returns the entry as
     stored (dates recorded earlier win)."""
+    entry = await record_in_database(user_id, scheduled_for=scheduled_for, purged_at=purged_at)
+    append_ledger_file(
+        settings, user_id, scheduled_for=entry.scheduled_for, purged_at=entry.purged_at
+    )
+    return entry
+
+
+async def record_in_database(
+    user_id: int, *, scheduled_for: datetime | None = None, purged_at: datetime | None = None
+) -> LedgerEntry:
+    """The database half of `record` (callers inside a transaction write the file after
+    the commit)."""
     row, created = await DeletionLedger.get_or_create(
         user_id=user_id, defaults={"scheduled_for": scheduled_for, "purged_at": purged_at}
     )
@@ -111,7 +123,6 @@ async def record(
             changes["purged_at"] = row.purged_at = purged_at
         if changes:
             await DeletionLedger.filter(id=row.id).update(**changes)
-    append_ledger_file(settings, user_id, scheduled_for=row.scheduled_for, purged_at=row.purged_at)
     return LedgerEntry(scheduled_for=row.scheduled_for, purged_at=row.purged_at)
 
 

@@ -9,8 +9,8 @@ from api.core.errors import DomainError
 from api.graphql.context import Info
 from api.graphql.errors import user_errors
 from api.graphql.permissions import IsStaff, requires
-from api.privacy import audit, deletion, export, support
-from api.privacy.types import DataExport, DataExportPayload, LegalHoldPayload, SupportUser
+from api.privacy import audit, deletion, export
+from api.privacy.types import DataExport, DataExportPayload, LegalHoldPayload
 
 
 async def _hold(info: Info, email: str, reason: str, held: bool) -> LegalHoldPayload:
@@ -18,8 +18,10 @@ async def _hold(info: Info, email: str, reason: str, held: bool) -> LegalHoldPay
     try:
         user = await audit.set_legal_hold(staff, email, reason, held=held)
     except DomainError as exc:
-        return LegalHoldPayload(user=None, errors=user_errors(exc))
-    return LegalHoldPayload(user=SupportUser.from_view(await support.user_view(user)), errors=[])
+        return LegalHoldPayload(legal_hold=None, errors=user_errors(exc))
+    # Only the hold state: the full support view would be a read the customer never sees
+    # in the access log (hold events are confidential); staffUser is the logged read.
+    return LegalHoldPayload(legal_hold=user.legal_hold, errors=[])
 
 
 def _me(info: Info) -> int:

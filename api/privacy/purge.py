@@ -94,7 +94,9 @@ async def sole_owned_workspaces(user_id: int) -> list[int]:
 def pseudonym(settings: Settings, value: str) -> str:
     """A keyed hash: the same e-mail always gives the same pseudonym (to answer a claim
     about an invoice), and it cannot be reversed without the key."""
-    key = hashlib.sha256(b"hitflow-pseudonym:" + settings.key_ring_keys[-1]).digest()
+    # A dedicated stable key (HITFLOW_PSEUDONYM_KEY, default the oldest secret key):
+    # rotating the encryption key ring must not change the pseudonyms.
+    key = hashlib.sha256(b"hitflow-pseudonym:" + settings.pseudonym_key_bytes).digest()
     return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 

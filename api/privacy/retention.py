@@ -39,11 +39,14 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule("Notification", "created_at"),
     Rule("AlertEvent", "at"),
-    Rule("Incident", "started_at", extra=(("resolved_at__isnull", False),)),
+    # Open or resolved: an incident that started more than a year ago is history.
+    Rule("Incident", "started_at"),
     Rule("StateTransition", "at"),
     Rule("CheckResult", "checked_at", raw=True),  # heartbeat pings are results too
     Rule("ResultRollup", "hour"),
     Rule("MaintenanceWindow", "ends_at", extra=(("weekly", False),)),
+    # A weekly window repeats until `until` (null: for ever, kept).
+    Rule("MaintenanceWindow", "until", extra=(("weekly", True),)),
 )
 
 # Models reachable from a target that are configuration or current state, not history.

@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from api.core.errors import DomainError, Forbidden, PublicGraphQLError
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import encode
@@ -42,12 +43,10 @@ class AuditEvent(relay.Node):
         me = info.context.principal.user_id
         if me is None or not info.context.principal.has_scope("account:read"):
             return [None for _ in node_ids]
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {r.id: r for r in await audit.access_log_of(me).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
 
 
 @strawberry.type(name="AuditEventConnection", description="A page of audit events.")
@@ -94,7 +93,13 @@ class DataExport(relay.Node):
             pk=row.id,
             status=row.status,
             requested_at=row.requested_at,
-            download_url=export.download_url(info.context.resources, row),
+            # The single-use link only to the account holder's own session: a token with
+            # account:read (PAT, OAuth) may list exports but never fetch the archive.
+            download_url=(
+                export.download_url(info.context.resources, row)
+                if info.context.principal.kind == "session"
+                else None
+            ),
             expires_at=row.expires_at,
         )
 
@@ -105,12 +110,10 @@ class DataExport(relay.Node):
         me = info.context.principal.user_id
         if me is None or not info.context.principal.has_scope("account:read"):
             return [None for _ in node_ids]
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {r.id: r for r in await models.DataExport.filter(user_id=me, id__in=ids)}
-        return [
-            cls.from_model(info, rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(info, rows[k]) if k in rows else None for k in keys]
 
 
 @strawberry.type(description="The answer of requestDataExport.")
@@ -246,5 +249,7 @@ class SupportWorkspace:
 
 @strawberry.type(description="The answer of placeLegalHold / liftLegalHold.")
 class LegalHoldPayload:
-    user: SupportUser | None = strawberry.field(description="The account, after the change.")
+    legal_hold: bool | None = strawberry.field(
+        description="Whether the account is held after the change; null when nothing changed."
+    )
     errors: list[UserError] = strawberry.field(description="Why nothing changed.")

@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 
 from api.auth.principal import Principal
 from api.core.errors import Invalid
+from api.core.values import aware, db_int
 from api.graphql.pagination import page_size
 from api.targets.models import CheckResult
 
@@ -54,7 +55,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         if not raw.startswith("r:"):
             raise ValueError
         at, pk = raw[2:].rsplit("|", 1)
-        return datetime.fromisoformat(at), int(pk)
+        when, key = datetime.fromisoformat(at), db_int(pk)
+        if key is None or when.tzinfo is None:
+            raise ValueError
+        return when, key
     except (ValueError, UnicodeDecodeError):
         raise Invalid("Malformed cursor.", field="after") from None
 
@@ -77,6 +81,7 @@ async def result_page(
 ) -> ResultPage:
     """Results of a target, newest first, keyset-paged in SQL on (checked_at, id)."""
     size = page_size(first)
+    since, until = aware(since, "since"), aware(until, "until")
     query = CheckResult.filter(target_id=target_id)
     if since is not None:
         query = query.filter(checked_at__gte=since)

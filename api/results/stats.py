@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.core import clock
+from api.core.values import aware
 from api.results import buckets
 from api.results.rollups import DAY, HOUR, floor_day, floor_hour
 from api.results.sql import as_datetime, fetch, json_each
@@ -102,6 +103,8 @@ def plan(
 async def target_stats(
     target_id: int, since: datetime, until: datetime | None = None, region: str | None = None
 ) -> Stats:
+    since, until = aware(since, "since"), aware(until, "until")
+    assert since is not None
     now = clock.now()
     until = min(until or now, now)
     since = max(since, until - MAX_WINDOW)

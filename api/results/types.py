@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 
 from api.core.errors import PublicGraphQLError
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.pagination import Connection
 from api.graphql.permissions import requires
@@ -94,7 +95,10 @@ class CheckResult(relay.Node):
             target_id=int(row.target_id),
         )
 
-    @strawberry.field(description="The checked target.")
+    @strawberry.field(
+        description="The checked target (needs the targets:read scope).",
+        permission_classes=[requires("targets:read")],
+    )
     async def target(
         self, info: Info
     ) -> Annotated[Target, strawberry.lazy("api.targets.types")] | None:
@@ -109,12 +113,10 @@ class CheckResult(relay.Node):
         principal = info.context.principal
         if not principal.has_scope("results:read"):
             return [None for _ in node_ids]
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {r.id: r for r in await service.visible_to(principal).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
 
 
 @strawberry.type(name="CheckResultConnection", description="A page of check results.")

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from api.core.errors import DomainError, NotFound
+from api.core.errors import DomainError, Forbidden, NotFound
 from api.graphql.context import Info
 from api.graphql.errors import user_errors
 from api.graphql.ids import decode, encode
@@ -41,6 +41,12 @@ def _policy(value: AlertPolicyInput | None) -> dict[str, Any] | None:
     return {k: v for k, v in raw.items() if v is not None}
 
 
+def _require_alerts_write(info: Info, sent: bool) -> None:
+    """Choosing who is alerted is an alerts:write action, even on a target."""
+    if sent and not info.context.principal.has_scope("alerts:write"):
+        raise Forbidden("Missing scope: alerts:write (to set alertPolicy).", scope="alerts:write")
+
+
 def _changes(patch: TargetPatch) -> service.TargetChanges:
     values: dict[str, Any] = {}
     for attr in ("name", "config", "interval_seconds", "timeout_seconds", "regions"):
@@ -64,6 +70,7 @@ def _camel(name: str) -> str:
 class Mutation:
     @strawberry.mutation(description="Register a target to check.", permission_classes=WRITE)
     async def create_target(self, info: Info, input: TargetInput) -> TargetPayload:
+        _require_alerts_write(info, input.alert_policy not in (None, strawberry.UNSET))
         try:
             row = await service.create_target(
                 info.context.resources,
@@ -85,6 +92,7 @@ class Mutation:
     async def update_target(
         self, info: Info, id: strawberry.ID, input: TargetPatch
     ) -> TargetPayload:
+        _require_alerts_write(info, input.alert_policy is not strawberry.UNSET)
         try:
             row = await service.update_target(
                 info.context.resources,

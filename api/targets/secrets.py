@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import urlsplit
 
 from api.core.crypto import KeyRing
 from api.core.errors import Invalid
@@ -23,15 +24,56 @@ def _header_key(headers: dict[str, str], name: str) -> str | None:
     return None
 
 
+def destination(config: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Where a config sends its requests (scheme, host, port): secrets are bound to it."""
+    config = config or {}
+    url = config.get("url")
+    if isinstance(url, str):
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port
+        except ValueError:
+            return ("invalid", url)
+        scheme = parts.scheme.lower()
+        default = {"http": 80, "https": 443}.get(scheme)
+        return (scheme, (parts.hostname or "").lower().rstrip("."), port or default)
+    return ("", str(config.get("host") or "").lower().rstrip("."), config.get("port"))
+
+
 def split_secrets(
-    config: dict[str, Any], previous: dict[str, Any] | None = None
+    config: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+    previous_config: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(public config, secrets) from a validated config.
 
     A secret sent as the placeholder (or left out, for a listed secret header) keeps its
-    `previous` value; with no previous value that is an error.
+    `previous` value; with no previous value that is an error. When the destination
+    (scheme, host or port) differs from `previous_config`'s, nothing is kept: a stored
+    secret must be sent again, or it would go to the new host.
     """
     public = copy.deepcopy(config)
+    moved = previous_config is not None and destination(config) != destination(previous_config)
+    if moved and previous:
+        auth_sent = (config.get("basicAuth") or {}).get("password")
+        if (
+            config.get("basicAuth") is not None
+            and previous.get("basicAuthPassword") is not None
+            and auth_sent in (None, SECRET_PLACEHOLDER)
+        ):
+            raise Invalid(
+                "Re-enter the password when changing the URL's host.",
+                field="config.basicAuth.password",
+            )
+        sent = config.get("headers") or {}
+        for name in config.get("secretHeaders") or []:
+            key = _header_key(sent, name)
+            if (sent.get(key) if key else None) in (None, SECRET_PLACEHOLDER):
+                raise Invalid(
+                    f"Re-enter the secret header {name!r} when changing the URL's host.",
+                    field="config.secretHeaders",
+                )
+        previous = {}
     previous = previous or {}
     old_headers: dict[str, str] = previous.get("secretHeaders") or {}
     secrets: dict[str, Any] = {"basicAuthPassword": None, "secretHeaders": {}}

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from api.auth.principal import Principal
 from api.core import clock
-from api.core.errors import Forbidden, NotFound
+from api.core.errors import Forbidden, Invalid, NotFound
 from api.core.logging import get_logger
 from api.core.tokens import HEARTBEAT_PREFIX, hash_token, new_token
 from api.db import module_exists
@@ -139,6 +139,7 @@ async def create_target(
     if not principal.can_read(workspace_id):
         raise NotFound("No workspace with this id.", field="workspaceId")
     _require_writer(principal, workspace_id)
+    await _refuse_if_locked(workspace_id)
     name = check_name(name)
     check_timing(settings, interval_seconds, timeout_seconds)
     codes = [] if kind == TargetKind.HEARTBEAT else check_regions(settings, regions)
@@ -193,7 +194,9 @@ async def update_target(
             updates["regions"] = check_regions(settings, regions)
         if (config := changes.get("config")) is not _UNSET:
             previous = decrypt_secrets(resources.keyring, target.secrets_encrypted)
-            public, secrets = split_secrets(parse_config(target.kind, config), previous)
+            public, secrets = split_secrets(
+                parse_config(target.kind, config), previous, target.config
+            )
             updates["config"] = public
             updates["secrets_encrypted"] = encrypt_secrets(resources.keyring, secrets)
         if (policy := changes.get("alert_policy")) is not _UNSET:
@@ -263,6 +266,7 @@ async def pause_target(resources: Resources, principal: Principal, target_id: in
 
 async def resume_target(resources: Resources, principal: Principal, target_id: int) -> Target:
     target = await _writable(principal, target_id)
+    await _refuse_if_locked(target.workspace_id)  # type: ignore[attr-defined]
     if target.paused:
         # Region states from before the pause say nothing about now: start afresh.
         await TargetRegionState.filter(target_id=target.id).delete()
@@ -275,6 +279,17 @@ async def resume_target(resources: Resources, principal: Principal, target_id: i
         await record_status(resources, target, TargetStatus.PENDING, cause="Resumed.")
     await _schedule(resources, target)
     return target
+
+
+async def _refuse_if_locked(workspace_id: int) -> None:
+    """A workspace whose owners are all deleting their accounts runs no checks."""
+    from api.privacy.deletion import workspace_locked
+
+    if await workspace_locked(workspace_id):
+        raise Invalid(
+            "This workspace's owner is deleting their account: its checks stay stopped.",
+            field="workspaceId",
+        )
 
 
 async def _schedule(resources: Resources, target: Target) -> None:

@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 
 from api.core.errors import DomainError
 from api.core.regions import REGIONS
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.loaders import by_key, loader
@@ -109,8 +110,15 @@ class Target(relay.Node):
     def regions(self) -> list[ProbeRegion]:
         return [r for r in (ProbeRegion.of(c) for c in self.model.regions or []) if r]
 
-    @strawberry.field(description="HEARTBEAT targets: the URL their jobs call (GET, POST or HEAD).")
+    @strawberry.field(
+        description=(
+            "HEARTBEAT targets: the URL their jobs call (GET, POST or HEAD). It is a write "
+            "credential: null unless the caller may change the target (OWNER, ADMIN, MEMBER)."
+        )
+    )
     def heartbeat_url(self, info: Info) -> str | None:
+        if not info.context.principal.can_write(self.model.workspace_id):
+            return None
         resources = info.context.resources
         return service.heartbeat_url(resources.settings, resources.keyring, self.model)
 
@@ -162,7 +170,11 @@ class Target(relay.Node):
     ) -> TargetStats:
         if region is not None and region not in REGIONS and region != HEARTBEAT_REGION:
             raise InvalidArgument(f"Unknown region {region!r}.", argument="region")
-        return TargetStats.from_stats(await target_stats(self.pk, since, until, region))
+        try:
+            stats = await target_stats(self.pk, since, until, region)
+        except DomainError as exc:
+            raise InvalidArgument(exc.message, argument=exc.field) from None
+        return TargetStats.from_stats(stats)
 
     @strawberry.field(
         description="Incidents of this target, newest first.",
@@ -182,12 +194,10 @@ class Target(relay.Node):
         principal = info.context.principal
         if not principal.has_scope("targets:read"):
             return [None for _ in node_ids]
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {t.id: t for t in await service.visible_to(principal).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[int(i)]) if str(i).isdigit() and int(i) in rows else None
-            for i in node_ids
-        ]
+        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
 
 
 @strawberry.type(name="TargetConnection", description="A page of targets.")

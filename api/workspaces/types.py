@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import encode
@@ -30,6 +31,10 @@ class Role(Enum):
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
     VIEWER = "VIEWER"
+
+
+MAX_LISTED = 100
+"""Plain (unpaged) lists answer at most this many items."""
 
 
 @strawberry.type(description="A person's membership of a workspace.")
@@ -80,7 +85,7 @@ class Workspace(relay.Node):
         return cls(pk=ws.id, name=ws.name, viewer_role=Role(role))
 
     @strawberry.field(
-        description="The workspace's members, oldest first.",
+        description="The workspace's members, oldest first (at most the first 100).",
         permission_classes=[requires("account:read")],
     )
     async def members(self, info: Info) -> list[Member]:
@@ -89,7 +94,7 @@ class Workspace(relay.Node):
             return [grouped[i] for i in ids]
 
         rows = await loader(info.context, "workspace_members", batch).load(self.pk)
-        return [Member.from_model(m) for m in rows]
+        return [Member.from_model(m) for m in rows[:MAX_LISTED]]
 
     @strawberry.field(
         description="Pending invitations (empty unless the caller is an OWNER or ADMIN).",
@@ -170,13 +175,13 @@ class Workspace(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         principal = info.context.principal
-        ids = [int(i) for i in node_ids if str(i).isdigit()]
+        if not (principal.has_scope("account:read") or principal.has_scope("targets:read")):
+            return [None for _ in node_ids]
+        keys = db_ints(node_ids)
+        ids = [k for k in keys if k is not None]
         rows = {w.id: w for w in await visible_to(principal).filter(id__in=ids)}
         return [
-            cls.from_model(rows[int(i)], principal.memberships[int(i)])
-            if str(i).isdigit() and int(i) in rows
-            else None
-            for i in node_ids
+            cls.from_model(rows[k], principal.memberships[k]) if k in rows else None for k in keys
         ]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from api.core import clock
 from api.incidents.models import AlertEvent, Incident
+from api.maintenance.models import MaintenanceWindow
 from api.notifications.models import Notification
 from api.targets.models import CheckResult, ResultRollup, StateTransition
 from api.workspaces.models import Workspace
@@ -99,11 +100,38 @@ async def test_a_held_account_keeps_its_rows(settings, resources) -> None:
         assert not await exists(row), f"{name} kept"
 
 
-async def test_open_incidents_are_kept(settings, resources) -> None:
+async def test_incidents_age_on_their_start_even_when_open(settings, resources) -> None:
+    # Nothing monitoring-related outlives the year, not even a never-resolved incident.
     ada = await create_account(settings)
     target = await create_target(ada.workspace)
-    opened = await Incident.create(
+    old_open = await Incident.create(
         workspace=ada.workspace, target=target, started_at=clock.now() - timedelta(days=400)
     )
+    young_open = await Incident.create(
+        workspace=ada.workspace, target=target, started_at=clock.now() - timedelta(days=30)
+    )
+    await AlertEvent.create(
+        incident=old_open, workspace=ada.workspace, target=target, kind="DOWN", dedupe_key="k1",
+        at=clock.now() - timedelta(days=2),
+    )  # fmt: skip
     await apply_retention({"resources": resources})
-    assert await exists(opened)
+    assert not await exists(old_open)
+    assert await exists(young_open)
+
+
+async def test_weekly_windows_go_a_year_after_their_until(settings, resources) -> None:
+    ada = await create_account(settings)
+    now = clock.now()
+
+    async def window(until: Any) -> MaintenanceWindow:
+        return await MaintenanceWindow.create(
+            workspace=ada.workspace, starts_at=now - timedelta(days=800),
+            ends_at=now - timedelta(days=800) + timedelta(hours=1), weekly=True, until=until,
+        )  # fmt: skip
+
+    ended = await window(now - timedelta(days=400))
+    recent = await window(now - timedelta(days=30))
+    forever = await window(None)
+    await apply_retention({"resources": resources})
+    assert not await exists(ended)
+    assert await exists(recent) and await exists(forever)

@@ -15,9 +15,9 @@ STAFF_WS = """query($id: ID!, $r: String!) { staffWorkspace(id: $id, reason: $r)
 ACCESS_LOG = """{ viewer { user { accessLog(first: 10) { totalCount
   edges { node { id actor action reason at } } } } } }"""
 HOLD = """mutation($e: String!, $r: String!) { placeLegalHold(email: $e, reason: $r) {
-  user { legalHold } errors { field code } } }"""
+  legalHold errors { field code } } }"""
 LIFT = """mutation($e: String!, $r: String!) { liftLegalHold(email: $e, reason: $r) {
-  user { legalHold } errors { field code } } }"""
+  legalHold errors { field code } } }"""
 
 
 async def test_a_staff_read_appears_in_the_customers_access_log(gql, settings, resources) -> None:
@@ -120,10 +120,10 @@ async def test_legal_hold_is_placed_and_lifted_with_a_reason(gql, settings) -> N
     missing = await gql(HOLD, {"e": "no@example.test", "r": "Court order 12"}, token=staff.token)
     assert missing["data"]["placeLegalHold"]["errors"] == [{"field": "email", "code": "NOT_FOUND"}]
     placed = await gql(HOLD, {"e": e, "r": "Court order 2026-118"}, token=staff.token)
-    assert placed["data"]["placeLegalHold"] == {"user": {"legalHold": True}, "errors": []}
+    assert placed["data"]["placeLegalHold"] == {"legalHold": True, "errors": []}
     assert (await User.get(id=ada.user.id)).legal_hold
     lifted = await gql(LIFT, {"e": e, "r": "Order expired"}, token=staff.token)
-    assert lifted["data"]["liftLegalHold"] == {"user": {"legalHold": False}, "errors": []}
+    assert lifted["data"]["liftLegalHold"] == {"legalHold": False, "errors": []}
     actions = (
         await AuditEvent.filter(subject_id=ada.user.id)
         .order_by("id")

@@ -8,13 +8,23 @@ import aiosmtplib
 from arq import Retry
 
 from api.core.logging import get_logger
-from api.mail.service import build_message, deliver
+from api.mail.service import build_message, deliver, unseal
 
 log = get_logger(__name__)
 
 
-async def send_email(ctx: dict[str, Any], *, to: str, subject: str, body: str) -> None:
-    settings = ctx["resources"].settings
+async def send_email(
+    ctx: dict[str, Any],
+    *,
+    to: str,
+    sealed: str | None = None,
+    subject: str = "",
+    body: str = "",
+) -> None:
+    resources = ctx["resources"]
+    settings = resources.settings
+    if sealed is not None:
+        subject, body = unseal(resources.keyring, sealed)
     message = build_message(settings, to=to, subject=subject, body=body)
     try:
         await deliver(settings, message)

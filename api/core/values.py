@@ -1,0 +1,31 @@
+"""Safe parsing of untrusted scalar values: database integer ids and datetimes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from api.core.errors import Invalid
+
+MAX_DB_INT = 2**63 - 1
+
+
+def db_int(value: Any) -> int | None:
+    """`value` as a database integer id (ASCII digits, 0 < n < 2**63), else None."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_DB_INT else None
+
+
+def db_ints(values: Any) -> list[int | None]:
+    """`db_int` of each value, in order (None where a value is not an id)."""
+    return [db_int(v) for v in values]
+
+
+def aware(value: datetime | None, field: str) -> datetime | None:
+    """`value` unchanged when it carries a time zone; Invalid naming `field` when naive."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise Invalid(f"Give {field} with a time zone (e.g. 2030-01-01T00:00:00Z).", field=field)
+    return value
