@@ -127,6 +127,14 @@ def _listen(host: str, port: int) -> socket.socket:
         raise typer.Exit(1) from None
 
 
+def _ws_protocol() -> Any:
+    try:
+        from api.live.wsprotocol import LeanWebSocketProtocol
+    except ImportError:
+        return "auto"
+    return LeanWebSocketProtocol
+
+
 def _server(resources: Any) -> Any:
     import uvicorn
 
@@ -145,6 +153,7 @@ def _server(resources: Any) -> Any:
         # permessage-deflate costs ~100 KB of zlib state per websocket and CPU per
         # message; live payloads are small, so it is off unless enabled by setting.
         ws_per_message_deflate=resources.settings.live_ws_compression,
+        ws=_ws_protocol(),  # uvicorn's websockets-sansio, lighter per idle websocket
         lifespan="on",
     )
     server = uvicorn.Server(config)

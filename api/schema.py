@@ -11,7 +11,12 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
@@ -98,6 +103,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # One shared AST per distinct document (bounded LRU): every live subscriber of
             # the same query shares it instead of keeping its own parse (~6 KB each).
             lambda: ParserCache(maxsize=256),
+            # Validated once per distinct document (the rules depend on the schema only):
+            # no per-subscription validation garbage (~3.5 KB each until a full GC).
+            lambda: ValidationCache(maxsize=256),
             lambda: MaskWithRequestId(should_mask_error=_should_mask),
         ],
     )

@@ -30,6 +30,7 @@ from api.core.logging import get_logger
 from api.events import events_channel
 from api.live.connections import LiveConnection, LiveUnavailable, Subscriber
 from api.live.sharing import SharedEvent
+from api.live.wsprotocol import RAW_SEND
 from api.resources import Resources
 
 log = get_logger(__name__)
@@ -113,6 +114,7 @@ class Relay:
         execution = subscriber.execution
         prefix = subscriber.prefix
         connection = subscriber.connection
+        send = connection.websocket.scope.get(RAW_SEND) or _send_via(connection.websocket)
         try:
             while True:
                 item = await queue.get()
@@ -124,7 +126,7 @@ class Relay:
                         if connection.closed:
                             continue
                         try:
-                            await connection.websocket.send_text(prefix + payload + "}")
+                            await send({"type": "websocket.send", "text": prefix + payload + "}"})
                         except Exception:  # the client is gone: wait for the teardown
                             while await queue.get() is not _CLOSED:
                                 pass
@@ -340,6 +342,11 @@ class Relay:
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
+
+
+def _send_via(websocket: WebSocket) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """The websocket's own send (when the server is not `hitflow api`'s protocol)."""
+    return websocket.send  # type: ignore[return-value]
 
 
 def relay_of(websocket: Any) -> Relay | None:

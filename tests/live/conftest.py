@@ -23,6 +23,7 @@ from tortoise import connections
 from api.app import create_app
 from api.events import publish
 from api.live.relay import Relay
+from api.live.wsprotocol import LeanWebSocketProtocol
 from api.resources import Resources
 from api.targets.models import Target
 from api.workspaces.models import Workspace
@@ -67,7 +68,12 @@ class LiveServer:
 async def _serve(resources: Resources, sock: socket.socket) -> tuple[uvicorn.Server, Any, Any]:
     app = create_app(resources, start_services=True)
     config = uvicorn.Config(
-        app, log_config=None, access_log=False, lifespan="on", ws_ping_interval=None
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        ws_ping_interval=None,
+        ws=LeanWebSocketProtocol,  # the protocol class `hitflow api` serves websockets with
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -4,6 +4,7 @@ between principals with different rights."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import strawberry
 
 from api.auth.principal import Principal
-from api.live.sharing import SharedEvent, SharingExecutionContext
+from api.live.sharing import CURRENT_EXECUTION, SharedEvent, SharingExecutionContext
 from api.workspaces.models import Role
 
 calls: list[int | None] = []
@@ -31,6 +32,10 @@ class Item:
     def seen_by(self, info: strawberry.Info) -> int | None:
         calls.append(info.context.principal.user_id)
         return info.context.principal.user_id  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def broken(self) -> int:
+        raise ValueError("boom")
 
 
 @strawberry.type
@@ -100,3 +105,39 @@ async def test_different_variables_are_executed_separately() -> None:
         await anext(stream)  # type: ignore[call-overload]
         await stream.aclose()  # type: ignore[union-attr]
     assert calls == [7, 7]
+
+
+async def test_fast_path_encodes_one_payload_per_rights_and_never_shares_errors() -> None:
+    """The broadcast fast path: the frame payload JSON is computed once per (event,
+    document, variables, rights); a result with errors is not shared (None: the
+    subscriber takes strawberry's ordinary path, which masks and reports it)."""
+    executions, streams = [], []
+    for user_id in (7, 7, 8):
+        execution, stream = await subscribed(DOCUMENT, principal(user_id), {"tag": "a"})
+        executions.append(execution)
+        streams.append(stream)
+    calls.clear()
+    event = SharedEvent(Item(value=42))
+    texts = [await execution.payload_json(event) for execution in executions]
+
+    assert texts[0] is texts[1]  # the same string, encoded once
+    assert json.loads(texts[0]) == {"data": {"items": {"value": 42, "seenBy": 7}}}
+    assert json.loads(texts[2]) == {"data": {"items": {"value": 42, "seenBy": 8}}}
+    assert sorted(calls) == [7, 8]
+
+    execution, stream = await subscribed("subscription { items { broken } }", principal(7))
+    streams.append(stream)
+    assert await execution.payload_json(SharedEvent(Item(value=1))) is None
+    for stream in streams:
+        await stream.aclose()
+
+
+async def subscribed(
+    document: str, who: Principal, variables: dict[str, Any] | None = None
+) -> tuple[Any, Any]:
+    """A started subscription and its execution context (set while it starts)."""
+    context = FakeContext(who, asyncio.Queue())
+    stream: Any = await schema.subscribe(document, variable_values=variables, context_value=context)
+    context.feed.put_nowait(Item(value=0))  # a plain (unshared) first event starts it
+    await anext(stream)
+    return CURRENT_EXECUTION.get(), stream
