@@ -141,7 +141,12 @@ def measure_loop(name: str, fn: Any, port: int, rate: float, seconds: float) -> 
     ps = psutil.Process(proc.pid)
     time.sleep(0.3)  # let the interpreter start before the window
     cpu0 = _cpu(ps)
-    done, failed = queue.get(timeout=seconds + 60)
+    try:
+        done, failed = queue.get(timeout=seconds * 3 + 60)
+    except Exception:  # the loop could not keep the rate (or crashed): say so, don't hang
+        proc.terminate()
+        print(f"# {name}: did not finish its {seconds} s at {rate}/s", file=sys.stderr)
+        return {"name": name, "requests": 0, "failed": 0, "cpu_ms_per_request": float("nan")}
     cpu1 = _cpu(ps)
     proc.join(10)
     return {
