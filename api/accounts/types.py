@@ -10,9 +10,9 @@ import strawberry
 from strawberry import relay
 
 from api.accounts import models
-from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
+from api.graphql.nodes import resolve_scoped
 from api.privacy.types import AuditEventConnection, access_log_resolver
 
 
@@ -79,13 +79,9 @@ class PersonalAccessToken(relay.Node):
     ) -> list[Any]:
         from api.accounts.access_tokens import visible_to
 
-        principal = info.context.principal
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows = {}
-        if principal.has_scope("account:read"):
-            rows = {p.id: p for p in await visible_to(principal).filter(id__in=ids)}
-        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
+        return await resolve_scoped(
+            info, node_ids, scope="account:read", query=visible_to, to_node=cls.from_model
+        )
 
 
 @strawberry.type(description="The answer of signUp, logIn and resetPassword.")

@@ -10,9 +10,9 @@ import strawberry
 from strawberry import relay
 
 from api.core.errors import DomainError
-from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.loaders import loader
+from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import requires
 from api.incidents import models, service
@@ -85,13 +85,9 @@ class Incident(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        principal = info.context.principal
-        if not principal.has_scope("alerts:read"):
-            return [None for _ in node_ids]
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows = {r.id: r for r in await service.visible_to(principal).filter(id__in=ids)}
-        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
+        return await resolve_scoped(
+            info, node_ids, scope="alerts:read", query=service.visible_to, to_node=cls.from_model
+        )
 
 
 MAX_NOTIFICATIONS = 100

@@ -12,11 +12,11 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from api.core.errors import DomainError
-from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import encode
 from api.graphql.loaders import by_key, loader
+from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
 from api.notifications import models, service
 
@@ -100,13 +100,9 @@ class AlertChannel(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        principal = info.context.principal
-        if not principal.has_scope("alerts:read"):
-            return [None for _ in node_ids]
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows = {c.id: c for c in await service.visible_to(principal).filter(id__in=ids)}
-        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
+        return await resolve_scoped(
+            info, node_ids, scope="alerts:read", query=service.visible_to, to_node=cls.from_model
+        )
 
 
 async def load_channel(info: Info, channel_id: int | None) -> AlertChannel | None:

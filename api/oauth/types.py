@@ -9,9 +9,9 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
+from api.graphql.nodes import resolve_scoped
 from api.oauth import models
 from api.oauth import service as oauth_service
 from api.oauth.clients import manageable_by
@@ -45,13 +45,14 @@ class OAuthClient(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        principal = info.context.principal
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows: dict[int, models.OAuthClient] = {}
-        if principal.kind == "session":
-            rows = {c.id: c for c in await manageable_by(principal).filter(id__in=ids)}
-        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
+        # Only a session manages OAuth clients: no token reads them, whatever its scopes.
+        return await resolve_scoped(
+            info,
+            node_ids,
+            scope=None,
+            query=lambda p: manageable_by(p) if p.kind == "session" else None,
+            to_node=cls.from_model,
+        )
 
 
 @strawberry.type(description="The answer of a mutation on an OAuth client.")

@@ -10,10 +10,10 @@ import strawberry
 from strawberry import relay
 
 from api.core.errors import DomainError, Forbidden, PublicGraphQLError
-from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import encode
+from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
 from api.privacy import audit, export, models, support
 
@@ -40,13 +40,13 @@ class AuditEvent(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        me = info.context.principal.user_id
-        if me is None or not info.context.principal.has_scope("account:read"):
-            return [None for _ in node_ids]
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows = {r.id: r for r in await audit.access_log_of(me).filter(id__in=ids)}
-        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
+        return await resolve_scoped(
+            info,
+            node_ids,
+            scope="account:read",
+            query=lambda p: None if p.user_id is None else audit.access_log_of(p.user_id),
+            to_node=cls.from_model,
+        )
 
 
 @strawberry.type(name="AuditEventConnection", description="A page of audit events.")
@@ -107,13 +107,15 @@ class DataExport(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        me = info.context.principal.user_id
-        if me is None or not info.context.principal.has_scope("account:read"):
-            return [None for _ in node_ids]
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows = {r.id: r for r in await models.DataExport.filter(user_id=me, id__in=ids)}
-        return [cls.from_model(info, rows[k]) if k in rows else None for k in keys]
+        return await resolve_scoped(
+            info,
+            node_ids,
+            scope="account:read",
+            query=lambda p: (
+                None if p.user_id is None else models.DataExport.filter(user_id=p.user_id)
+            ),
+            to_node=lambda row: cls.from_model(info, row),
+        )
 
 
 @strawberry.type(description="The answer of requestDataExport.")

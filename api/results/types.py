@@ -11,8 +11,8 @@ import strawberry
 from strawberry import relay
 
 from api.core.errors import PublicGraphQLError
-from api.core.values import db_ints
 from api.graphql.context import Info
+from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection
 from api.graphql.permissions import requires
 from api.results import service
@@ -110,13 +110,9 @@ class CheckResult(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        principal = info.context.principal
-        if not principal.has_scope("results:read"):
-            return [None for _ in node_ids]
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows = {r.id: r for r in await service.visible_to(principal).filter(id__in=ids)}
-        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
+        return await resolve_scoped(
+            info, node_ids, scope="results:read", query=service.visible_to, to_node=cls.from_model
+        )
 
 
 @strawberry.type(name="CheckResultConnection", description="A page of check results.")

@@ -14,10 +14,10 @@ from strawberry.scalars import JSON
 
 from api.core.errors import DomainError
 from api.core.regions import REGIONS
-from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.loaders import by_key, loader
+from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, Edge, paginate
 from api.graphql.permissions import requires
 from api.results import service as results
@@ -191,13 +191,9 @@ class Target(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        principal = info.context.principal
-        if not principal.has_scope("targets:read"):
-            return [None for _ in node_ids]
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows = {t.id: t for t in await service.visible_to(principal).filter(id__in=ids)}
-        return [cls.from_model(rows[k]) if k in rows else None for k in keys]
+        return await resolve_scoped(
+            info, node_ids, scope="targets:read", query=service.visible_to, to_node=cls.from_model
+        )
 
 
 @strawberry.type(name="TargetConnection", description="A page of targets.")

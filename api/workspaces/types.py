@@ -11,11 +11,11 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.errors import UserError
 from api.graphql.ids import encode
 from api.graphql.loaders import loader
+from api.graphql.nodes import resolve_scoped
 from api.graphql.permissions import requires
 from api.workspaces import models
 from api.workspaces.members import members_of, pending_invitations
@@ -174,15 +174,14 @@ class Workspace(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        principal = info.context.principal
-        if not (principal.has_scope("account:read") or principal.has_scope("targets:read")):
-            return [None for _ in node_ids]
-        keys = db_ints(node_ids)
-        ids = [k for k in keys if k is not None]
-        rows = {w.id: w for w in await visible_to(principal).filter(id__in=ids)}
-        return [
-            cls.from_model(rows[k], principal.memberships[k]) if k in rows else None for k in keys
-        ]
+        memberships = info.context.principal.memberships
+        return await resolve_scoped(
+            info,
+            node_ids,
+            scope=("account:read", "targets:read"),
+            query=visible_to,
+            to_node=lambda w: cls.from_model(w, memberships[w.id]),
+        )
 
 
 @strawberry.type(description="The answer of createWorkspace and acceptInvitation.")
