@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -19,29 +18,13 @@ from api.graphql.loaders import by_key, loader
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
 from api.notifications import models, service
+from api.notifications.models import ChannelKind as _ChannelKindModel
+from api.notifications.models import DeliveryStatus as _DeliveryStatusModel
+
+ChannelKind = strawberry.enum(_ChannelKindModel, description="Where an alert channel delivers.")
 
 
-@strawberry.enum(description="Where an alert channel delivers.")
-class ChannelKind(Enum):
-    EMAIL = "EMAIL"
-    WEBHOOK = "WEBHOOK"
-    SLACK = "SLACK"
-    DISCORD = "DISCORD"
-    TELEGRAM = "TELEGRAM"
-    TEAMS = "TEAMS"
-    PAGERDUTY = "PAGERDUTY"
-    OPSGENIE = "OPSGENIE"
-    SMS = "SMS"
-    NTFY = "NTFY"
-    PUSHOVER = "PUSHOVER"
-
-
-@strawberry.enum(description="Where one delivery stands.")
-class DeliveryStatus(Enum):
-    PENDING = "PENDING"
-    SENT = "SENT"
-    FAILED = "FAILED"
-    SUPPRESSED = "SUPPRESSED"
+DeliveryStatus = strawberry.enum(_DeliveryStatusModel, description="Where one delivery stands.")
 
 
 WEBHOOK_HELP = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -17,6 +16,7 @@ from api.graphql.pagination import Connection
 from api.graphql.permissions import requires
 from api.results import service
 from api.results.stats import Figures, Stats
+from api.targets.models import CheckStatus as _CheckStatusModel
 
 if TYPE_CHECKING:
     from api.targets.types import Target
@@ -33,11 +33,7 @@ def _when(value: Any) -> Any:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-@strawberry.enum(description="The verdict of one check.")
-class CheckStatus(Enum):
-    UP = "UP"
-    DEGRADED = "DEGRADED"
-    DOWN = "DOWN"
+CheckStatus = strawberry.enum(_CheckStatusModel, description="The verdict of one check.")
 
 
 @strawberry.type(description="How long each phase of a check took, in milliseconds.")

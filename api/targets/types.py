@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -24,26 +23,16 @@ from api.results import service as results
 from api.results.stats import target_stats
 from api.results.types import CheckResult, CheckResultConnection, InvalidArgument, TargetStats
 from api.targets import models, service
+from api.targets.models import TargetKind as _TargetKindModel
+from api.targets.models import TargetStatus as _TargetStatusModel
 from api.targets.pings import HEARTBEAT_REGION
 
-
-@strawberry.enum(description="What a target is and how it is checked.")
-class TargetKind(Enum):
-    HTTP = "HTTP"
-    TCP = "TCP"
-    DNS = "DNS"
-    TLS = "TLS"
-    ICMP = "ICMP"
-    HEARTBEAT = "HEARTBEAT"
+TargetKind = strawberry.enum(
+    _TargetKindModel, description="What a target is and how it is checked."
+)
 
 
-@strawberry.enum(description="The overall status of a target.")
-class TargetStatus(Enum):
-    PENDING = "PENDING"
-    UP = "UP"
-    DEGRADED = "DEGRADED"
-    DOWN = "DOWN"
-    PAUSED = "PAUSED"
+TargetStatus = strawberry.enum(_TargetStatusModel, description="The overall status of a target.")
 
 
 @strawberry.type(description="A place probes check from.")

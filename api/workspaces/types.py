@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -19,18 +18,14 @@ from api.graphql.nodes import resolve_scoped
 from api.graphql.permissions import requires
 from api.workspaces import models
 from api.workspaces.members import members_of, pending_invitations
+from api.workspaces.models import Role as _RoleModel
 from api.workspaces.service import visible_to
 
 if TYPE_CHECKING:
     from api.targets.types import TargetConnection, TargetStatus
 
 
-@strawberry.enum(description="A member's role in a workspace.")
-class Role(Enum):
-    OWNER = "OWNER"
-    ADMIN = "ADMIN"
-    MEMBER = "MEMBER"
-    VIEWER = "VIEWER"
+Role = strawberry.enum(_RoleModel, description="A member's role in a workspace.")
 
 
 MAX_LISTED = 100
