@@ -8,9 +8,7 @@ live-event relay) and stops them.
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,37 +19,22 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from tortoise import connections
 
 from api.core.logging import get_logger
-from api.db import module_exists
 from api.graphql.endpoint import HitflowGraphQL
+from api.http import devpages
 from api.http.middleware import (
     BodyLimitMiddleware,
     GraphQLContentTypeGuard,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from api.live import relay
+from api.oauth import routes as oauth_routes
+from api.privacy import routes as privacy_routes
 from api.resources import Resources
 from api.schema import build_schema
+from api.targets import heartbeat
 
 log = get_logger(__name__)
-
-# Modules exposing `routes(resources) -> list[BaseRoute]` (heartbeat, oauth, exports...).
-ROUTE_MODULES = [
-    "api.targets.heartbeat",
-    "api.oauth.routes",
-    "api.privacy.routes",
-    "api.http.devpages",
-]
-# Modules exposing `async start(app, resources) -> service` where service has `async stop()`.
-SERVICE_MODULES = ["api.live.relay"]
-
-
-def _optional_modules(names: list[str]) -> list[Any]:
-    found = []
-    for name in names:
-        if not module_exists(name):
-            continue
-        found.append(importlib.import_module(name))
-    return found
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -83,15 +66,12 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = []
-        if start_services:
-            for module in _optional_modules(SERVICE_MODULES):
-                services.append(await module.start(app, resources))
+        live = await relay.start(app, resources) if start_services else None
         try:
             yield
         finally:
-            for service in reversed(services):
-                await service.stop()
+            if live is not None:
+                await live.stop()
 
     graphql_app = HitflowGraphQL(build_schema(settings), resources)
     routes: list[BaseRoute] = [
@@ -99,9 +79,11 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         Route("/readyz", readyz),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
+        *heartbeat.routes(resources),
+        *oauth_routes.routes(resources),
+        *privacy_routes.routes(resources),
+        *devpages.routes(resources),
     ]
-    for module in _optional_modules(ROUTE_MODULES):
-        routes.extend(module.routes(resources))
     middleware = [
         Middleware(RequestContextMiddleware),
         Middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")),

@@ -5,14 +5,13 @@ Shared by the API, the core worker and the migrations.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
 
-from api.settings import Settings
+from api.settings import Settings, load_settings
 
 # Every domain's models module. A domain adds its line here.
 MODEL_MODULES: list[str] = [
@@ -28,24 +27,12 @@ MODEL_MODULES: list[str] = [
 ]
 
 
-def module_exists(name: str) -> bool:
-    """Whether a dotted module exists (False, not an error, when its package is missing)."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def model_modules() -> list[str]:
-    return [m for m in MODEL_MODULES if module_exists(m)]
-
-
 def tortoise_config(db_url: str) -> dict[str, Any]:
     return {
         "connections": {"default": db_url},
         "apps": {
             "models": {
-                "models": model_modules(),
+                "models": MODEL_MODULES,
                 "default_connection": "default",
                 "migrations": "api.migrations",
             }
@@ -56,8 +43,6 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
 
 
 def _config_from_env() -> dict[str, Any]:
-    from api.settings import load_settings
-
     return tortoise_config(load_settings().effective_database_url)
 
 

@@ -1,15 +1,15 @@
 """The strawberry Schema, assembled from each domain's Query / Mutation / Subscription.
 
 A domain contributes `api/<domain>/queries.py: Query`, `mutations.py: Mutation`,
-`subscriptions.py: Subscription` (each optional). Add a domain to DOMAINS.
+`subscriptions.py: Subscription` (each optional): add it to QUERIES / MUTATIONS below.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import strawberry
+from graphql.validation import ASTValidationRule
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,32 +21,39 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
 
+from api.accounts import mutations as accounts_mutations
+from api.accounts import queries as accounts_queries
 from api.core.errors import PublicGraphQLError
-from api.db import module_exists
+from api.graphql.masking import MaskWithRequestId
+from api.live.sharing import SharingExecutionContext
+from api.live.subscriptions import Subscription
+from api.maintenance import mutations as maintenance_mutations
+from api.notifications import mutations as notifications_mutations
+from api.oauth import mutations as oauth_mutations
+from api.oauth import queries as oauth_queries
+from api.privacy import mutations as privacy_mutations
+from api.privacy import queries as privacy_queries
 from api.settings import Settings
+from api.targets import mutations as targets_mutations
+from api.targets import queries as targets_queries
+from api.workspaces import mutations as workspaces_mutations
 
-DOMAINS = [
-    "accounts",
-    "workspaces",
-    "targets",
-    "results",
-    "incidents",
-    "notifications",
-    "maintenance",
-    "privacy",
-    "oauth",
-    "live",
-]
-
-
-def _parts(module_name: str, attr: str) -> list[type]:
-    parts: list[type] = []
-    for domain in DOMAINS:
-        name = f"api.{domain}.{module_name}"
-        if not module_exists(name):
-            continue
-        parts.append(getattr(importlib.import_module(name), attr))
-    return parts
+# In schema order (it is the order of the fields in schema.graphql).
+QUERIES: tuple[type, ...] = (
+    accounts_queries.Query,
+    targets_queries.Query,
+    privacy_queries.Query,
+    oauth_queries.Query,
+)
+MUTATIONS: tuple[type, ...] = (
+    accounts_mutations.Mutation,
+    workspaces_mutations.Mutation,
+    targets_mutations.Mutation,
+    notifications_mutations.Mutation,
+    maintenance_mutations.Mutation,
+    privacy_mutations.Mutation,
+    oauth_mutations.Mutation,
+)
 
 
 def _node_query() -> type:
@@ -73,28 +80,17 @@ class HitflowSchema(strawberry.Schema):
         are answers to the client, not incidents."""
 
 
-def _execution_context_class() -> Any:
-    """Live events are executed once per (operation, variables, rights), see api.live.sharing."""
-    if not module_exists("api.live.sharing"):
-        return None
-    return importlib.import_module("api.live.sharing").SharingExecutionContext
-
-
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    from api.graphql.masking import MaskWithRequestId
-
     max_depth = settings.graphql_max_depth if settings else 12
     max_aliases = settings.graphql_max_aliases if settings else 30
     max_tokens = settings.graphql_max_tokens if settings else 3000
-    query = merge_types("Query", (_node_query(), *_parts("queries", "Query")))
-    mutations = _parts("mutations", "Mutation")
-    subscriptions = _parts("subscriptions", "Subscription")
-    rules = [depth_rule(max_depth, None), aliases_rule(max_aliases)]
+    rules: list[type[ASTValidationRule]] = [depth_rule(max_depth, None), aliases_rule(max_aliases)]
     return HitflowSchema(
-        query=query,
-        mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
-        subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
-        execution_context_class=_execution_context_class(),
+        query=merge_types("Query", (_node_query(), *QUERIES)),
+        mutation=merge_types("Mutation", MUTATIONS),
+        subscription=Subscription,
+        # Live events are executed once per (operation, variables, rights).
+        execution_context_class=SharingExecutionContext,
         extensions=[
             # The depth/alias rule classes are built once per schema (the stock extensions
             # build new classes per operation, held by every live subscription).

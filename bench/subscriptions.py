@@ -52,8 +52,8 @@ async def prepare_database(url: str, workspaces: int) -> list[tuple[str, str]]:
 
     from api.accounts.models import User
     from api.accounts.sessions import create_session
+    from api.core.ids import encode
     from api.db import tortoise_config
-    from api.graphql.ids import encode
     from api.settings import Settings
     from api.workspaces.service import create_personal_workspace
 

@@ -21,7 +21,7 @@ from tortoise.context import tortoise_test_context
 
 from api.app import create_app
 from api.core import clock
-from api.db import model_modules
+from api.db import MODEL_MODULES
 from api.redis import EmbeddedRedis
 from api.resources import Resources, open_resources
 from api.settings import Settings
@@ -123,7 +123,9 @@ def settings(tmp_path: Any, smtp: Any, settings_overrides: dict[str, Any]) -> Se
     return make_settings(tmp_path, smtp, **settings_overrides)
 
 
-def _database_url(tmp_path: Any) -> tuple[str, str | None]:
+@pytest.fixture
+def database_location(tmp_path: Any) -> tuple[str, str | None]:
+    """Where `db` creates this test's database: its URL, and its name on PostgreSQL."""
     if not TEST_DATABASE_URL:
         return f"sqlite://{tmp_path}/test.sqlite3", None
     parts = urlsplit(TEST_DATABASE_URL.replace("postgresql://", "postgres://"))
@@ -132,11 +134,11 @@ def _database_url(tmp_path: Any) -> tuple[str, str | None]:
 
 
 @pytest_asyncio.fixture
-async def db(tmp_path: Any) -> AsyncIterator[Any]:
-    url, pg_name = _database_url(tmp_path)
+async def db(database_location: tuple[str, str | None]) -> AsyncIterator[Any]:
+    url, pg_name = database_location
     clock.reset()
     try:
-        async with tortoise_test_context(model_modules(), db_url=url) as ctx:
+        async with tortoise_test_context(MODEL_MODULES, db_url=url) as ctx:
             yield ctx
     finally:
         clock.reset()
@@ -149,9 +151,9 @@ async def db(tmp_path: Any) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-def database_url(db: Any) -> str:
+def database_url(db: Any, database_location: tuple[str, str | None]) -> str:
     """The URL of this test's database (for subprocesses that need their own connection)."""
-    return str(db.db_config["connections"]["default"]) if hasattr(db, "db_config") else ""
+    return database_location[0]
 
 
 # --- Resources, app, client ----------------------------------------------------------

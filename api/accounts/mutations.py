@@ -9,11 +9,10 @@ from api.accounts.cookies import clear_session_cookie, set_session_cookie
 from api.accounts.sessions import revoke_session
 from api.accounts.types import AuthPayload, PersonalAccessToken, TokenPayload, User, UserPayload
 from api.core import ratelimit
-from api.core.errors import DomainError, RateLimited
+from api.core.errors import RateLimited
+from api.core.ids import decode, encode
 from api.graphql.context import Context, Info
-from api.graphql.errors import user_errors
-from api.graphql.ids import decode, encode
-from api.graphql.payloads import DeletePayload
+from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import IsAuthenticated, requires
 
 # Anonymous mutations that send mail or create accounts, per client IP and hour.
@@ -48,30 +47,27 @@ class Mutation:
         "the address. The answer is the same whether or not the address already has an "
         "account (its owner is told by e-mail); no session is opened: confirm, then log in."
     )
+    @domain_errors_in(AuthPayload)
     async def sign_up(
         self, info: Info, email: str, password: str, display_name: str | None = None
     ) -> AuthPayload:
         await _limit_anonymous(info.context, "signup")
-        try:
-            await service.sign_up(
-                info.context.resources, email=email, password=password, display_name=display_name
-            )
-        except DomainError as exc:
-            return AuthPayload(errors=user_errors(exc))
+        await service.sign_up(
+            info.context.resources, email=email, password=password, display_name=display_name
+        )
         return AuthPayload()
 
     @strawberry.mutation(description="Confirm an e-mail address with the mailed single-use token.")
+    @domain_errors_in(UserPayload)
     async def verify_email(self, info: Info, token: str) -> UserPayload:
-        try:
-            user = await service.verify_email(token)
-        except DomainError as exc:
-            return UserPayload(errors=user_errors(exc))
+        user = await service.verify_email(token)
         return UserPayload(user=User.from_model(user))
 
     @strawberry.mutation(
         description="Log in: returns a session token and sets it as an HttpOnly cookie. "
         "Repeated failures are throttled per account and per IP (RATE_LIMITED)."
     )
+    @domain_errors_in(AuthPayload)
     async def log_in(self, info: Info, email: str, password: str) -> AuthPayload:
         context = info.context
         try:
@@ -84,8 +80,6 @@ class Mutation:
             )
         except RateLimited as exc:
             raise _rate_limited(context, exc) from None
-        except DomainError as exc:
-            return AuthPayload(errors=user_errors(exc))
         set_session_cookie(context.response, context.settings, token)
         return AuthPayload(token=token, user=User.from_model(user))
 
@@ -117,14 +111,12 @@ class Mutation:
         description="Set a new password with a mailed reset token: every session ends and a "
         "new one is returned (and set as the cookie)."
     )
+    @domain_errors_in(AuthPayload)
     async def reset_password(self, info: Info, token: str, password: str) -> AuthPayload:
         context = info.context
-        try:
-            user, session = await service.reset_password(
-                context.resources, token=token, password=password, user_agent=_user_agent(context)
-            )
-        except DomainError as exc:
-            return AuthPayload(errors=user_errors(exc))
+        user, session = await service.reset_password(
+            context.resources, token=token, password=password, user_agent=_user_agent(context)
+        )
         set_session_cookie(context.response, context.settings, session)
         return AuthPayload(token=session, user=User.from_model(user))
 
@@ -133,6 +125,7 @@ class Mutation:
         "Personal access tokens stay valid.",
         permission_classes=[requires("account:write")],
     )
+    @domain_errors_in(UserPayload)
     async def change_password(
         self, info: Info, current_password: str, new_password: str
     ) -> UserPayload:
@@ -143,19 +136,15 @@ class Mutation:
             )
         except RateLimited as exc:
             raise _rate_limited(context, exc) from None
-        except DomainError as exc:
-            return UserPayload(errors=user_errors(exc))
         return UserPayload(user=User.from_model(user))
 
     @strawberry.mutation(
         description="Change the display name (null or blank clears it; at most 100 characters).",
         permission_classes=[requires("account:write")],
     )
+    @domain_errors_in(UserPayload)
     async def update_profile(self, info: Info, display_name: str | None = None) -> UserPayload:
-        try:
-            user = await service.update_profile(info.context.principal, display_name=display_name)
-        except DomainError as exc:
-            return UserPayload(errors=user_errors(exc))
+        user = await service.update_profile(info.context.principal, display_name=display_name)
         return UserPayload(user=User.from_model(user))
 
     @strawberry.mutation(
@@ -164,25 +153,19 @@ class Mutation:
         "alerts:write). Logged-in sessions only. The token is shown once.",
         permission_classes=[requires("account:write")],
     )
+    @domain_errors_in(TokenPayload)
     async def create_personal_access_token(
         self, info: Info, name: str, scopes: list[str]
     ) -> TokenPayload:
-        try:
-            row, token = await access_tokens.create(
-                info.context.principal, name=name, scopes=scopes
-            )
-        except DomainError as exc:
-            return TokenPayload(errors=user_errors(exc))
+        row, token = await access_tokens.create(info.context.principal, name=name, scopes=scopes)
         return TokenPayload(token=token, id=strawberry.ID(encode("PersonalAccessToken", row.id)))
 
     @strawberry.mutation(
         description="Revoke one of your personal access tokens (it stops working at once).",
         permission_classes=[IsAuthenticated, requires("account:write")],
     )
+    @domain_errors_in(DeletePayload)
     async def revoke_personal_access_token(self, info: Info, id: strawberry.ID) -> DeletePayload:
-        try:
-            pk = decode(id, PersonalAccessToken.__name__)
-            await access_tokens.revoke(info.context.resources, info.context.principal, pk)
-        except DomainError as exc:
-            return DeletePayload(errors=user_errors(exc))
+        pk = decode(id, PersonalAccessToken.__name__)
+        await access_tokens.revoke(info.context.resources, info.context.principal, pk)
         return DeletePayload(deleted_id=id)

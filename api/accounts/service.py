@@ -127,7 +127,7 @@ async def _mail_someone_tried(resources: Resources, user: User) -> None:
 
 async def verify_email(token: str) -> User:
     row = await email_tokens.consume(token, email_tokens.VERIFY_EMAIL)
-    user = await User.get_or_none(id=row.user_id, is_active=True)  # type: ignore[attr-defined]
+    user = await User.get_or_none(id=row.user_id, is_active=True)
     if user is None or row.payload.get("email") != user.email:
         raise Invalid("This link is invalid or was already used.", field="token")
     if not user.email_verified:
@@ -256,7 +256,7 @@ async def reset_password(
     """Set a new password from a mailed link; every session ends; return a new one."""
     check_password(password)  # before consuming, so a short password does not burn the link
     row = await email_tokens.consume(token, email_tokens.RESET_PASSWORD)
-    user = await User.get_or_none(id=row.user_id, is_active=True)  # type: ignore[attr-defined]
+    user = await User.get_or_none(id=row.user_id, is_active=True)
     if user is None:
         raise Invalid("This link is invalid or was already used.", field="token")
     user.password_hash = await hash_password(resources.settings, password)

@@ -8,6 +8,7 @@ from arq.connections import ArqRedis
 
 from api.accounts.models import PersonalAccessToken, Session, User
 from api.core import clock
+from api.core.orm import column
 from api.core.tokens import SESSION_PREFIX, hash_token, new_token
 from api.events import publish
 from api.settings import Settings
@@ -34,11 +35,11 @@ async def revoke_sessions(
     query = Session.filter(user_id=user_id, revoked_at=None)
     if except_session_id is not None:
         query = query.exclude(id=except_session_id)
-    ids = await query.values_list("id", flat=True)
+    ids: list[int] = await column(query, "id")
     if ids:
         await Session.filter(id__in=ids).update(revoked_at=clock.now())
         await publish(redis, "revocation", userId=user_id, kind="session", credentialIds=ids)
-    return list(ids)
+    return ids
 
 
 async def revoke_session(redis: ArqRedis, user_id: int, session_id: int) -> bool:

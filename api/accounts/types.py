@@ -11,8 +11,8 @@ from strawberry import relay
 
 from api.accounts import models
 from api.graphql.context import Info
-from api.graphql.errors import UserError
 from api.graphql.nodes import resolve_scoped
+from api.graphql.payloads import MutationPayload
 from api.privacy.types import AuditEventConnection, access_log_resolver
 
 
@@ -43,7 +43,7 @@ class User(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         # A user is visible only to itself, and only with account:read.
@@ -74,7 +74,7 @@ class PersonalAccessToken(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         from api.accounts.access_tokens import visible_to
@@ -85,28 +85,25 @@ class PersonalAccessToken(relay.Node):
 
 
 @strawberry.type(description="The answer of signUp, logIn and resetPassword.")
-class AuthPayload:
+class AuthPayload(MutationPayload):
     token: str | None = strawberry.field(
         default=None,
         description="A session token (also set as the HttpOnly cookie); null when none "
         "was opened (signUp never opens one: confirm the address, then log in).",
     )
     user: User | None = strawberry.field(default=None, description="The account.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
 @strawberry.type(description="The answer of a mutation that changes the caller's account.")
-class UserPayload:
+class UserPayload(MutationPayload):
     user: User | None = strawberry.field(default=None, description="The account, updated.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
 @strawberry.type(description="The answer of createPersonalAccessToken.")
-class TokenPayload:
+class TokenPayload(MutationPayload):
     token: str | None = strawberry.field(
         default=None, description="The token: shown this once, store it now."
     )
     id: strawberry.ID | None = strawberry.field(
         default=None, description="Global id of the token's metadata (to revoke it)."
     )
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")

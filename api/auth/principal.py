@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from api.workspaces.models import ADMIN_ROLES, WRITER_ROLES, Role
+from api.workspaces.models import ADMIN_ROLES, WRITER_ROLES, Membership, Role
 
 ALL_SCOPES: tuple[str, ...] = (
     "account:read",
@@ -16,6 +16,8 @@ ALL_SCOPES: tuple[str, ...] = (
     "alerts:read",
     "alerts:write",
 )
+# Scopes over the user's own account: never granted to a client acting for itself.
+ACCOUNT_SCOPES = frozenset({"account:read", "account:write"})
 
 CredentialKind = Literal["anonymous", "session", "pat", "oauth", "client"]
 
@@ -54,3 +56,9 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+
+
+async def memberships_of(user_id: int) -> dict[int, Role]:
+    """A user's role in each of their workspaces: the `memberships` of their principals."""
+    rows = await Membership.filter(user_id=user_id).values_list("workspace_id", "role")
+    return {ws: Role(role) for ws, role in rows}

@@ -1,41 +1,31 @@
 """Turn a bearer token or session cookie into a Principal (one query per credential kind).
 
-Credential kinds register a resolver by token prefix, so OAuth (or others) plug in
-without touching this module's callers.
+RESOLVERS maps each token prefix to its resolver: every credential kind is listed here,
+so any process that resolves tokens (API, live relay, CLI) knows all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from api.accounts.models import PersonalAccessToken, Session, User
-from api.auth.principal import ALL_SCOPES, ANONYMOUS, Principal
+from api.auth.principal import ALL_SCOPES, ANONYMOUS, CredentialKind, Principal, memberships_of
 from api.core import clock
-from api.core.tokens import PAT_PREFIX, SESSION_PREFIX, hash_token
+from api.core.tokens import OAUTH_ACCESS_PREFIX, PAT_PREFIX, SESSION_PREFIX, hash_token
+from api.oauth.principal import principal_for_access_token
 from api.settings import Settings
-from api.workspaces.models import Membership, Role
 
 SESSION_COOKIE = "hitflow_session"
 
 Resolver = Callable[[str, Settings], Awaitable[Principal | None]]
-_RESOLVERS: dict[str, Resolver] = {}
-
-
-def register_resolver(prefix: str, resolver: Resolver) -> None:
-    _RESOLVERS[prefix] = resolver
-
-
-async def memberships_of(user_id: int) -> dict[int, Role]:
-    rows = await Membership.filter(user_id=user_id).values_list("workspace_id", "role")
-    return {ws: Role(role) for ws, role in rows}
 
 
 async def principal_for_user(
-    user: User, kind: str, scopes: frozenset[str], credential_id: int | None
+    user: User, kind: CredentialKind, scopes: frozenset[str], credential_id: int | None
 ) -> Principal:
     return Principal(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         user_id=user.id,
         scopes=scopes,
         memberships=await memberships_of(user.id),
@@ -75,15 +65,18 @@ async def _pat(token: str, settings: Settings) -> Principal | None:
     return await principal_for_user(pat.user, "pat", frozenset(pat.scopes), pat.id)
 
 
-register_resolver(SESSION_PREFIX, _session)
-register_resolver(PAT_PREFIX, _pat)
+RESOLVERS: Mapping[str, Resolver] = {
+    SESSION_PREFIX: _session,
+    PAT_PREFIX: _pat,
+    OAUTH_ACCESS_PREFIX: principal_for_access_token,
+}
 
 
 async def resolve_token(token: str | None, settings: Settings) -> Principal | None:
     """The principal of a token; ANONYMOUS for no token; None for a bad/revoked token."""
     if not token:
         return ANONYMOUS
-    for prefix, resolver in _RESOLVERS.items():
+    for prefix, resolver in RESOLVERS.items():
         if token.startswith(prefix):
             return await resolver(token, settings)
     return None

@@ -6,20 +6,28 @@ with the user link set to NULL and the e-mail replaced by a pseudonym.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from api.accounts.models import User
+    from api.workspaces.models import Workspace
 
 
 class Order(Model):
     """An order paid through PayPal or Stripe, kept pseudonymised after account deletion."""
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="orders", on_delete=fields.SET_NULL, null=True
     )
-    workspace: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    user_id: int | None
+    workspace: fields.ForeignKeyNullableRelation[Workspace] = fields.ForeignKeyField(
         "models.Workspace", related_name="orders", on_delete=fields.SET_NULL, null=True
     )
+    workspace_id: int | None
     billing_email = fields.CharField(max_length=254, null=True)
     pseudonym = fields.CharField(max_length=64, null=True)
     provider = fields.CharField(max_length=32)

@@ -82,7 +82,7 @@ def _is_metadata(ip: str) -> bool:
     if isinstance(addr, ipaddress.IPv6Address):
         embedded = addr.ipv4_mapped or _nat64(addr) or addr.sixtofour
         if embedded is not None:
-            addr = embedded  # type: ignore[assignment]
+            addr = embedded
     return addr in METADATA_ADDRESSES
 
 
@@ -268,5 +268,5 @@ def guarded_transport(allow_private: bool, guard: Guard | None = None) -> httpx.
     clear UnsafeTarget error instead of a ConnectError.
     """
     transport = httpx.AsyncHTTPTransport()
-    transport._pool._network_backend = GuardedBackend(guard or default_guard(allow_private))  # type: ignore[attr-defined]
+    transport._pool._network_backend = GuardedBackend(guard or default_guard(allow_private))
     return transport

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from api.core.errors import Invalid
 
@@ -24,6 +24,10 @@ def db_ints(values: Any) -> list[int | None]:
     return [db_int(v) for v in values]
 
 
+@overload
+def aware(value: datetime, field: str) -> datetime: ...
+@overload
+def aware(value: datetime | None, field: str) -> datetime | None: ...
 def aware(value: datetime | None, field: str) -> datetime | None:
     """`value` unchanged when it carries a time zone; Invalid naming `field` when naive."""
     if value is not None and (value.tzinfo is None or value.utcoffset() is None):

@@ -12,6 +12,7 @@ from strawberry.types import Info as _Info
 
 from api.auth.principal import Principal
 from api.resources import Resources
+from api.settings import Settings
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         return self.resources.settings
 
     @property

@@ -16,9 +16,9 @@ from api.auth.principal import ANONYMOUS, Principal
 from api.auth.resolve import SESSION_COOKIE, resolve_token
 from api.core.errors import RateLimited, Unauthenticated
 from api.core.logging import get_logger
-from api.db import module_exists
 from api.graphql.context import Context
 from api.http.middleware import BodyTooLarge
+from api.live.fastpath import LegacyWSHandler, TransportWSHandler
 from api.oauth.ratelimit import enforce_token_rate_limit
 from api.resources import Resources
 
@@ -58,6 +58,10 @@ def cookie_token(context: Context) -> str | None:
 
 
 class HitflowGraphQL(GraphQL[Context, None]):
+    # Live events: one encoded payload per event, sent straight to the socket.
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, schema: Any, resources: Resources) -> None:
         settings = resources.settings
         super().__init__(
@@ -71,11 +75,6 @@ class HitflowGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.cors_origins,
         )
         self.resources = resources
-        if module_exists("api.live.fastpath"):  # live events: one encoded payload per event
-            from api.live.fastpath import LegacyWSHandler, TransportWSHandler
-
-            self.graphql_transport_ws_handler_class = TransportWSHandler
-            self.graphql_ws_handler_class = LegacyWSHandler
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

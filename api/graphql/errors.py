@@ -1,4 +1,4 @@
-"""UserError and the one mapping from DomainError to a mutation payload's errors."""
+"""DomainErrors at the GraphQL edge: UserError in mutation payloads, InvalidArgument in queries."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from enum import Enum
 
 import strawberry
 
-from api.core.errors import DomainError
+from api.core.errors import DomainError, PublicGraphQLError
 
 
 @strawberry.enum(description="Why a mutation did not do what was asked.")
@@ -28,6 +28,14 @@ class UserError:
     message: str = strawberry.field(description="Human-readable explanation.")
 
 
-def user_errors(exc: DomainError | list[DomainError]) -> list[UserError]:
-    items = exc if isinstance(exc, list) else [exc]
-    return [UserError(field=e.field, code=ErrorCode(e.code), message=e.message) for e in items]
+def user_error(exc: DomainError) -> UserError:
+    return UserError(field=exc.field, code=ErrorCode(exc.code), message=exc.message)
+
+
+class InvalidArgument(PublicGraphQLError):
+    """A bad query argument (a malformed cursor, a missing reason...): a public error naming it.
+
+    Queries have no payload to carry UserErrors, so their DomainErrors surface as this.
+    """
+
+    code = "INVALID"

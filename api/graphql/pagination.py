@@ -1,6 +1,7 @@
 """Relay connections paged in SQL (keyset on the primary key, newest first by default).
 
-Cursors are opaque: base64 of the last row's primary key. `first` is capped at 100.
+Cursors are opaque: base64 of the last row's primary key. `first` is capped at MAX_PAGE
+(api/core/paging.py).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from strawberry.relay import PageInfo
 from tortoise.queryset import QuerySet
 
 from api.core.errors import Invalid
+from api.core.paging import page_size
 from api.core.values import db_int
 
 T = TypeVar("T")
-MAX_PAGE = 100
 
 
 @strawberry.type(description="An edge of a connection.")
@@ -46,14 +47,6 @@ def decode_cursor(cursor: str) -> int:
         return pk
     except (ValueError, UnicodeDecodeError):
         raise Invalid("Malformed cursor.", field="after") from None
-
-
-def page_size(first: int | None) -> int:
-    if first is None:
-        return 20
-    if first < 0:
-        raise Invalid("first must be >= 0.", field="first")
-    return min(first, MAX_PAGE)
 
 
 async def paginate(

@@ -1,20 +1,61 @@
-"""Mutation payloads shared by several domains (a GraphQL type name may exist only once).
+"""The mutation payload contract: every payload carries `errors`, filled from DomainErrors.
 
-Import `DeletePayload` from here rather than defining another one.
+A payload type shared by several domains lives here too (a GraphQL type name may exist only
+once): import `DeletePayload` rather than defining another one.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
 import strawberry
 
-from api.graphql.errors import UserError
+from api.core.errors import DomainError
+from api.graphql.errors import UserError, user_error
+
+
+@strawberry.interface(description="The answer of a mutation: its result, or why it failed.")
+class MutationPayload:
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why it failed; empty on success."
+    )
+
+
+Params = ParamSpec("Params")
+Payload = TypeVar("Payload", bound=MutationPayload)
+
+
+def domain_errors_in(
+    payload: type[Payload],
+) -> Callable[
+    [Callable[Params, Awaitable[Payload]]], Callable[Params, Coroutine[Any, Any, Payload]]
+]:
+    """Resolver decorator: a DomainError raised inside is answered as `payload(errors=[...])`.
+
+    This is the one place where expected failures become UserErrors, so a resolver body is
+    just the service call and the success payload. Other errors (auth, rate limits) pass.
+    """
+
+    def decorate(
+        resolver: Callable[Params, Awaitable[Payload]],
+    ) -> Callable[Params, Coroutine[Any, Any, Payload]]:
+        # functools.wraps keeps the signature strawberry reads the GraphQL arguments from.
+        @functools.wraps(resolver)
+        async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> Payload:
+            try:
+                return await resolver(*args, **kwargs)
+            except DomainError as exc:
+                return payload(errors=[user_error(exc)])
+
+        return resolve
+
+    return decorate
 
 
 @strawberry.type(description="The answer of a mutation that deletes or revokes something.")
-class DeletePayload:
+class DeletePayload(MutationPayload):
     deleted_id: strawberry.ID | None = strawberry.field(
         default=None, description="Global id of what was deleted; null on failure."
-    )
-    errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing was deleted."
     )

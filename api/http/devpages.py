@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -131,7 +132,7 @@ def _render(page: Page, value: str) -> str:
     )
 
 
-def _handler(page: Page):  # type: ignore[no-untyped-def]
+def _handler(page: Page) -> Callable[[Request], Awaitable[HTMLResponse]]:
     async def endpoint(request: Request) -> HTMLResponse:
         value = request.query_params.get(page.param, "")[:500]
         return HTMLResponse(_render(page, value), headers={"Cache-Control": "no-store"})

@@ -15,7 +15,7 @@ from api.core.logging import get_logger, mask_path
 log = get_logger("api.http")
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any], headers=()) -> None:  # type: ignore[no-untyped-def]
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body).encode()
     await send(
         {
@@ -24,7 +24,6 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers=()) 
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
-                *headers,
             ],
         }
     )

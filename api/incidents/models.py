@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from api.core.orm import nullable_text
+
+if TYPE_CHECKING:
+    from api.targets.models import Target
+    from api.workspaces.models import Workspace
 
 
 class EventKind(StrEnum):
@@ -21,16 +28,18 @@ class Incident(Model):
     """A period during which a target was DOWN."""
 
     id = fields.IntField(primary_key=True)
-    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
         "models.Workspace", related_name="incidents", on_delete=fields.CASCADE
     )
-    target: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    workspace_id: int
+    target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
         "models.Target", related_name="incidents", on_delete=fields.CASCADE
     )
+    target_id: int
     started_at = fields.DatetimeField()
     resolved_at = fields.DatetimeField(null=True)
     cause = fields.TextField(default="")
-    regions = fields.JSONField(default=list)
+    regions: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # When the opening was notified (null while a maintenance window held it back).
     notified_at = fields.DatetimeField(null=True)
     last_notified_at = fields.DatetimeField(null=True)
@@ -48,22 +57,25 @@ class AlertEvent(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
         "models.Workspace", related_name="alert_events", on_delete=fields.CASCADE
     )
-    target: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    workspace_id: int
+    target: fields.ForeignKeyNullableRelation[Target] = fields.ForeignKeyField(
         "models.Target", related_name="alert_events", on_delete=fields.CASCADE, null=True
     )
+    target_id: int | None
     incident: fields.ForeignKeyNullableRelation[Incident] = fields.ForeignKeyField(
         "models.Incident", related_name="events", on_delete=fields.CASCADE, null=True
     )
+    incident_id: int | None
     kind = fields.CharEnumField(EventKind, max_length=16)
     dedupe_key = fields.CharField(max_length=128, unique=True)
     at = fields.DatetimeField()
     status = fields.CharField(max_length=16, null=True)  # the target status it reports
-    cause = fields.TextField(null=True)
-    regions = fields.JSONField(default=list)
-    detail = fields.JSONField(default=dict)
+    cause = nullable_text()
+    regions: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    detail: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "alert_events"

@@ -18,6 +18,7 @@ from api import events
 from api.auth.principal import Principal
 from api.core import clock
 from api.core.logging import get_logger
+from api.core.orm import column
 from api.incidents.models import AlertEvent, EventKind, Incident
 from api.maintenance.service import in_maintenance, mark_results
 from api.notifications import delivery
@@ -48,10 +49,8 @@ async def process_transitions(resources: Resources, *, max_rounds: int = 20) -> 
         await mark_results(clock.now())
     handled = 0
     for _ in range(max_rounds):
-        target_ids = set(
-            await StateTransition.filter(claimed_at__isnull=True)
-            .limit(1000)
-            .values_list("target_id", flat=True)
+        target_ids: set[int] = set(
+            await column(StateTransition.filter(claimed_at__isnull=True).limit(1000), "target_id")
         )
         if not target_ids:
             break
@@ -82,7 +81,7 @@ async def _process_target(resources: Resources, target_id: int) -> int:
             await handle_transition(resources, transition)
             count += 1
     finally:
-        await resources.redis.eval(_RELEASE, 1, key, token)
+        await resources.redis.register_script(_RELEASE)(keys=[key], args=[token])
     return count
 
 
@@ -244,7 +243,7 @@ async def send_reminders(resources: Resources) -> int:
         policy = await effective_policy(target)
         every = policy.get("remindEveryMinutes")
         last = incident.last_notified_at or incident.notified_at
-        if not every or now - last < timedelta(minutes=every):
+        if not every or last is None or now - last < timedelta(minutes=every):
             continue
         if await in_maintenance(target.id, now):
             continue

@@ -11,6 +11,7 @@ from strawberry import relay
 
 from api.core.errors import DomainError
 from api.graphql.context import Info
+from api.graphql.errors import InvalidArgument
 from api.graphql.loaders import loader
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
@@ -18,7 +19,6 @@ from api.graphql.permissions import requires
 from api.incidents import models, service
 from api.notifications.service import notifications_visible_to
 from api.notifications.types import Notification
-from api.results.types import InvalidArgument
 from api.targets.types import Target, load_target
 
 
@@ -71,7 +71,7 @@ class Incident(relay.Node):
                 .prefetch_related("event")
                 .order_by("id")
             )
-            grouped: dict[int, list[Any]] = {i: [] for i in ids}
+            grouped: dict[int | None, list[Any]] = {i: [] for i in ids}
             for row in rows:
                 group = grouped[row.event.incident_id]
                 if len(group) < MAX_NOTIFICATIONS:
@@ -82,7 +82,7 @@ class Incident(relay.Node):
         return [Notification.from_model(r) for r in rows]
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         return await resolve_scoped(

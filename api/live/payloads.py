@@ -6,11 +6,20 @@ status change and an incident load their row once, whatever the number of subscr
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from api.live.relay import Converter
+from api.incidents.models import Incident as IncidentModel
+from api.incidents.types import Incident
+from api.results.types import CheckResult
+from api.targets.models import Target as TargetModel
+from api.targets.types import Target
+
+# An event type -> an async function building the GraphQL object of an event once
+# (None = nothing to deliver, e.g. the object was deleted meanwhile).
+Converter = Callable[[dict[str, Any]], Awaitable[Any]]
 
 _RESULT_DATETIMES = ("checked_at", "certificate_expires_at")
 
@@ -34,16 +43,11 @@ def result_namespace(event: dict[str, Any]) -> SimpleNamespace | None:
 
 
 async def check_result(event: dict[str, Any]) -> Any:
-    from api.results.types import CheckResult
-
     namespace = result_namespace(event)
     return None if namespace is None else CheckResult.from_model(namespace)
 
 
 async def target_status(event: dict[str, Any]) -> Any:
-    from api.targets.models import Target as TargetModel
-    from api.targets.types import Target
-
     target = await TargetModel.get_or_none(
         id=event.get("targetId"), workspace_id=event.get("workspaceId")
     )
@@ -51,9 +55,6 @@ async def target_status(event: dict[str, Any]) -> Any:
 
 
 async def incident(event: dict[str, Any]) -> Any:
-    from api.incidents.models import Incident as IncidentModel
-    from api.incidents.types import Incident
-
     row = await IncidentModel.get_or_none(
         id=event.get("incidentId"), workspace_id=event.get("workspaceId")
     )

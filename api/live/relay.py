@@ -26,9 +26,11 @@ from redis.asyncio import ConnectionPool, Redis
 from starlette.websockets import WebSocket
 
 from api.auth.principal import Principal
+from api.auth.resolve import resolve_token
 from api.core.logging import get_logger
 from api.events import events_channel
 from api.live.connections import LiveConnection, LiveUnavailable, Subscriber
+from api.live.payloads import CONVERTERS, Converter
 from api.live.sharing import SharedEvent
 from api.live.wsprotocol import RAW_SEND
 from api.resources import Resources
@@ -39,10 +41,6 @@ CLOSE_REVOKED = 4401
 CLOSE_MEMBERSHIP = 4403
 CLOSE_TOO_SLOW = 4008
 SCOPE_KEY = "hitflow.live"  # where a websocket's LiveConnection is kept in its ASGI scope
-
-# An event type -> an async function building the GraphQL object of an event once
-# (None = nothing to deliver, e.g. the object was deleted meanwhile).
-Converter = Callable[[dict[str, Any]], Awaitable[Any]]
 
 _CLOSED = object()  # queue sentinel: the subscription ends
 
@@ -189,19 +187,18 @@ class Relay:
     def membership_removed(self, event: dict[str, Any]) -> int:
         """Close the user's connections that still carry the removed membership."""
         closed = 0
+        workspace_id = event.get("workspaceId")
+        if not isinstance(workspace_id, int):
+            return 0
         for connection in list(self.connections):
             principal = connection.principal
-            if principal.user_id == event.get("userId") and principal.can_read(
-                event.get("workspaceId")  # type: ignore[arg-type]
-            ):
+            if principal.user_id == event.get("userId") and principal.can_read(workspace_id):
                 self.close_connection(connection, CLOSE_MEMBERSHIP, "Membership changed.")
                 closed += 1
         return closed
 
     async def revalidate(self) -> None:
         """Re-check every connection's credential (after an outage, revocations may be lost)."""
-        from api.auth.resolve import resolve_token
-
         for connection in list(self.connections):
             if connection.token is None:
                 continue
@@ -346,7 +343,7 @@ class Relay:
 
 def _send_via(websocket: WebSocket) -> Callable[[dict[str, Any]], Awaitable[None]]:
     """The websocket's own send (when the server is not `hitflow api`'s protocol)."""
-    return websocket.send  # type: ignore[return-value]
+    return websocket.send
 
 
 def relay_of(websocket: Any) -> Relay | None:
@@ -356,8 +353,6 @@ def relay_of(websocket: Any) -> Relay | None:
 
 
 async def start(app: Any, resources: Resources) -> Relay:
-    from api.live.payloads import CONVERTERS
-
     relay = Relay(resources, CONVERTERS)
     await relay.start()
     app.state.live_relay = relay

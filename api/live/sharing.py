@@ -85,7 +85,7 @@ class _Recording:
             self.results.pop(self.key, None)
         if not self.future.done():
             self.future.set_result(result)
-        return result  # type: ignore[no-any-return]
+        return result
 
 
 class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -150,7 +150,9 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             result = executor.execute_operation(False)
             if executor.is_awaitable(result):
                 result = await result
-            if not result.errors:  # errors are masked and logged per subscriber
+            # Errors are masked and logged per subscriber; incremental results never happen
+            # on subscriptions (no @defer/@stream) and would not be shared either.
+            if isinstance(result, ExecutionResult) and not result.errors:
                 text = json.dumps({"data": result.data})
         except Exception:
             text = None  # the ordinary path executes again and reports the error

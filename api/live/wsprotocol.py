@@ -52,7 +52,7 @@ class _Inbox:
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = _Inbox()  # type: ignore[assignment]
+        self.queue = _Inbox()  # type: ignore[assignment]  # duck-types the asyncio.Queue methods uvicorn calls
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -63,5 +63,6 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: Any) -> None:
         await super().send(message)
         if message["type"] == "websocket.accept" and self.handshake_complete:
-            self.request = None  # type: ignore[assignment]
-            self.response = None  # type: ignore[assignment]
+            # uvicorn no longer reads them once the handshake is done: free their memory.
+            self.request = None  # type: ignore[assignment]  # typed non-optional upstream
+            self.response = None  # type: ignore[assignment]  # typed non-optional upstream

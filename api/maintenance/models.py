@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from api.targets.models import Target
+    from api.workspaces.models import Workspace
 
 
 class MaintenanceWindow(Model):
@@ -14,17 +20,19 @@ class MaintenanceWindow(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
         "models.Workspace", related_name="maintenance_windows", on_delete=fields.CASCADE
     )
-    target: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    workspace_id: int
+    target: fields.ForeignKeyNullableRelation[Target] = fields.ForeignKeyField(
         "models.Target", related_name="maintenance_windows", on_delete=fields.CASCADE, null=True
     )
+    target_id: int | None
     name = fields.CharField(max_length=100, default="")
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     weekly = fields.BooleanField(default=False)
-    weekdays = fields.JSONField(default=list)
+    weekdays: fields.JSONField[list[int]] = fields.JSONField(default=list)
     until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

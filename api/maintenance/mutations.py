@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from api.core.errors import DomainError
+from api.core.ids import decode, encode
 from api.graphql.context import Info
-from api.graphql.errors import user_errors
-from api.graphql.ids import decode, encode
-from api.graphql.payloads import DeletePayload
+from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import requires
 from api.maintenance import service
 from api.maintenance.types import (
@@ -25,33 +23,27 @@ class Mutation:
     @strawberry.mutation(
         description="Plan a maintenance window: no alerts inside it.", permission_classes=WRITE
     )
+    @domain_errors_in(MaintenanceWindowPayload)
     async def create_maintenance_window(
         self, info: Info, input: MaintenanceWindowInput
     ) -> MaintenanceWindowPayload:
-        try:
-            row = await service.create_window(
-                info.context.principal,
-                workspace_id=decode(input.workspace_id, "Workspace", field="workspaceId"),
-                target_id=decode(input.target_id, "Target", field="targetId")
-                if input.target_id
-                else None,
-                name=input.name,
-                starts_at=input.starts_at,
-                ends_at=input.ends_at,
-                weekly=input.weekly,
-                weekdays=input.weekdays,
-                until=input.until,
-            )
-        except DomainError as exc:
-            return MaintenanceWindowPayload(errors=user_errors(exc))
+        row = await service.create_window(
+            info.context.principal,
+            workspace_id=decode(input.workspace_id, "Workspace", field="workspaceId"),
+            target_id=decode(input.target_id, "Target", field="targetId")
+            if input.target_id
+            else None,
+            name=input.name,
+            starts_at=input.starts_at,
+            ends_at=input.ends_at,
+            weekly=input.weekly,
+            weekdays=input.weekdays,
+            until=input.until,
+        )
         return MaintenanceWindowPayload(maintenance_window=MaintenanceWindow.from_model(row))
 
     @strawberry.mutation(description="Delete a maintenance window.", permission_classes=WRITE)
+    @domain_errors_in(DeletePayload)
     async def delete_maintenance_window(self, info: Info, id: strawberry.ID) -> DeletePayload:
-        try:
-            pk = await service.delete_window(
-                info.context.principal, decode(id, "MaintenanceWindow")
-            )
-        except DomainError as exc:
-            return DeletePayload(errors=user_errors(exc))
+        pk = await service.delete_window(info.context.principal, decode(id, "MaintenanceWindow"))
         return DeletePayload(deleted_id=strawberry.ID(encode("MaintenanceWindow", pk)))

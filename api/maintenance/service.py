@@ -10,6 +10,7 @@ from tortoise.queryset import QuerySet
 
 from api.auth.principal import Principal
 from api.core.errors import Invalid, LimitReached, NotFound
+from api.core.orm import column
 from api.core.values import aware
 from api.maintenance.models import MaintenanceWindow
 from api.notifications.service import require_writer
@@ -90,9 +91,7 @@ async def mark_results(now: datetime, lookback: timedelta = timedelta(minutes=15
         if window.target_id is not None:
             target_ids = [window.target_id]
         else:
-            target_ids = list(
-                await Target.filter(workspace_id=window.workspace_id).values_list("id", flat=True)
-            )
+            target_ids = await column(Target.filter(workspace_id=window.workspace_id), "id")
         for start, end in spans:
             updated += await CheckResult.filter(
                 target_id__in=target_ids,

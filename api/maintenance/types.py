@@ -9,10 +9,10 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from api.core.ids import encode
 from api.graphql.context import Info
-from api.graphql.errors import UserError
-from api.graphql.ids import encode
 from api.graphql.nodes import resolve_scoped
+from api.graphql.payloads import MutationPayload
 from api.maintenance import models, service
 
 
@@ -45,7 +45,7 @@ class MaintenanceWindow(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         return await resolve_scoped(
@@ -77,8 +77,7 @@ class MaintenanceWindowInput:
 
 
 @strawberry.type(description="The answer of createMaintenanceWindow.")
-class MaintenanceWindowPayload:
+class MaintenanceWindowPayload(MutationPayload):
     maintenance_window: MaintenanceWindow | None = strawberry.field(
         default=None, description="The window."
     )
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")

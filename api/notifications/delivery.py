@@ -3,7 +3,6 @@ guard, retries with backoff, and disabling channels that keep failing permanentl
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -16,13 +15,17 @@ from api.core import clock
 from api.core.errors import UnsafeTarget
 from api.core.logging import get_logger
 from api.core.netguard import check_url_safe
+from api.incidents.models import AlertEvent, EventKind, Incident
 from api.mail.service import send_mail
 from api.notifications.channels import SPECS, public_part, scrub
-from api.notifications.message import build_message, when
+from api.notifications.message import Message, build_message, when
 from api.notifications.models import AlertChannel, ChannelKind, DeliveryStatus, Notification
-from api.notifications.transports import TransportError
+from api.notifications.transports import TRANSPORTS
+from api.notifications.transports.base import TransportError
 from api.resources import CORE_QUEUE, Resources
 from api.settings import Settings
+from api.targets.models import Target
+from api.workspaces.models import Membership, Role
 
 log = get_logger(__name__)
 # httpx logs every request URL at INFO: webhook URLs and bot tokens must never reach the logs.
@@ -117,19 +120,14 @@ def provider_config(settings: Settings, kind: ChannelKind) -> dict[str, Any]:
     return extra
 
 
-def transport_for(kind: ChannelKind) -> Any:
-    return importlib.import_module(f"api.notifications.transports.{kind.value.lower()}")
-
-
-async def _load_message(resources: Resources, notification: Notification, channel: AlertChannel):  # type: ignore[no-untyped-def]
-    from api.incidents.models import AlertEvent, Incident
-    from api.targets.models import Target
-
+async def _load_message(
+    resources: Resources, notification: Notification, channel: AlertChannel
+) -> Message:
     event = await AlertEvent.get(id=notification.event_id)
     target = await Target.get_or_none(id=event.target_id) if event.target_id else None
     incident = await Incident.get_or_none(id=event.incident_id) if event.incident_id else None
     if notification.kind == "SUMMARY":
-        event.kind = "SUMMARY"
+        event.kind = EventKind.SUMMARY
         event.detail = (event.detail or {}).get("summary", {})
     return build_message(
         resources.settings, event=event, target=target, incident=incident, channel_name=channel.name
@@ -178,7 +176,7 @@ async def deliver(
                     f"{name} now points at an address Hitflow may not reach", permanent=True
                 ) from None
         client = guarded_http if SPECS[kind].urls else http
-        await transport_for(kind).notify(client, config, secrets, message)
+        await TRANSPORTS[kind].notify(client, config, secrets, message)
     except TransportError as exc:
         error = scrub(exc.message, secrets)
         return await _failed(
@@ -251,8 +249,6 @@ async def _count_permanent_failure(resources: Resources, channel: AlertChannel, 
 async def _mail_owners(
     resources: Resources, channel: AlertChannel, failures: int, error: str
 ) -> None:
-    from api.workspaces.models import Membership, Role
-
     owners = await Membership.filter(
         workspace_id=channel.workspace_id, role=Role.OWNER
     ).prefetch_related("user")

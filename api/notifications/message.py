@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from api.graphql.ids import encode
+from api.core.ids import encode
 from api.settings import Settings
 
 SEVERITY = {

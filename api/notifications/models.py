@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from api.core.orm import nullable_text
+
+if TYPE_CHECKING:
+    from api.incidents.models import AlertEvent
+    from api.workspaces.models import Workspace
 
 
 class ChannelKind(StrEnum):
@@ -33,13 +40,14 @@ class AlertChannel(Model):
     """Where alerts go. Public settings in config, secrets encrypted in secrets_encrypted."""
 
     id = fields.IntField(primary_key=True)
-    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
         "models.Workspace", related_name="alert_channels", on_delete=fields.CASCADE
     )
+    workspace_id: int
     name = fields.CharField(max_length=100)
     kind = fields.CharEnumField(ChannelKind, max_length=16)
-    config = fields.JSONField(default=dict)
-    secrets_encrypted = fields.TextField(null=True)
+    config: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    secrets_encrypted = nullable_text()
     enabled = fields.BooleanField(default=True)
     # An EMAIL channel to an address outside the verified members waits for a confirmation.
     verified = fields.BooleanField(default=True)
@@ -55,15 +63,18 @@ class Notification(Model):
     """One delivery of one alert event to one channel, with its attempts."""
 
     id = fields.BigIntField(primary_key=True)
-    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
         "models.Workspace", related_name="notifications", on_delete=fields.CASCADE
     )
-    event: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    workspace_id: int
+    event: fields.ForeignKeyRelation[AlertEvent] = fields.ForeignKeyField(
         "models.AlertEvent", related_name="notifications", on_delete=fields.CASCADE
     )
+    event_id: int
     channel: fields.ForeignKeyNullableRelation[AlertChannel] = fields.ForeignKeyField(
         "models.AlertChannel", related_name="notifications", on_delete=fields.SET_NULL, null=True
     )
+    channel_id: int | None
     target_id = fields.IntField(null=True)  # copy of the event target, for the flapping guard
     kind = fields.CharField(max_length=16)  # DOWN UP DEGRADED REMINDER SUMMARY TEST
     status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
@@ -82,10 +93,11 @@ class WorkspaceAlertDefault(Model):
     """The alert policy used by the targets of a workspace that have none of their own."""
 
     id = fields.IntField(primary_key=True)
-    workspace: fields.OneToOneRelation = fields.OneToOneField(
+    workspace: fields.OneToOneRelation[Workspace] = fields.OneToOneField(
         "models.Workspace", related_name="alert_default", on_delete=fields.CASCADE
     )
-    policy = fields.JSONField(default=dict)
+    workspace_id: int
+    policy: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -6,6 +6,9 @@ A policy is stored as camelCase JSON (on Target.alert_policy, or as the workspac
      "certificateExpiryDays": [int, ...], "downConfirmRegions": int | None, "retries": int}
 
 `channelIds` null (only in the built-in default) means every channel of the workspace.
+`parse_policy` is the one rule for a target's policy and the workspace default alike:
+retries 1-10, certificate days 1-365 (at most 10), reminders 1-10080 minutes,
+downConfirmRegions 1-20, at most 50 channels of the workspace.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from enum import Enum
 from typing import Any
 
 from api.core.errors import Invalid, NotFound
-from api.graphql.ids import decode
+from api.core.ids import decode
 from api.notifications.models import AlertChannel, WorkspaceAlertDefault
 
 NOTIFY_ON = ("DOWN", "UP", "DEGRADED")
@@ -113,7 +116,8 @@ async def parse_policy(workspace_id: int, raw: dict[str, Any], *, field: str = F
             )
         days.append(day)
 
-    retries = _int(raw, "retries", low=0, high=10, field=field)
+    # At least one failed check counts (0 would mean DOWN without any failure).
+    retries = _int(raw, "retries", low=1, high=10, field=field)
     return {
         "channelIds": channel_ids,
         "notifyOn": notify_on,

@@ -11,20 +11,19 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from api.core.errors import DomainError
+from api.core.ids import encode
 from api.graphql.context import Info
-from api.graphql.errors import UserError
-from api.graphql.ids import encode
+from api.graphql.errors import InvalidArgument
 from api.graphql.loaders import by_key, loader
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
+from api.graphql.payloads import MutationPayload
 from api.notifications import models, service
-from api.notifications.models import ChannelKind as _ChannelKindModel
-from api.notifications.models import DeliveryStatus as _DeliveryStatusModel
+from api.notifications.models import ChannelKind, DeliveryStatus
 
-ChannelKind = strawberry.enum(_ChannelKindModel, description="Where an alert channel delivers.")
-
-
-DeliveryStatus = strawberry.enum(_DeliveryStatusModel, description="Where one delivery stands.")
+# strawberry.enum marks the model enum itself as the GraphQL enum (one class, one set of values).
+strawberry.enum(ChannelKind, description="Where an alert channel delivers.")
+strawberry.enum(DeliveryStatus, description="Where one delivery stands.")
 
 
 WEBHOOK_HELP = (
@@ -59,7 +58,7 @@ class AlertChannel(relay.Node):
             kind=ChannelKind(str(row.kind)),
             enabled=row.enabled,
             verified=row.verified,
-            config=dict(row.config or {}),
+            config=JSON(dict(row.config or {})),
             disabled_reason=row.disabled_reason,
             created_at=row.created_at,
         )
@@ -72,15 +71,13 @@ class AlertChannel(relay.Node):
         try:
             page = await paginate(query, first=first, after=after, to_node=Notification.from_model)
         except DomainError as exc:
-            from api.results.types import InvalidArgument
-
             raise InvalidArgument(exc.message, argument=exc.field) from None
         return NotificationConnection(
             edges=page.edges, page_info=page.page_info, total_count=page.total_count
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         return await resolve_scoped(
@@ -167,29 +164,26 @@ class AlertChannelPatch:
 
 
 @strawberry.type(description="The answer of the alert channel mutations.")
-class AlertChannelPayload:
+class AlertChannelPayload(MutationPayload):
     alert_channel: AlertChannel | None = strawberry.field(default=None, description="The channel.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
 @strawberry.type(description="The answer of sendTestNotification.")
-class NotificationPayload:
+class NotificationPayload(MutationPayload):
     notification: Notification | None = strawberry.field(
         default=None, description="The queued delivery."
     )
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
 @strawberry.type(description="The answer of setWorkspaceAlertPolicy.")
-class AlertPolicyPayload:
+class AlertPolicyPayload(MutationPayload):
     policy: JSON | None = strawberry.field(
         default=None, description="The stored default policy (channelIds are global ids)."
     )
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
-def public_policy(policy: dict[str, Any]) -> dict[str, Any]:
+def public_policy(policy: dict[str, Any]) -> JSON:
     out = dict(policy)
     if policy.get("channelIds") is not None:
         out["channelIds"] = [encode("AlertChannel", i) for i in policy["channelIds"]]
-    return out
+    return JSON(out)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.permission import BasePermission
 
-from api.core.errors import DomainError
+from api.core.ids import decode
 from api.graphql.context import Info
-from api.graphql.errors import user_errors
-from api.graphql.ids import decode
+from api.graphql.payloads import domain_errors_in
 from api.oauth import clients, service
 from api.oauth.permissions import SessionOnly
 from api.oauth.types import (
@@ -17,7 +17,7 @@ from api.oauth.types import (
     OAuthDeletePayload,
 )
 
-SESSION = [SessionOnly]
+SESSION: list[type[BasePermission]] = [SessionOnly]
 
 
 @strawberry.type
@@ -28,6 +28,7 @@ class Mutation:
         "The secret of a confidential client is returned once.",
         permission_classes=SESSION,
     )
+    @domain_errors_in(OAuthClientPayload)
     async def create_oauth_client(
         self,
         info: Info,
@@ -37,26 +38,22 @@ class Mutation:
         scopes: list[str],
         confidential: bool = True,
     ) -> OAuthClientPayload:
-        try:
-            row, secret = await clients.create_client(
-                info.context.principal,
-                workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
-                name=name,
-                redirect_uris=redirect_uris,
-                scopes=scopes,
-                confidential=confidential,
-            )
-        except DomainError as exc:
-            return OAuthClientPayload(client=None, client_secret=None, errors=user_errors(exc))
-        return OAuthClientPayload(
-            client=OAuthClient.from_model(row), client_secret=secret, errors=[]
+        row, secret = await clients.create_client(
+            info.context.principal,
+            workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
+            name=name,
+            redirect_uris=redirect_uris,
+            scopes=scopes,
+            confidential=confidential,
         )
+        return OAuthClientPayload(client=OAuthClient.from_model(row), client_secret=secret)
 
     @strawberry.mutation(
         name="updateOAuthClient",
         description="Change an OAuth client's name, redirect URIs or scopes.",
         permission_classes=SESSION,
     )
+    @domain_errors_in(OAuthClientPayload)
     async def update_oauth_client(
         self,
         info: Info,
@@ -65,85 +62,68 @@ class Mutation:
         redirect_uris: list[str] | None = None,
         scopes: list[str] | None = None,
     ) -> OAuthClientPayload:
-        try:
-            row = await clients.update_client(
-                info.context.principal,
-                decode(id, "OAuthClient"),
-                name=name,
-                redirect_uris=redirect_uris,
-                scopes=scopes,
-            )
-        except DomainError as exc:
-            return OAuthClientPayload(client=None, client_secret=None, errors=user_errors(exc))
-        return OAuthClientPayload(client=OAuthClient.from_model(row), client_secret=None, errors=[])
+        row = await clients.update_client(
+            info.context.principal,
+            decode(id, "OAuthClient"),
+            name=name,
+            redirect_uris=redirect_uris,
+            scopes=scopes,
+        )
+        return OAuthClientPayload(client=OAuthClient.from_model(row))
 
     @strawberry.mutation(
         name="rotateOAuthClientSecret",
         description="Replace a confidential client's secret; the old one stops working.",
         permission_classes=SESSION,
     )
+    @domain_errors_in(OAuthClientPayload)
     async def rotate_oauth_client_secret(self, info: Info, id: strawberry.ID) -> OAuthClientPayload:
-        try:
-            row, secret = await clients.rotate_secret(
-                info.context.principal, decode(id, "OAuthClient")
-            )
-        except DomainError as exc:
-            return OAuthClientPayload(client=None, client_secret=None, errors=user_errors(exc))
-        return OAuthClientPayload(
-            client=OAuthClient.from_model(row), client_secret=secret, errors=[]
-        )
+        row, secret = await clients.rotate_secret(info.context.principal, decode(id, "OAuthClient"))
+        return OAuthClientPayload(client=OAuthClient.from_model(row), client_secret=secret)
 
     @strawberry.mutation(
         name="deleteOAuthClient",
         description="Delete an OAuth client and revoke every token it holds.",
         permission_classes=SESSION,
     )
+    @domain_errors_in(OAuthDeletePayload)
     async def delete_oauth_client(self, info: Info, id: strawberry.ID) -> OAuthDeletePayload:
-        try:
-            pk = decode(id, "OAuthClient")
-            await service.delete_client(info.context.resources.redis, info.context.principal, pk)
-        except DomainError as exc:
-            return OAuthDeletePayload(deleted_id=None, errors=user_errors(exc))
-        return OAuthDeletePayload(deleted_id=id, errors=[])
+        pk = decode(id, "OAuthClient")
+        await service.delete_client(info.context.resources.redis, info.context.principal, pk)
+        return OAuthDeletePayload(deleted_id=id)
 
     @strawberry.mutation(
         name="approveOAuthAuthorization",
         description="Grant a pending authorization request; returns where to send the browser.",
         permission_classes=SESSION,
     )
+    @domain_errors_in(OAuthAuthorizationPayload)
     async def approve_oauth_authorization(
         self, info: Info, id: strawberry.ID
     ) -> OAuthAuthorizationPayload:
-        try:
-            url = await service.approve_authorization(info.context.principal, str(id))
-        except DomainError as exc:
-            return OAuthAuthorizationPayload(redirect_url=None, errors=user_errors(exc))
-        return OAuthAuthorizationPayload(redirect_url=url, errors=[])
+        url = await service.approve_authorization(info.context.principal, str(id))
+        return OAuthAuthorizationPayload(redirect_url=url)
 
     @strawberry.mutation(
         name="denyOAuthAuthorization",
         description="Refuse a pending authorization request; returns where to send the browser.",
         permission_classes=SESSION,
     )
+    @domain_errors_in(OAuthAuthorizationPayload)
     async def deny_oauth_authorization(
         self, info: Info, id: strawberry.ID
     ) -> OAuthAuthorizationPayload:
-        try:
-            url = await service.deny_authorization(info.context.principal, str(id))
-        except DomainError as exc:
-            return OAuthAuthorizationPayload(redirect_url=None, errors=user_errors(exc))
-        return OAuthAuthorizationPayload(redirect_url=url, errors=[])
+        url = await service.deny_authorization(info.context.principal, str(id))
+        return OAuthAuthorizationPayload(redirect_url=url)
 
     @strawberry.mutation(
         description="Revoke every token the caller granted to an application.",
         permission_classes=SESSION,
     )
+    @domain_errors_in(OAuthDeletePayload)
     async def revoke_authorized_app(self, info: Info, id: strawberry.ID) -> OAuthDeletePayload:
-        try:
-            client_pk = decode(id, "AuthorizedApp")
-            await service.revoke_authorized_app(
-                info.context.resources.redis, info.context.principal, client_pk
-            )
-        except DomainError as exc:
-            return OAuthDeletePayload(deleted_id=None, errors=user_errors(exc))
-        return OAuthDeletePayload(deleted_id=id, errors=[])
+        client_pk = decode(id, "AuthorizedApp")
+        await service.revoke_authorized_app(
+            info.context.resources.redis, info.context.principal, client_pk
+        )
+        return OAuthDeletePayload(deleted_id=id)

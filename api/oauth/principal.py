@@ -1,20 +1,18 @@
-"""The principal of an OAuth access token (registered with api.auth.resolve by prefix)."""
+"""The principal of an OAuth access token (api.auth.resolve lists it under its prefix)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from api.auth.principal import Principal
-from api.auth.resolve import memberships_of, register_resolver
+from api.auth.principal import ACCOUNT_SCOPES, Principal, memberships_of
 from api.core import clock
-from api.core.tokens import OAUTH_ACCESS_PREFIX, hash_token
+from api.core.tokens import hash_token
 from api.oauth.models import OAuthToken
 from api.oauth.service import workspace_has_active_owner
 from api.settings import Settings
 from api.workspaces.models import Role
 
 WRITE_SCOPES = frozenset({"targets:write", "alerts:write"})
-ACCOUNT_SCOPES = frozenset({"account:read", "account:write"})
 
 
 async def principal_for_access_token(token: str, settings: Settings) -> Principal | None:
@@ -56,8 +54,3 @@ async def principal_for_access_token(token: str, settings: Settings) -> Principa
         memberships=await memberships_of(user.id),
         credential_id=row.id,
     )
-
-
-def register() -> None:
-    """Make `hf_at_` bearer tokens resolve (idempotent)."""
-    register_resolver(OAUTH_ACCESS_PREFIX, principal_for_access_token)

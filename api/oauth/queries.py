@@ -6,8 +6,8 @@ import strawberry
 
 # Importing the package registers the hf_at_ token resolver (api/oauth/__init__.py).
 from api.core.errors import DomainError
+from api.core.ids import decode_or_none
 from api.graphql.context import Info
-from api.graphql.ids import decode_or_none
 from api.graphql.permissions import requires
 from api.oauth import clients, service
 from api.oauth.permissions import SessionOnly

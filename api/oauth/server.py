@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -32,11 +32,11 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from starlette.responses import JSONResponse, Response
 
-from api.auth.principal import ALL_SCOPES
+from api.auth.principal import ACCOUNT_SCOPES, ALL_SCOPES
 from api.core import clock
 from api.core.errors import Invalid
+from api.core.ids import encode
 from api.core.tokens import OAUTH_ACCESS_PREFIX, OAUTH_REFRESH_PREFIX, new_token
-from api.graphql.ids import encode
 from api.oauth import service
 from api.oauth.clients import check_secret
 from api.oauth.models import OAuthAuthorizationCode, OAuthClient, OAuthToken
@@ -47,10 +47,9 @@ T = TypeVar("T")
 logging.getLogger("authlib").setLevel(logging.INFO)
 ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-ACCOUNT_SCOPES = frozenset({"account:read", "account:write"})
 
 
-def _run(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+def _run(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any, **kwargs: Any) -> T:
     """Call an async store function from authlib's (threaded) hooks."""
     return from_thread.run(partial(fn, *args, **kwargs))
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from arq.connections import ArqRedis
 from authlib.common.urls import add_params_to_uri
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from api import events
 from api.accounts.models import User
@@ -307,7 +308,7 @@ class AuthorizedApp:
     last_used_at: datetime | None
 
 
-def _live_user_tokens(user_id: int):  # type: ignore[no-untyped-def]
+def _live_user_tokens(user_id: int) -> QuerySet[OAuthToken]:
     now = clock.now()
     return OAuthToken.filter(user_id=user_id, revoked_at=None).filter(
         Q(expires_at__gt=now) | Q(refresh_used_at=None, refresh_expires_at__gt=now)

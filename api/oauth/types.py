@@ -10,8 +10,8 @@ import strawberry
 from strawberry import relay
 
 from api.graphql.context import Info
-from api.graphql.errors import UserError
 from api.graphql.nodes import resolve_scoped
+from api.graphql.payloads import MutationPayload
 from api.oauth import models
 from api.oauth import service as oauth_service
 from api.oauth.clients import manageable_by
@@ -42,7 +42,7 @@ class OAuthClient(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         # Only a session manages OAuth clients: no token reads them, whatever its scopes.
@@ -56,18 +56,20 @@ class OAuthClient(relay.Node):
 
 
 @strawberry.type(description="The answer of a mutation on an OAuth client.")
-class OAuthClientPayload:
-    client: OAuthClient | None = strawberry.field(description="The client, on success.")
-    client_secret: str | None = strawberry.field(
-        description="The client secret, shown only once (confidential clients)."
+class OAuthClientPayload(MutationPayload):
+    client: OAuthClient | None = strawberry.field(
+        default=None, description="The client, on success."
     )
-    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+    client_secret: str | None = strawberry.field(
+        default=None, description="The client secret, shown only once (confidential clients)."
+    )
 
 
 @strawberry.type(description="The answer of a deletion or revocation in the OAuth domain.")
-class OAuthDeletePayload:
-    deleted_id: strawberry.ID | None = strawberry.field(description="The id that is gone.")
-    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+class OAuthDeletePayload(MutationPayload):
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id that is gone."
+    )
 
 
 @strawberry.type(description="An application asking for access, shown on the consent screen.")
@@ -92,12 +94,12 @@ class OAuthAuthorizationRequest:
 
 
 @strawberry.type(description="The outcome of a consent decision.")
-class OAuthAuthorizationPayload:
+class OAuthAuthorizationPayload(MutationPayload):
     redirect_url: str | None = strawberry.field(
+        default=None,
         description="Send the browser here: the client's redirect URI with code and state "
-        "(or error=access_denied)."
+        "(or error=access_denied).",
     )
-    errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
 @strawberry.type(description="An application the caller granted access to their account.")
@@ -110,7 +112,7 @@ class AuthorizedApp:
 
     @classmethod
     def from_service(cls, app: oauth_service.AuthorizedApp) -> AuthorizedApp:
-        from api.graphql.ids import encode
+        from api.core.ids import encode
 
         return cls(
             id=strawberry.ID(encode("AuthorizedApp", app.client_pk)),

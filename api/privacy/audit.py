@@ -14,6 +14,7 @@ from tortoise.queryset import QuerySet
 from api.accounts.models import User
 from api.core import clock
 from api.core.errors import Invalid, NotFound
+from api.core.orm import column
 from api.privacy.models import AuditEvent
 from api.workspaces.models import Membership, Role
 
@@ -63,11 +64,7 @@ def access_log_of(user_id: int) -> QuerySet[AuditEvent]:
 
 
 async def held_workspace_ids() -> list[int]:
-    return list(
-        await Membership.filter(role=Role.OWNER, user__legal_hold=True).values_list(
-            "workspace_id", flat=True
-        )
-    )
+    return await column(Membership.filter(role=Role.OWNER, user__legal_hold=True), "workspace_id")
 
 
 async def _find_user(email: str) -> User:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -17,12 +16,15 @@ from api.accounts.sessions import revoke_everything
 from api.core import clock, ratelimit
 from api.core.errors import DomainError, RateLimited
 from api.core.logging import get_logger
-from api.db import module_exists
+from api.core.orm import column
 from api.mail.service import send_mail
+from api.oauth import service as oauth_service
 from api.privacy import audit, graph, ledger
 from api.privacy.purge import sole_owned_workspaces
 from api.resources import Resources
 from api.targets.models import Target, TargetStatus
+from api.targets.schedule import unschedule_target
+from api.workspaces.models import Membership, Role
 
 log = get_logger(__name__)
 
@@ -116,18 +118,12 @@ async def lock_account(redis: ArqRedis | None, user_id: int, scheduled_for: date
 async def revoke_workspace_clients(redis: ArqRedis | None, workspace_ids: list[int]) -> int:
     """The OAuth clients of the workspaces that go with the account stop working: their
     tokens are revoked (live sockets told) and client_credentials is refused."""
-    if not workspace_ids or not module_exists("api.oauth.service"):
-        return 0
-    from api.oauth import service
-
-    return await service.revoke_workspace_clients(redis, workspace_ids)
+    return await oauth_service.revoke_workspace_clients(redis, workspace_ids)
 
 
 async def workspace_locked(workspace_id: int) -> bool:
     """True while every OWNER of the workspace is locked (deletion pending): its checks
     stay paused (resumeTarget refuses) until the purge removes it."""
-    from api.workspaces.models import Membership, Role
-
     owners = Membership.filter(workspace_id=workspace_id, role=Role.OWNER)
     if not await owners.exists():
         return False
@@ -135,20 +131,11 @@ async def workspace_locked(workspace_id: int) -> bool:
 
 
 async def revoke_oauth(redis: ArqRedis | None, user_id: int) -> int:
-    """Revoke the user's credentials: OAuth grants through the oauth service when it
-    offers `revoke_all_for_user` (it tells live sockets), and in any case every row with a
-    user FK and `revoked_at` (sessions and personal tokens too) and every unused
-    single-use code or link (`used_at`)."""
-    if redis is not None and module_exists("api.oauth.service"):
-        import importlib
-
-        service = importlib.import_module("api.oauth.service")
-        revoke_all = getattr(service, "revoke_all_for_user", None)
-        if revoke_all is not None:
-            params = inspect.signature(revoke_all).parameters
-            result = revoke_all(redis, user_id) if len(params) > 1 else revoke_all(user_id)
-            if inspect.isawaitable(result):
-                await result
+    """Revoke the user's credentials: OAuth grants through the oauth service (it tells
+    live sockets), then every row with a user FK and `revoked_at` (sessions and personal
+    tokens too) and every unused single-use code or link (`used_at`)."""
+    if redis is not None:
+        await oauth_service.revoke_all_for_user(redis, user_id)
     revoked = 0
     for rel in graph.relations():
         if rel.parent is not User or rel.set_null:
@@ -162,16 +149,12 @@ async def revoke_oauth(redis: ArqRedis | None, user_id: int) -> int:
 
 
 async def pause_sole_workspaces(redis: ArqRedis | None, user_id: int) -> int:
-    from api.targets.schedule import unschedule_target
-
     workspaces = await sole_owned_workspaces(user_id)
     if not workspaces:
         return 0
-    ids = await Target.filter(workspace_id__in=workspaces, paused=False).values_list(
-        "id", flat=True
-    )
+    ids: list[int] = await column(Target.filter(workspace_id__in=workspaces, paused=False), "id")
     if ids:
-        await Target.filter(id__in=list(ids)).update(
+        await Target.filter(id__in=ids).update(
             paused=True, status=TargetStatus.PAUSED, status_changed_at=clock.now()
         )
         if redis is not None:

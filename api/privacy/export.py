@@ -22,6 +22,7 @@ from api.accounts.models import User
 from api.core import clock
 from api.core.crypto import DecryptionError
 from api.core.logging import get_logger
+from api.core.orm import column
 from api.core.tokens import hash_token
 from api.mail.service import send_mail
 from api.privacy import graph
@@ -105,10 +106,8 @@ def _own_grant(model: type[Model], row: dict[str, Any], user_id: int) -> bool:
 async def collect(user_id: int) -> dict[str, Any]:
     """Everything the account owns, by model name."""
     user = await User.get(id=user_id)
-    owned = list(
-        await Membership.filter(user_id=user_id, role=Role.OWNER).values_list(
-            "workspace_id", flat=True
-        )
+    owned: list[int] = await column(
+        Membership.filter(user_id=user_id, role=Role.OWNER), "workspace_id"
     )
     data: dict[str, list[dict[str, Any]]] = {}
     for name, model in sorted(graph.models().items()):

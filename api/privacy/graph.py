@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from tortoise import Tortoise
+from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
 
 # Models the purge keeps on purpose (with why). Everything else that reaches a user or a
@@ -45,7 +46,8 @@ def relations() -> list[Relation]:
         meta = model._meta
         for name in sorted(meta.fk_fields | meta.o2o_fields):
             field = meta.fields_map[name]
-            on_delete = str(getattr(field, "on_delete", "CASCADE")).upper()
+            assert isinstance(field, ForeignKeyFieldInstance)  # one-to-one fields subclass it
+            on_delete = str(field.on_delete).upper()
             found.append(
                 Relation(
                     child=model,

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+from api.core.orm import nullable_text
+
+if TYPE_CHECKING:
+    from api.accounts.models import User
 
 
 class AuditEvent(Model):
@@ -13,16 +20,18 @@ class AuditEvent(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    subject: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    subject: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="audit_events", on_delete=fields.CASCADE
     )
-    actor_user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    subject_id: int
+    actor_user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="audit_actions", on_delete=fields.SET_NULL, null=True
     )
+    actor_user_id: int | None
     actor = fields.CharField(max_length=100)
     action = fields.CharField(max_length=64)
     reason = fields.CharField(max_length=500, null=True)
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     visible = fields.BooleanField(default=True)
     at = fields.DatetimeField()
 
@@ -50,16 +59,17 @@ class DataExport(Model):
     """An archive of an account, built by a job, downloadable once through a link."""
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="data_exports", on_delete=fields.CASCADE
     )
+    user_id: int
     status = fields.CharField(max_length=16, default="PENDING")
     requested_at = fields.DatetimeField()
     ready_at = fields.DatetimeField(null=True)
     expires_at = fields.DatetimeField(null=True)
     downloaded_at = fields.DatetimeField(null=True)
     token_hash = fields.CharField(max_length=64, null=True, unique=True)
-    token_encrypted = fields.TextField(null=True)
+    token_encrypted = nullable_text()
     file_name = fields.CharField(max_length=128, null=True)
     size_bytes = fields.BigIntField(null=True)
 

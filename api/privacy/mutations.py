@@ -5,23 +5,20 @@ from __future__ import annotations
 import strawberry
 
 from api.accounts.models import User
-from api.core.errors import DomainError
 from api.graphql.context import Info
-from api.graphql.errors import user_errors
+from api.graphql.payloads import domain_errors_in
 from api.graphql.permissions import IsStaff, requires
 from api.privacy import audit, deletion, export
 from api.privacy.types import DataExport, DataExportPayload, LegalHoldPayload
 
 
+@domain_errors_in(LegalHoldPayload)
 async def _hold(info: Info, email: str, reason: str, held: bool) -> LegalHoldPayload:
     staff = await User.get(id=info.context.principal.user_id)
-    try:
-        user = await audit.set_legal_hold(staff, email, reason, held=held)
-    except DomainError as exc:
-        return LegalHoldPayload(legal_hold=None, errors=user_errors(exc))
+    user = await audit.set_legal_hold(staff, email, reason, held=held)
     # Only the hold state: the full support view would be a read the customer never sees
     # in the access log (hold events are confidential); staffUser is the logged read.
-    return LegalHoldPayload(legal_hold=user.legal_hold, errors=[])
+    return LegalHoldPayload(legal_hold=user.legal_hold)
 
 
 def _me(info: Info) -> int:
@@ -55,12 +52,10 @@ class Mutation:
         description="Build an archive of all your data; a single-use link is mailed when ready.",
         permission_classes=[requires("account:write")],
     )
+    @domain_errors_in(DataExportPayload)
     async def request_data_export(self, info: Info) -> DataExportPayload:
-        try:
-            row = await export.request_export(info.context.resources, _me(info))
-        except DomainError as exc:
-            return DataExportPayload(export=None, errors=user_errors(exc))
-        return DataExportPayload(export=DataExport.from_model(info, row), errors=[])
+        row = await export.request_export(info.context.resources, _me(info))
+        return DataExportPayload(export=DataExport.from_model(info, row))
 
     @strawberry.mutation(
         description="Staff only: place a legal hold (purge and retention skip the account).",

@@ -13,14 +13,17 @@ import hmac
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 from api.accounts.models import User
+from api.billing.models import Order
 from api.core import clock
 from api.core.logging import get_logger
+from api.core.orm import column
 from api.privacy import graph, ledger
 from api.settings import Settings
-from api.workspaces.models import Membership, Role
+from api.workspaces.models import Membership, Role, Workspace
 
 log = get_logger(__name__)
 
@@ -54,14 +57,12 @@ async def _delete(
             pk = rel.child._meta.pk_attr
             for chunk in _chunks(ids):
                 while True:
-                    child_ids = await (
-                        rel.child.filter(**{f"{rel.column}__in": chunk})
-                        .limit(batch)
-                        .values_list(pk, flat=True)
+                    child_ids = await column(
+                        rel.child.filter(**{f"{rel.column}__in": chunk}).limit(batch), pk
                     )
                     if not child_ids:
                         break
-                    await _delete(rel.child, list(child_ids), counts, batch, depth + 1)
+                    await _delete(rel.child, child_ids, counts, batch, depth + 1)
     pk = model._meta.pk_attr
     for chunk in _chunks(ids):
         deleted = await model.filter(**{f"{pk}__in": chunk}).delete()
@@ -78,15 +79,16 @@ async def delete_rows(roots: Iterable[tuple[type[Model], list]], *, batch: int) 
 
 async def sole_owned_workspaces(user_id: int) -> list[int]:
     """Workspaces where the user is the only OWNER (they go with the account)."""
-    owned = await Membership.filter(user_id=user_id, role=Role.OWNER).values_list(
-        "workspace_id", flat=True
+    owned: list[int] = await column(
+        Membership.filter(user_id=user_id, role=Role.OWNER), "workspace_id"
     )
     if not owned:
         return []
     co_owned = set(
-        await Membership.filter(workspace_id__in=list(owned), role=Role.OWNER)
-        .exclude(user_id=user_id)
-        .values_list("workspace_id", flat=True)
+        await column(
+            Membership.filter(workspace_id__in=owned, role=Role.OWNER).exclude(user_id=user_id),
+            "workspace_id",
+        )
     )
     return sorted(set(owned) - co_owned)
 
@@ -101,14 +103,6 @@ def pseudonym(settings: Settings, value: str) -> str:
 
 
 async def pseudonymise_orders(settings: Settings, user: User) -> int:
-    from api.db import module_exists
-
-    if not module_exists("api.billing.models"):
-        return 0
-    from tortoise.expressions import Q
-
-    from api.billing.models import Order
-
     return int(
         await Order.filter(Q(user_id=user.id) | Q(billing_email=user.email)).update(
             user_id=None,
@@ -138,8 +132,6 @@ async def purge_account(
         return None
     orders = await pseudonymise_orders(settings, user)
     workspaces = await sole_owned_workspaces(user_id)
-    from api.workspaces.models import Workspace
-
     counts = await delete_rows(
         [(Workspace, workspaces), (User, [user_id])], batch=settings.retention_batch_size
     )
@@ -151,9 +143,10 @@ async def purge_account(
 
 async def purge_due_accounts(settings: Settings) -> dict[str, int]:
     """Purge every account whose grace period is over (legal holds are skipped)."""
-    due = await User.filter(
-        is_active=False, deletion_scheduled_for__lte=clock.now(), legal_hold=False
-    ).values_list("id", flat=True)
+    due: list[int] = await column(
+        User.filter(is_active=False, deletion_scheduled_for__lte=clock.now(), legal_hold=False),
+        "id",
+    )
     total: Counter[str] = Counter()
     purged = 0
     for user_id in due:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from api.core.errors import DomainError
+from api.core.ids import decode_or_none
 from api.graphql.context import Info
-from api.graphql.ids import decode_or_none
+from api.graphql.errors import InvalidArgument
 from api.graphql.permissions import IsStaff, requires
 from api.privacy import models, partners, statistics, support
 from api.privacy.types import (
     DataExport,
-    InvalidArgument,
     Partner,
     PrivacyPolicy,
     SupportUser,

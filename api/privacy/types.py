@@ -9,19 +9,14 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from api.core.errors import DomainError, Forbidden, PublicGraphQLError
+from api.core.errors import DomainError, Forbidden
+from api.core.ids import encode
 from api.graphql.context import Info
-from api.graphql.errors import UserError
-from api.graphql.ids import encode
+from api.graphql.errors import InvalidArgument
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
+from api.graphql.payloads import MutationPayload
 from api.privacy import audit, export, models, support
-
-
-class InvalidArgument(PublicGraphQLError):
-    """A bad query argument (e.g. a missing reason): a public error naming the argument."""
-
-    code = "INVALID"
 
 
 @strawberry.type(description="Something staff did with your data, and why.")
@@ -37,7 +32,7 @@ class AuditEvent(relay.Node):
         return cls(pk=row.id, at=row.at, actor=row.actor, action=row.action, reason=row.reason)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         return await resolve_scoped(
@@ -104,7 +99,7 @@ class DataExport(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         return await resolve_scoped(
@@ -119,9 +114,10 @@ class DataExport(relay.Node):
 
 
 @strawberry.type(description="The answer of requestDataExport.")
-class DataExportPayload:
-    export: DataExport | None = strawberry.field(description="The export; null on failure.")
-    errors: list[UserError] = strawberry.field(description="Why no export was started.")
+class DataExportPayload(MutationPayload):
+    export: DataExport | None = strawberry.field(
+        default=None, description="The export; null on failure."
+    )
 
 
 @strawberry.type(description="A company that processes data for Hitflow (a subprocessor).")
@@ -250,8 +246,8 @@ class SupportWorkspace:
 
 
 @strawberry.type(description="The answer of placeLegalHold / liftLegalHold.")
-class LegalHoldPayload:
+class LegalHoldPayload(MutationPayload):
     legal_hold: bool | None = strawberry.field(
-        description="Whether the account is held after the change; null when nothing changed."
+        default=None,
+        description="Whether the account is held after the change; null when nothing changed.",
     )
-    errors: list[UserError] = strawberry.field(description="Why nothing changed.")

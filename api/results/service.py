@@ -13,8 +13,8 @@ from tortoise.queryset import QuerySet
 
 from api.auth.principal import Principal
 from api.core.errors import Invalid
+from api.core.paging import page_size
 from api.core.values import aware, db_int
-from api.graphql.pagination import page_size
 from api.targets.models import CheckResult
 
 _COLUMNS = (
@@ -34,13 +34,13 @@ async def latest_results(target_ids: Sequence[int]) -> list[CheckResult | None]:
     if not ids:
         return []
     in_list = ",".join(str(i) for i in ids)  # integers only: safe to inline
-    rows = await CheckResult.raw(
+    rows: list[CheckResult] = await CheckResult.raw(
         f"SELECT {_COLUMNS} FROM check_results WHERE id IN ("  # noqa: S608 (integer ids only)
         "SELECT (SELECT r.id FROM check_results r WHERE r.target_id = t.id "
         "ORDER BY r.checked_at DESC, r.id DESC LIMIT 1) "
         f"FROM targets t WHERE t.id IN ({in_list}))"
     )
-    by_target = {r.target_id: r for r in rows}  # type: ignore[attr-defined]
+    by_target = {r.target_id: r for r in rows}
     return [by_target.get(i) for i in ids]
 
 

@@ -27,7 +27,7 @@ async def fetch(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict
     if postgres:
         counter = iter(range(1, len(params) + 1))
         sql = re.sub(r"\?", lambda _: f"${next(counter)}", sql)
-    return await conn.execute_query_dict(sql, [_param(p, postgres) for p in params])  # type: ignore[no-any-return]
+    return await conn.execute_query_dict(sql, [_param(p, postgres) for p in params])
 
 
 def as_datetime(value: Any) -> datetime:

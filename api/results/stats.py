@@ -104,11 +104,10 @@ async def target_stats(
     target_id: int, since: datetime, until: datetime | None = None, region: str | None = None
 ) -> Stats:
     since, until = aware(since, "since"), aware(until, "until")
-    assert since is not None
     now = clock.now()
     until = min(until or now, now)
     since = max(since, until - MAX_WINDOW)
-    overall, by_region = Figures(), {}
+    overall, by_region = Figures(), dict[str, Figures]()
     if since >= until:
         return Stats(overall, by_region)
 

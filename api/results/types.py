@@ -9,23 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from api.core.errors import PublicGraphQLError
 from api.graphql.context import Info
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection
 from api.graphql.permissions import requires
 from api.results import service
 from api.results.stats import Figures, Stats
-from api.targets.models import CheckStatus as _CheckStatusModel
+from api.targets.models import CheckStatus
 
 if TYPE_CHECKING:
     from api.targets.types import Target
-
-
-class InvalidArgument(PublicGraphQLError):
-    """A bad query argument (a malformed cursor...): a public error naming the argument."""
-
-    code = "INVALID"
 
 
 def _when(value: Any) -> Any:
@@ -33,7 +26,8 @@ def _when(value: Any) -> Any:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-CheckStatus = strawberry.enum(_CheckStatusModel, description="The verdict of one check.")
+# strawberry.enum marks the model enum itself as the GraphQL enum (one class, one set of values).
+strawberry.enum(CheckStatus, description="The verdict of one check.")
 
 
 @strawberry.type(description="How long each phase of a check took, in milliseconds.")
@@ -103,7 +97,7 @@ class CheckResult(relay.Node):
         return await load_target(info, self.target_id)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         return await resolve_scoped(

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from api.core.orm import nullable_text
+
+if TYPE_CHECKING:
+    from api.workspaces.models import Workspace
 
 
 class TargetKind(StrEnum):
@@ -33,25 +39,26 @@ class CheckStatus(StrEnum):
 
 class Target(Model):
     id = fields.IntField(primary_key=True)
-    workspace: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
         "models.Workspace", related_name="targets", on_delete=fields.CASCADE
     )
+    workspace_id: int
     name = fields.CharField(max_length=200)
     kind = fields.CharEnumField(TargetKind, max_length=16)
     # Public config (secret values replaced by a placeholder) and the encrypted secrets
     # (a key-ring ciphertext of a JSON object), kept apart so secrets never leak by accident.
-    config = fields.JSONField(default=dict)
-    secrets_encrypted = fields.TextField(null=True)
+    config: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    secrets_encrypted = nullable_text()
     interval_seconds = fields.IntField(default=60)
     timeout_seconds = fields.FloatField(default=10.0)
-    regions = fields.JSONField(default=list)
-    alert_policy = fields.JSONField(null=True)
+    regions: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    alert_policy: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     status = fields.CharEnumField(TargetStatus, max_length=16, default=TargetStatus.PENDING)
     status_changed_at = fields.DatetimeField(null=True)
     paused = fields.BooleanField(default=False)
     heartbeat_token_hash = fields.CharField(max_length=64, null=True, unique=True)
     # The plain heartbeat token, encrypted with the key ring, so heartbeatUrl can be shown again.
-    heartbeat_token_encrypted = fields.TextField(null=True)
+    heartbeat_token_encrypted = nullable_text()
     # last ping + interval + grace: a HEARTBEAT target is late once this has passed.
     heartbeat_deadline_at = fields.DatetimeField(null=True, db_index=True)
     last_heartbeat_at = fields.DatetimeField(null=True)
@@ -70,11 +77,12 @@ class TargetRegionState(Model):
     target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
         "models.Target", related_name="region_states", on_delete=fields.CASCADE
     )
+    target_id: int
     region = fields.CharField(max_length=32)
     status = fields.CharEnumField(CheckStatus, max_length=16, null=True)
     consecutive_failures = fields.IntField(default=0)
     last_checked_at = fields.DatetimeField(null=True)
-    last_error = fields.TextField(null=True)
+    last_error = nullable_text()
 
     class Meta:
         table = "target_region_states"
@@ -87,6 +95,7 @@ class CheckResult(Model):
     target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
         "models.Target", related_name="results", on_delete=fields.CASCADE
     )
+    target_id: int
     region = fields.CharField(max_length=32)
     checked_at = fields.DatetimeField()
     status = fields.CharEnumField(CheckStatus, max_length=16)
@@ -97,7 +106,7 @@ class CheckResult(Model):
     first_byte_ms = fields.FloatField(null=True)
     transfer_ms = fields.FloatField(null=True)
     http_status = fields.IntField(null=True)
-    error = fields.TextField(null=True)
+    error = nullable_text()
     certificate_expires_at = fields.DatetimeField(null=True)
     in_maintenance = fields.BooleanField(default=False)
 
@@ -117,6 +126,7 @@ class ResultRollup(Model):
     target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
         "models.Target", related_name="rollups", on_delete=fields.CASCADE
     )
+    target_id: int
     region = fields.CharField(max_length=32)
     span = fields.CharField(max_length=1, default="h")  # h = hour, d = day
     hour = fields.DatetimeField()  # start of the hour (or of the day)
@@ -125,7 +135,7 @@ class ResultRollup(Model):
     sum_ms = fields.FloatField(default=0)
     timed_checks = fields.IntField(default=0)
     # Latency histogram: {bucket index: count} over api.results.buckets.BOUNDS_MS.
-    histogram = fields.JSONField(default=dict)
+    histogram: fields.JSONField[dict[str, int]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "result_rollups"
@@ -143,11 +153,14 @@ class StateTransition(Model):
     target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
         "models.Target", related_name="transitions", on_delete=fields.CASCADE
     )
+    target_id: int
     from_status = fields.CharEnumField(TargetStatus, max_length=16)
     to_status = fields.CharEnumField(TargetStatus, max_length=16)
     at = fields.DatetimeField()
-    regions = fields.JSONField(default=list)  # the regions that reported the new status
-    cause = fields.TextField(null=True)  # first failing error, for DOWN/DEGRADED
+    regions: fields.JSONField[list[str]] = fields.JSONField(
+        default=list
+    )  # the regions that reported the new status
+    cause = nullable_text()  # first failing error, for DOWN/DEGRADED
     claimed_at = fields.DatetimeField(null=True)
 
     class Meta:

@@ -6,11 +6,10 @@ from typing import Any
 
 import strawberry
 
-from api.core.errors import DomainError, Forbidden, NotFound
+from api.core.errors import DomainError, Forbidden
+from api.core.ids import decode, encode
 from api.graphql.context import Info
-from api.graphql.errors import user_errors
-from api.graphql.ids import decode, encode
-from api.graphql.payloads import DeletePayload
+from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import requires
 from api.targets import service
 from api.targets.models import TargetKind
@@ -20,25 +19,7 @@ WRITE = [requires("targets:write")]
 
 
 def _policy(value: AlertPolicyInput | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    ids = []
-    for gid in value.channel_ids:
-        try:
-            ids.append(decode(gid, "AlertChannel", field="alertPolicy.channelIds"))
-        except NotFound:
-            raise NotFound(
-                "No alert channel with this id.", field="alertPolicy.channelIds"
-            ) from None
-    raw: dict[str, Any] = {
-        "channelIds": ids,
-        "notifyOn": [s.value for s in value.notify_on] if value.notify_on is not None else None,
-        "remindEveryMinutes": value.remind_every_minutes,
-        "certificateExpiryDays": value.certificate_expiry_days,
-        "downConfirmRegions": value.down_confirm_regions,
-        "retries": value.retries,
-    }
-    return {k: v for k, v in raw.items() if v is not None}
+    return None if value is None else value.to_raw(field="alertPolicy")
 
 
 def _require_alerts_write(info: Info, sent: bool) -> None:
@@ -69,67 +50,57 @@ def _camel(name: str) -> str:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Register a target to check.", permission_classes=WRITE)
+    @domain_errors_in(TargetPayload)
     async def create_target(self, info: Info, input: TargetInput) -> TargetPayload:
         _require_alerts_write(info, input.alert_policy not in (None, strawberry.UNSET))
-        try:
-            row = await service.create_target(
-                info.context.resources,
-                info.context.principal,
-                workspace_id=decode(input.workspace_id, "Workspace", field="workspaceId"),
-                name=input.name,
-                kind=TargetKind(input.kind.value),
-                config=input.config,
-                interval_seconds=input.interval_seconds,
-                timeout_seconds=input.timeout_seconds,
-                regions=input.regions,
-                alert_policy=_policy(input.alert_policy),
-            )
-        except DomainError as exc:
-            return TargetPayload(errors=user_errors(exc))
+        row = await service.create_target(
+            info.context.resources,
+            info.context.principal,
+            workspace_id=decode(input.workspace_id, "Workspace", field="workspaceId"),
+            name=input.name,
+            kind=TargetKind(input.kind.value),
+            config=input.config,
+            interval_seconds=input.interval_seconds,
+            timeout_seconds=input.timeout_seconds,
+            regions=input.regions,
+            alert_policy=_policy(input.alert_policy),
+        )
         return TargetPayload(target=Target.from_model(row))
 
     @strawberry.mutation(description="Change a target.", permission_classes=WRITE)
+    @domain_errors_in(TargetPayload)
     async def update_target(
         self, info: Info, id: strawberry.ID, input: TargetPatch
     ) -> TargetPayload:
         _require_alerts_write(info, input.alert_policy is not strawberry.UNSET)
-        try:
-            row = await service.update_target(
-                info.context.resources,
-                info.context.principal,
-                decode(id, "Target"),
-                _changes(input),
-            )
-        except DomainError as exc:
-            return TargetPayload(errors=user_errors(exc))
+        row = await service.update_target(
+            info.context.resources,
+            info.context.principal,
+            decode(id, "Target"),
+            _changes(input),
+        )
         return TargetPayload(target=Target.from_model(row))
 
     @strawberry.mutation(description="Delete a target and its results.", permission_classes=WRITE)
+    @domain_errors_in(DeletePayload)
     async def delete_target(self, info: Info, id: strawberry.ID) -> DeletePayload:
-        try:
-            pk = await service.delete_target(
-                info.context.resources, info.context.principal, decode(id, "Target")
-            )
-        except DomainError as exc:
-            return DeletePayload(errors=user_errors(exc))
+        pk = await service.delete_target(
+            info.context.resources, info.context.principal, decode(id, "Target")
+        )
         return DeletePayload(deleted_id=strawberry.ID(encode("Target", pk)))
 
     @strawberry.mutation(description="Stop checking a target.", permission_classes=WRITE)
+    @domain_errors_in(TargetPayload)
     async def pause_target(self, info: Info, id: strawberry.ID) -> TargetPayload:
-        try:
-            row = await service.pause_target(
-                info.context.resources, info.context.principal, decode(id, "Target")
-            )
-        except DomainError as exc:
-            return TargetPayload(errors=user_errors(exc))
+        row = await service.pause_target(
+            info.context.resources, info.context.principal, decode(id, "Target")
+        )
         return TargetPayload(target=Target.from_model(row))
 
     @strawberry.mutation(description="Check a paused target again.", permission_classes=WRITE)
+    @domain_errors_in(TargetPayload)
     async def resume_target(self, info: Info, id: strawberry.ID) -> TargetPayload:
-        try:
-            row = await service.resume_target(
-                info.context.resources, info.context.principal, decode(id, "Target")
-            )
-        except DomainError as exc:
-            return TargetPayload(errors=user_errors(exc))
+        row = await service.resume_target(
+            info.context.resources, info.context.principal, decode(id, "Target")
+        )
         return TargetPayload(target=Target.from_model(row))

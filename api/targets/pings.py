@@ -45,7 +45,7 @@ async def _store_result(
     await publish(
         resources.redis,
         "check_result",
-        workspaceId=target.workspace_id,  # type: ignore[attr-defined]
+        workspaceId=target.workspace_id,
         targetId=target.id,
         result={
             "id": result.id,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from api.core.errors import NotFound
+from api.core.ids import decode
 from api.graphql.context import Info
-from api.graphql.ids import decode
 from api.graphql.permissions import requires
 from api.targets import service
 from api.targets.types import ProbeRegion, Target

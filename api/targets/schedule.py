@@ -20,31 +20,27 @@ import random
 from arq.connections import ArqRedis
 
 from api.core import clock
-from api.targets.spec import build_spec
+from api.targets.models import Target, TargetKind
+from api.targets.probe_contract import build_spec
 
 DUE_KEY = "hitflow:sched:due"
 SPECS_KEY = "hitflow:sched:specs"
 INTERVALS_KEY = "hitflow:sched:intervals"
 
 # Kinds the scheduler sends to probes (HEARTBEAT is inbound: pings come to the API).
-PROBED_KINDS = frozenset({"HTTP", "TCP", "DNS", "TLS", "ICMP"})
+PROBED_KINDS = frozenset(TargetKind) - {TargetKind.HEARTBEAT}
 
 
-def _kind(target: object) -> str:
-    kind = target.kind  # type: ignore[attr-defined]
-    return str(kind.value if hasattr(kind, "value") else kind)
+def is_schedulable(target: Target) -> bool:
+    return not target.paused and target.kind in PROBED_KINDS
 
 
-def is_schedulable(target: object) -> bool:
-    return not getattr(target, "paused", False) and _kind(target) in PROBED_KINDS
-
-
-async def schedule_target(redis: ArqRedis, target: object, *, spread: bool = True) -> None:
+async def schedule_target(redis: ArqRedis, target: Target, *, spread: bool = True) -> None:
     if not is_schedulable(target):
-        await unschedule_target(redis, int(target.id))  # type: ignore[attr-defined]
+        await unschedule_target(redis, target.id)
         return
-    target_id = str(target.id)  # type: ignore[attr-defined]
-    interval = int(target.interval_seconds)  # type: ignore[attr-defined]
+    target_id = str(target.id)
+    interval = int(target.interval_seconds)
     now = clock.now().timestamp()
     current = await redis.zscore(DUE_KEY, target_id)
     if current is None or current > now + interval:

@@ -6,7 +6,6 @@ role in the target's workspace (a VIEWER gets Forbidden, a stranger NotFound).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,8 +18,10 @@ from api.core import clock
 from api.core.errors import Forbidden, Invalid, NotFound
 from api.core.logging import get_logger
 from api.core.tokens import HEARTBEAT_PREFIX, hash_token, new_token
-from api.db import module_exists
 from api.events import publish
+from api.incidents.dispatch import dispatch_transitions
+from api.notifications.policy import parse_policy
+from api.privacy.deletion import workspace_locked
 from api.resources import Resources
 from api.settings import Settings
 from api.targets import schedule
@@ -29,7 +30,6 @@ from api.targets.secrets import decrypt_secrets, encrypt_secrets, split_secrets
 from api.targets.state import Verdict, transition
 from api.targets.validation import (
     check_name,
-    check_policy_shape,
     check_regions,
     check_timing,
     parse_config,
@@ -53,7 +53,7 @@ async def _writable(principal: Principal, target_id: int) -> Target:
     target = await get_visible(principal, target_id)
     if target is None:
         raise NotFound("No target with this id.", field="id")
-    _require_writer(principal, target.workspace_id)  # type: ignore[attr-defined]
+    _require_writer(principal, target.workspace_id)
     return target
 
 
@@ -81,12 +81,7 @@ def workspace_targets(
 
 
 async def _policy(workspace_id: int, raw: dict[str, Any] | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    if module_exists("api.notifications.policy"):
-        policy = importlib.import_module("api.notifications.policy")
-        return await policy.parse_policy(workspace_id, raw)  # type: ignore[no-any-return]
-    return check_policy_shape(raw)
+    return None if raw is None else await parse_policy(workspace_id, raw)
 
 
 # --- heartbeat tokens -------------------------------------------------------------------
@@ -200,7 +195,7 @@ async def update_target(
             updates["config"] = public
             updates["secrets_encrypted"] = encrypt_secrets(resources.keyring, secrets)
         if (policy := changes.get("alert_policy")) is not _UNSET:
-            updates["alert_policy"] = await _policy(target.workspace_id, policy)  # type: ignore[attr-defined]
+            updates["alert_policy"] = await _policy(target.workspace_id, policy)
         for key, value in updates.items():
             setattr(target, key, value)
         if target.kind == TargetKind.HEARTBEAT and not target.paused:
@@ -243,14 +238,12 @@ async def record_status(
         await publish(
             resources.redis,
             "target_status",
-            workspaceId=target.workspace_id,  # type: ignore[attr-defined]
+            workspaceId=target.workspace_id,
             targetId=target.id,
             status=to_status.value,
             statusChangedAt=row.at.isoformat(),
         )
-        from workers.jobs.ingest import after_transitions  # alerting, loosely coupled
-
-        await after_transitions(resources)
+        await dispatch_transitions(resources.redis)
     return True
 
 
@@ -266,7 +259,7 @@ async def pause_target(resources: Resources, principal: Principal, target_id: in
 
 async def resume_target(resources: Resources, principal: Principal, target_id: int) -> Target:
     target = await _writable(principal, target_id)
-    await _refuse_if_locked(target.workspace_id)  # type: ignore[attr-defined]
+    await _refuse_if_locked(target.workspace_id)
     if target.paused:
         # Region states from before the pause say nothing about now: start afresh.
         await TargetRegionState.filter(target_id=target.id).delete()
@@ -283,8 +276,6 @@ async def resume_target(resources: Resources, principal: Principal, target_id: i
 
 async def _refuse_if_locked(workspace_id: int) -> None:
     """A workspace whose owners are all deleting their accounts runs no checks."""
-    from api.privacy.deletion import workspace_locked
-
     if await workspace_locked(workspace_id):
         raise Invalid(
             "This workspace's owner is deleting their account: its checks stay stopped.",
@@ -293,17 +284,7 @@ async def _refuse_if_locked(workspace_id: int) -> None:
 
 
 async def _schedule(resources: Resources, target: Target) -> None:
-    # Heartbeats are not probed: lateness is found through overdue_heartbeats().
+    # Heartbeats are not probed: api.targets.pings.mark_overdue finds the late ones.
     if target.kind == TargetKind.HEARTBEAT or target.paused:
         return
     await schedule.schedule_target(resources.redis, target)
-
-
-# --- heartbeats (pings and lateness live in api.targets.pings) -------------------------------
-
-
-async def overdue_heartbeats(now: datetime) -> list[Target]:
-    """Active HEARTBEAT targets whose last ping is older than interval + grace, not yet DOWN."""
-    from api.targets.pings import overdue_heartbeats as _overdue
-
-    return await _overdue(now)

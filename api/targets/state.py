@@ -29,7 +29,7 @@ from api.targets.models import (
     TargetRegionState,
     TargetStatus,
 )
-from api.targets.spec import alert_policy
+from api.targets.probe_contract import alert_policy
 
 log = get_logger(__name__)
 
@@ -74,11 +74,11 @@ def apply_to_region(state: TargetRegionState, status: str, error: str | None, re
         state.consecutive_failures += 1
         if state.consecutive_failures >= retries:
             state.status = CheckStatus.DOWN
-        state.last_error = error  # type: ignore[assignment]
+        state.last_error = error
     else:
         state.consecutive_failures = 0
         state.status = CheckStatus(status)
-        state.last_error = error if status == CheckStatus.DEGRADED else None  # type: ignore[assignment]
+        state.last_error = error if status == CheckStatus.DEGRADED else None
 
 
 @dataclass
@@ -174,7 +174,7 @@ async def ingest_results(
             by_target[int(r["target_id"])].append(r)
         states: dict[int, dict[str, TargetRegionState]] = defaultdict(dict)
         for state in await TargetRegionState.filter(target_id__in=list(by_target)):
-            states[state.target_id][state.region] = state  # type: ignore[attr-defined]
+            states[state.target_id][state.region] = state
         for target_id, target_results in by_target.items():
             transition = await _advance(
                 targets[target_id], states[target_id], target_results, configured
@@ -282,16 +282,16 @@ async def _publish(
         }
         event = {
             "type": "check_result",
-            "workspaceId": target.workspace_id,  # type: ignore[attr-defined]
+            "workspaceId": target.workspace_id,
             "targetId": target.id,
             "result": payload,
         }
         pipe.publish(channel, json.dumps(event, default=str))
     for row in transitions:
-        target = targets[row.target_id]  # type: ignore[attr-defined]
+        target = targets[row.target_id]
         event = {
             "type": "target_status",
-            "workspaceId": target.workspace_id,  # type: ignore[attr-defined]
+            "workspaceId": target.workspace_id,
             "targetId": target.id,
             "status": str(row.to_status.value),
             "statusChangedAt": row.at.isoformat(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -12,27 +12,28 @@ from strawberry.relay import PageInfo
 from strawberry.scalars import JSON
 
 from api.core.errors import DomainError
+from api.core.ids import decode
 from api.core.regions import REGIONS
 from api.graphql.context import Info
-from api.graphql.errors import UserError
+from api.graphql.errors import InvalidArgument
 from api.graphql.loaders import by_key, loader
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, Edge, paginate
+from api.graphql.payloads import MutationPayload
 from api.graphql.permissions import requires
 from api.results import service as results
 from api.results.stats import target_stats
-from api.results.types import CheckResult, CheckResultConnection, InvalidArgument, TargetStats
+from api.results.types import CheckResult, CheckResultConnection, TargetStats
 from api.targets import models, service
-from api.targets.models import TargetKind as _TargetKindModel
-from api.targets.models import TargetStatus as _TargetStatusModel
+from api.targets.models import TargetKind, TargetStatus
 from api.targets.pings import HEARTBEAT_REGION
 
-TargetKind = strawberry.enum(
-    _TargetKindModel, description="What a target is and how it is checked."
-)
+if TYPE_CHECKING:
+    from api.incidents.types import IncidentConnection
 
-
-TargetStatus = strawberry.enum(_TargetStatusModel, description="The overall status of a target.")
+# strawberry.enum marks the model enum itself as the GraphQL enum (one class, one set of values).
+strawberry.enum(TargetKind, description="What a target is and how it is checked.")
+strawberry.enum(TargetStatus, description="The overall status of a target.")
 
 
 @strawberry.type(description="A place probes check from.")
@@ -49,14 +50,14 @@ class ProbeRegion:
         )
 
 
-def _public_policy(policy: dict[str, Any] | None) -> dict[str, Any] | None:
+def _public_policy(policy: dict[str, Any] | None) -> JSON | None:
     if policy is None:
         return None
     out = dict(policy)
     out["channelIds"] = [
         str(relay.GlobalID("AlertChannel", str(i))) for i in policy.get("channelIds") or []
     ]
-    return out
+    return JSON(out)
 
 
 @strawberry.type(description="A website or server that Hitflow checks.")
@@ -89,7 +90,7 @@ class Target(relay.Node):
             status_changed_at=row.status_changed_at,
             interval_seconds=row.interval_seconds,
             timeout_seconds=row.timeout_seconds,
-            config=row.config,
+            config=JSON(row.config),
             alert_policy=_public_policy(row.alert_policy),
             created_at=row.created_at,
             model=row,
@@ -171,13 +172,13 @@ class Target(relay.Node):
     )
     async def incidents(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:  # noqa: F821
+    ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:
         from api.incidents.types import target_incidents  # logic in api/incidents
 
         return await target_incidents(info, self.pk, first=first, after=after)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         return await resolve_scoped(
@@ -246,6 +247,23 @@ class AlertPolicyInput:
         default=1, description="Consecutive failures per region before it counts as DOWN."
     )
 
+    def to_raw(self, *, field: str) -> dict[str, Any]:
+        """The policy as `policy.parse_policy` takes it (camelCase, channel pks), set keys only.
+
+        `field` names the argument in errors: "alertPolicy" on a target, "policy" as the
+        workspace default. The service checks that the channels are the workspace's.
+        """
+        ids_field = f"{field}.channelIds"
+        raw: dict[str, Any] = {
+            "channelIds": [decode(i, "AlertChannel", field=ids_field) for i in self.channel_ids],
+            "notifyOn": [s.value for s in self.notify_on] if self.notify_on is not None else None,
+            "remindEveryMinutes": self.remind_every_minutes,
+            "certificateExpiryDays": self.certificate_expiry_days,
+            "downConfirmRegions": self.down_confirm_regions,
+            "retries": self.retries,
+        }
+        return {k: v for k, v in raw.items() if v is not None}
+
 
 @strawberry.input(description="A new target.")
 class TargetInput:
@@ -285,8 +303,5 @@ class TargetPatch:
 
 
 @strawberry.type(description="The answer of a target mutation.")
-class TargetPayload:
+class TargetPayload(MutationPayload):
     target: Target | None = strawberry.field(default=None, description="The target, on success.")
-    errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why it failed, if it did."
-    )

@@ -37,8 +37,8 @@ MAX_NAME = 200
 MAX_HEADERS_BYTES = 8 * 1024
 MAX_BODY_BYTES = 64 * 1024
 MAX_INTERVAL = 86_400
-RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA", "SRV", "PTR")
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+RecordType = Literal["A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA", "SRV", "PTR"]
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 SECRET_PLACEHOLDER = "********"
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -61,7 +61,7 @@ class BasicAuth(_Config):
 
 class HttpConfig(_Config):
     url: StrictStr
-    method: Literal[METHODS] = "GET"  # type: ignore[valid-type]
+    method: HttpMethod = "GET"
     headers: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     body: StrictStr | None = None
     expected_status: list[StrictInt | StrictStr] | None = Field(None, alias="expectedStatus")
@@ -142,7 +142,7 @@ class TcpConfig(_Config):
 
 class DnsConfig(_Config):
     name: Host
-    record_type: Literal[RECORD_TYPES] = Field("A", alias="recordType")  # type: ignore[valid-type]
+    record_type: RecordType = Field("A", alias="recordType")
     expected: list[Annotated[StrictStr, Field(min_length=1, max_length=1024)]] | None = Field(
         None, max_length=50
     )
@@ -305,42 +305,3 @@ def check_regions(settings: Settings, regions: list[str] | None) -> list[str]:
         if code not in seen:
             seen.append(code)
     return seen
-
-
-NOTIFY_ON = ("DOWN", "UP", "DEGRADED")
-
-
-def check_policy_shape(raw: dict[str, Any]) -> dict[str, Any]:
-    """Shape-only validation of an alert policy (used when the alerting module is absent)."""
-    out: dict[str, Any] = {}
-    ids = raw.get("channelIds") or []
-    if not isinstance(ids, list) or not all(isinstance(i, int) and i >= 0 for i in ids):
-        raise Invalid("channelIds must list channel ids.", field="alertPolicy.channelIds")
-    out["channelIds"] = list(dict.fromkeys(ids))
-    notify_on = raw.get("notifyOn")
-    notify_on = ["DOWN", "UP"] if notify_on is None else notify_on
-    if not isinstance(notify_on, list) or any(s not in NOTIFY_ON for s in notify_on):
-        raise Invalid("notifyOn may list DOWN, UP and DEGRADED.", field="alertPolicy.notifyOn")
-    out["notifyOn"] = list(dict.fromkeys(notify_on))
-    for key, low, high in (
-        ("remindEveryMinutes", 1, 10_080),
-        ("downConfirmRegions", 1, len(REGIONS)),
-        ("retries", 1, 10),
-    ):
-        value = raw.get(key, 1 if key == "retries" else None)
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise Invalid(f"{key} must be between {low} and {high}.", field=f"alertPolicy.{key}")
-        out[key] = value
-    days = raw.get("certificateExpiryDays")
-    if days is not None:
-        if not isinstance(days, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 365 for d in days
-        ):
-            raise Invalid(
-                "certificateExpiryDays must list days between 0 and 365.",
-                field="alertPolicy.certificateExpiryDays",
-            )
-        out["certificateExpiryDays"] = sorted(set(days), reverse=True)
-    return out

@@ -67,7 +67,7 @@ async def members_of(workspace_ids: Sequence[int]) -> dict[int, list[Membership]
     )
     grouped: dict[int, list[Membership]] = {ws: [] for ws in workspace_ids}
     for row in rows:
-        grouped[row.workspace_id].append(row)  # type: ignore[attr-defined]
+        grouped[row.workspace_id].append(row)
     return grouped
 
 
@@ -91,7 +91,7 @@ async def revoke_invitation(principal: Principal, invitation_id: int) -> None:
     )
     if invitation is None:
         raise NotFound("No pending invitation with this id.", field="id")
-    await _require_admin(principal, invitation.workspace_id)  # type: ignore[attr-defined]
+    await _require_admin(principal, invitation.workspace_id)
     await Invitation.filter(id=invitation.id).delete()
 
 
@@ -153,7 +153,7 @@ async def accept(principal: Principal, token: str) -> tuple[Workspace, Role]:
         raise Invalid("This invitation was sent to another e-mail address.", field="token")
     if not user.email_verified:
         raise NotVerified("Confirm your e-mail address first.", field="token")
-    ws_id = invitation.workspace_id  # type: ignore[attr-defined]
+    ws_id = invitation.workspace_id
     if await Membership.filter(workspace_id=ws_id, user_id=user.id).exists():
         raise AlreadyExists("You are already a member of this workspace.", field="token")
     try:
@@ -181,7 +181,7 @@ async def _keep_an_owner(workspace_id: int, leaving_user_id: int) -> None:
     """Invalid when `leaving_user_id` is the last OWNER (call inside the transaction)."""
     # Model rows, not values_list(): Tortoise drops select_for_update() on values queries.
     owners = await Membership.filter(workspace_id=workspace_id, role=Role.OWNER).select_for_update()
-    if {o.user_id for o in owners} <= {leaving_user_id}:  # type: ignore[attr-defined]
+    if {o.user_id for o in owners} <= {leaving_user_id}:
         raise Invalid("A workspace needs an OWNER: make someone else OWNER first.", field="userId")
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from api.core.errors import DomainError
+from api.core.ids import decode
 from api.graphql.context import Info
-from api.graphql.errors import user_errors
-from api.graphql.ids import decode
-from api.graphql.payloads import DeletePayload
+from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import requires
 from api.workspaces import members, service
 from api.workspaces.models import Role as RoleModel
@@ -31,11 +29,9 @@ class Mutation:
         description="Create a team workspace; the caller becomes its OWNER.",
         permission_classes=WRITE,
     )
+    @domain_errors_in(WorkspacePayload)
     async def create_workspace(self, info: Info, name: str) -> WorkspacePayload:
-        try:
-            ws = await service.create_workspace(info.context.principal, name=name)
-        except DomainError as exc:
-            return WorkspacePayload(errors=user_errors(exc))
+        ws = await service.create_workspace(info.context.principal, name=name)
         return WorkspacePayload(workspace=Workspace.from_model(ws, RoleModel.OWNER))
 
     @strawberry.mutation(
@@ -43,20 +39,18 @@ class Mutation:
         "OWNER). The link is valid 7 days; a new invitation replaces a pending one.",
         permission_classes=WRITE,
     )
+    @domain_errors_in(InvitationPayload)
     async def invite_member(
         self, info: Info, workspace_id: strawberry.ID, email: str, role: Role
     ) -> InvitationPayload:
         context = info.context
-        try:
-            invitation = await members.invite(
-                context.resources,
-                context.principal,
-                workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
-                email=email,
-                role=RoleModel(role.value),
-            )
-        except DomainError as exc:
-            return InvitationPayload(errors=user_errors(exc))
+        invitation = await members.invite(
+            context.resources,
+            context.principal,
+            workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
+            email=email,
+            role=RoleModel(role.value),
+        )
         return InvitationPayload(invitation=Invitation.from_model(invitation))
 
     @strawberry.mutation(
@@ -64,11 +58,9 @@ class Mutation:
         "(verified) address.",
         permission_classes=WRITE,
     )
+    @domain_errors_in(WorkspacePayload)
     async def accept_invitation(self, info: Info, token: str) -> WorkspacePayload:
-        try:
-            ws, role = await members.accept(info.context.principal, token)
-        except DomainError as exc:
-            return WorkspacePayload(errors=user_errors(exc))
+        ws, role = await members.accept(info.context.principal, token)
         return WorkspacePayload(workspace=Workspace.from_model(ws, role))
 
     @strawberry.mutation(
@@ -76,19 +68,17 @@ class Mutation:
         "leave (your own user id). The last OWNER cannot be removed. deletedId is the user id.",
         permission_classes=WRITE,
     )
+    @domain_errors_in(DeletePayload)
     async def remove_member(
         self, info: Info, workspace_id: strawberry.ID, user_id: strawberry.ID
     ) -> DeletePayload:
         context = info.context
-        try:
-            await members.remove(
-                context.resources,
-                context.principal,
-                workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
-                user_id=decode(user_id, "User", field="userId"),
-            )
-        except DomainError as exc:
-            return DeletePayload(errors=user_errors(exc))
+        await members.remove(
+            context.resources,
+            context.principal,
+            workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
+            user_id=decode(user_id, "User", field="userId"),
+        )
         return DeletePayload(deleted_id=user_id)
 
     @strawberry.mutation(
@@ -96,27 +86,23 @@ class Mutation:
         "changes an OWNER). The last OWNER cannot be demoted.",
         permission_classes=WRITE,
     )
+    @domain_errors_in(MemberPayload)
     async def change_role(
         self, info: Info, workspace_id: strawberry.ID, user_id: strawberry.ID, role: Role
     ) -> MemberPayload:
-        try:
-            membership = await members.change_role(
-                info.context.principal,
-                workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
-                user_id=decode(user_id, "User", field="userId"),
-                role=RoleModel(role.value),
-            )
-        except DomainError as exc:
-            return MemberPayload(errors=user_errors(exc))
+        membership = await members.change_role(
+            info.context.principal,
+            workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
+            user_id=decode(user_id, "User", field="userId"),
+            role=RoleModel(role.value),
+        )
         return MemberPayload(member=Member.from_model(membership))
 
     @strawberry.mutation(
         description="Cancel a pending invitation (OWNER or ADMIN); its link stops working.",
         permission_classes=WRITE,
     )
+    @domain_errors_in(DeletePayload)
     async def revoke_invitation(self, info: Info, id: strawberry.ID) -> DeletePayload:
-        try:
-            await members.revoke_invitation(info.context.principal, decode(id, "Invitation"))
-        except DomainError as exc:
-            return DeletePayload(errors=user_errors(exc))
+        await members.revoke_invitation(info.context.principal, decode(id, "Invitation"))
         return DeletePayload(deleted_id=id)

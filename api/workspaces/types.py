@@ -10,22 +10,26 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from api.core.ids import encode
 from api.graphql.context import Info
-from api.graphql.errors import UserError
-from api.graphql.ids import encode
 from api.graphql.loaders import loader
 from api.graphql.nodes import resolve_scoped
+from api.graphql.payloads import MutationPayload
 from api.graphql.permissions import requires
 from api.workspaces import models
 from api.workspaces.members import members_of, pending_invitations
-from api.workspaces.models import Role as _RoleModel
+from api.workspaces.models import Role
 from api.workspaces.service import visible_to
 
 if TYPE_CHECKING:
+    from api.incidents.types import IncidentConnection
+    from api.maintenance.types import MaintenanceWindow
+    from api.notifications.types import AlertChannel
     from api.targets.types import TargetConnection, TargetStatus
 
 
-Role = strawberry.enum(_RoleModel, description="A member's role in a workspace.")
+# strawberry.enum marks the model enum itself as the GraphQL enum (one class, one set of values).
+strawberry.enum(Role, description="A member's role in a workspace.")
 
 
 MAX_LISTED = 100
@@ -110,7 +114,7 @@ class Workspace(relay.Node):
         first: int | None = None,
         after: str | None = None,
         open: bool | None = None,
-    ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:  # noqa: F821
+    ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:
         from api.incidents.types import workspace_incidents
 
         return await workspace_incidents(info, self.pk, first=first, after=after, open=open)
@@ -121,7 +125,7 @@ class Workspace(relay.Node):
     )
     async def alert_channels(
         self, info: Info
-    ) -> list[Annotated[AlertChannel, strawberry.lazy("api.notifications.types")]]:  # noqa: F821
+    ) -> list[Annotated[AlertChannel, strawberry.lazy("api.notifications.types")]]:
         from api.notifications.types import workspace_channels
 
         return await workspace_channels(info, self.pk)
@@ -142,7 +146,7 @@ class Workspace(relay.Node):
     )
     async def maintenance_windows(
         self, info: Info
-    ) -> list[Annotated[MaintenanceWindow, strawberry.lazy("api.maintenance.types")]]:  # noqa: F821
+    ) -> list[Annotated[MaintenanceWindow, strawberry.lazy("api.maintenance.types")]]:
         from api.maintenance.types import workspace_windows
 
         return await workspace_windows(info, self.pk)
@@ -166,7 +170,7 @@ class Workspace(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         memberships = info.context.principal.memberships
@@ -180,20 +184,17 @@ class Workspace(relay.Node):
 
 
 @strawberry.type(description="The answer of createWorkspace and acceptInvitation.")
-class WorkspacePayload:
+class WorkspacePayload(MutationPayload):
     workspace: Workspace | None = strawberry.field(default=None, description="The workspace.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
 @strawberry.type(description="The answer of inviteMember.")
-class InvitationPayload:
+class InvitationPayload(MutationPayload):
     invitation: Invitation | None = strawberry.field(
         default=None, description="The invitation (its link went by e-mail)."
     )
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")
 
 
 @strawberry.type(description="The answer of changeRole.")
-class MemberPayload:
+class MemberPayload(MutationPayload):
     member: Member | None = strawberry.field(default=None, description="The member, updated.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="Why it failed.")

@@ -7,11 +7,13 @@ import hashlib
 import hmac
 import json
 
+from api.core.ids import encode
 from api.incidents.models import Incident
 from api.incidents.service import process_transitions
 from api.notifications.models import ChannelKind, DeliveryStatus, Notification
 from api.targets.models import TargetStatus
-from tests.alerting.factories import (
+from tests.factories.accounts import create_account
+from tests.factories.channels import (
     NTFY_TOKEN,
     OPSGENIE_KEY,
     PD_KEY,
@@ -23,11 +25,12 @@ from tests.alerting.factories import (
     WEBHOOK_SECRET,
     channel_configs,
     create_channel,
-    create_target,
-    target_link,
-    transition,
 )
-from tests.factories import create_account
+from tests.factories.targets import create_target, transition
+
+
+def target_link(settings, target) -> str:
+    return f"{settings.effective_app_url}/targets/{encode('Target', target.id)}"
 
 
 async def _all_channels(resources, receiver, account):
@@ -41,7 +44,9 @@ async def test_down_then_up_reaches_every_channel_in_its_provider_shape(
     account = await create_account(settings, email="owner@example.test")
     channels = await _all_channels(resources, receiver, account)
     assert all(c.verified for c in channels)  # the e-mail is a verified member's
-    target = await create_target(account.workspace, name="Shop front", channels=channels)
+    target = await create_target(
+        account.workspace, name="Shop front", channels=channels, status=TargetStatus.UP
+    )
     link = target_link(settings, target)
 
     # When the target goes down

@@ -10,8 +10,9 @@ import pytest
 from api.incidents.service import process_transitions
 from api.notifications.models import AlertChannel, ChannelKind, DeliveryStatus, Notification
 from api.targets.models import TargetStatus
-from tests.alerting.factories import WEBHOOK_SECRET, create_target, transition
-from tests.factories import create_account
+from tests.factories.accounts import create_account
+from tests.factories.channels import WEBHOOK_SECRET
+from tests.factories.targets import create_target, transition
 
 CREATE = """mutation($input: AlertChannelInput!) {
   createAlertChannel(input: $input) { alertChannel { id } errors { field code message } }
@@ -66,7 +67,7 @@ async def test_delivery_rechecks_the_address(resources, settings, run_core_jobs)
             {"url": "https://127.0.0.1:9/hook", "secret": WEBHOOK_SECRET}
         ),
     )
-    target = await create_target(account.workspace, channels=[channel])
+    target = await create_target(account.workspace, channels=[channel], status=TargetStatus.UP)
     await transition(target, TargetStatus.DOWN, cause="timeout")
     await process_transitions(resources)
     await run_core_jobs()
@@ -78,8 +79,8 @@ async def test_delivery_rechecks_the_address(resources, settings, run_core_jobs)
 async def test_secrets_never_reach_the_logs(
     gql, settings, resources, receiver, run_core_jobs, caplog, capsys
 ) -> None:
-    from tests.alerting.factories import SECRETS, channel_configs, create_channel
     from tests.alerting.receiver import Answer
+    from tests.factories.channels import SECRETS, channel_configs, create_channel
 
     caplog.set_level(logging.INFO)
     account = await create_account(settings)
@@ -89,7 +90,7 @@ async def test_secrets_never_reach_the_logs(
             await create_channel(resources, account, kind, config)
             for kind, config in channel_configs(receiver.url, account.user.email).items()
         ]
-        target = await create_target(account.workspace, channels=channels)
+        target = await create_target(account.workspace, channels=channels, status=TargetStatus.UP)
         # every provider first fails, echoing the request back (as some APIs do)
         for path in (
             "/hook",

@@ -5,64 +5,30 @@ from __future__ import annotations
 
 import re
 
-from api.graphql.ids import decode
+from api.core.ids import decode
 from api.incidents.service import process_transitions
 from api.notifications.models import AlertChannel, ChannelKind, DeliveryStatus, Notification
 from api.targets.models import TargetStatus
 from api.workspaces.models import Role
-from tests.alerting.factories import (
-    SECRETS,
-    TELEGRAM_TOKEN,
-    WEBHOOK_SECRET,
-    channel_configs,
-    create_target,
-    transition,
+from tests.alerting.channel_documents import (
+    CHANNELS,
+    CONFIRM,
+    CREATE,
+    DELETE,
+    TEST,
+    UPDATE,
+    channel_input,
 )
 from tests.alerting.receiver import Answer
-from tests.factories import add_member, create_account, create_pat
-
-CREATE = """mutation($input: AlertChannelInput!) {
-  createAlertChannel(input: $input) {
-    alertChannel { id name kind enabled verified config createdAt }
-    errors { field code message }
-  }
-}"""
-UPDATE = """mutation($id: ID!, $input: AlertChannelPatch!) {
-  updateAlertChannel(id: $id, input: $input) {
-    alertChannel { id name enabled config } errors { field code message }
-  }
-}"""
-DELETE = (
-    """mutation($id: ID!) { deleteAlertChannel(id: $id) { deletedId errors { field code } } }"""
-)
-TEST = """mutation($id: ID!) {
-  sendTestNotification(channelId: $id) {
-    notification { id event status attempts channel { id } } errors { field code message }
-  }
-}"""
-CHANNELS = """query($id: ID!) {
-  node(id: $id) { ... on Workspace { alertChannels { id name kind enabled config } } }
-}"""
-CONFIRM = """mutation($token: String!) {
-  confirmAlertChannel(token: $token) { alertChannel { id verified } errors { field code } }
-}"""
-
-
-def _input(account, kind, config, name="ops"):
-    return {
-        "input": {
-            "workspaceId": account.workspace_gid,
-            "name": name,
-            "kind": kind,
-            "config": config,
-        }
-    }
+from tests.factories.accounts import add_member, create_account, create_pat
+from tests.factories.channels import SECRETS, TELEGRAM_TOKEN, WEBHOOK_SECRET, channel_configs
+from tests.factories.targets import create_target, transition
 
 
 async def test_every_kind_is_created_and_no_secret_ever_comes_back(gql, settings, receiver) -> None:
     account = await create_account(settings)
     for kind, config in channel_configs(receiver.url, account.user.email).items():
-        result = await gql(CREATE, _input(account, kind.value, config), token=account.token)
+        result = await gql(CREATE, channel_input(account, kind.value, config), token=account.token)
         payload = result["data"]["createAlertChannel"]
         assert payload["errors"] == [], (kind, payload)
         assert payload["alertChannel"]["kind"] == kind.value
@@ -122,7 +88,7 @@ async def test_bad_input_names_the_field(gql, settings, receiver) -> None:
         ("EMAIL", {"address": "not-an-address"}, "config.address", "INVALID"),
     ]
     for kind, config, field, code in cases:
-        result = await gql(CREATE, _input(account, kind, config), token=account.token)
+        result = await gql(CREATE, channel_input(account, kind, config), token=account.token)
         payload = result["data"]["createAlertChannel"]
         assert payload["alertChannel"] is None, (kind, config)
         assert (payload["errors"][0]["field"], payload["errors"][0]["code"]) == (field, code), (
@@ -130,7 +96,7 @@ async def test_bad_input_names_the_field(gql, settings, receiver) -> None:
         )
     empty = await gql(
         CREATE,
-        _input(account, "NTFY", {"topicUrl": f"{receiver.url}/t"}, name=" "),
+        channel_input(account, "NTFY", {"topicUrl": f"{receiver.url}/t"}, name=" "),
         token=account.token,
     )
     assert empty["data"]["createAlertChannel"]["errors"][0]["field"] == "name"
@@ -146,7 +112,7 @@ async def test_update_keeps_omitted_secrets(
     account = await create_account(settings)
     created = await gql(
         CREATE,
-        _input(account, "WEBHOOK", {"url": f"{receiver.url}/old", "secret": WEBHOOK_SECRET}),
+        channel_input(account, "WEBHOOK", {"url": f"{receiver.url}/old", "secret": WEBHOOK_SECRET}),
         token=account.token,
     )
     gid = created["data"]["createAlertChannel"]["alertChannel"]["id"]
@@ -173,7 +139,9 @@ async def test_email_to_an_outsider_waits_for_confirmation(
 ) -> None:
     account = await create_account(settings)
     result = await gql(
-        CREATE, _input(account, "EMAIL", {"address": "oncall@partner.test"}), token=account.token
+        CREATE,
+        channel_input(account, "EMAIL", {"address": "oncall@partner.test"}),
+        token=account.token,
     )
     channel = result["data"]["createAlertChannel"]["alertChannel"]
     assert channel["verified"] is False
@@ -185,7 +153,7 @@ async def test_email_to_an_outsider_waits_for_confirmation(
     test = await gql(TEST, {"id": channel["id"]}, token=account.token)
     assert test["data"]["sendTestNotification"]["errors"][0]["code"] == "NOT_VERIFIED"
     row = await AlertChannel.get(id=decode(channel["id"], "AlertChannel"))
-    target = await create_target(account.workspace, channels=[row])
+    target = await create_target(account.workspace, channels=[row], status=TargetStatus.UP)
     await transition(target, TargetStatus.DOWN, cause="timeout")
     await process_transitions(resources)
     assert await Notification.all().count() == 0
@@ -204,11 +172,11 @@ async def test_channel_tenancy_and_scopes(gql, settings, receiver) -> None:
     viewer = await create_account(settings)
     await add_member(owner.workspace, viewer.user, Role.VIEWER)
     config = {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET}
-    created = await gql(CREATE, _input(owner, "WEBHOOK", config), token=owner.token)
+    created = await gql(CREATE, channel_input(owner, "WEBHOOK", config), token=owner.token)
     gid = created["data"]["createAlertChannel"]["alertChannel"]["id"]
 
     # stranger: creating in, reading, changing, deleting or testing someone else's channel
-    foreign = await gql(CREATE, _input(owner, "WEBHOOK", config), token=stranger.token)
+    foreign = await gql(CREATE, channel_input(owner, "WEBHOOK", config), token=stranger.token)
     assert foreign["data"]["createAlertChannel"]["errors"][0]["code"] == "NOT_FOUND"
     assert (await gql(CHANNELS, {"id": owner.workspace_gid}, token=stranger.token))["data"][
         "node"
@@ -238,9 +206,9 @@ async def test_channel_tenancy_and_scopes(gql, settings, receiver) -> None:
     denied = await gql(CHANNELS, {"id": owner.workspace_gid}, token=reader)
     assert denied["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "alerts:read"}
     writer_less = await create_pat(owner.user, ["alerts:read"])
-    denied = await gql(CREATE, _input(owner, "WEBHOOK", config), token=writer_less)
+    denied = await gql(CREATE, channel_input(owner, "WEBHOOK", config), token=writer_less)
     assert denied["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "alerts:write"}
-    anon = await gql(CREATE, _input(owner, "WEBHOOK", config))
+    anon = await gql(CREATE, channel_input(owner, "WEBHOOK", config))
     assert anon["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
     deleted = await gql(DELETE, {"id": gid}, token=owner.token)

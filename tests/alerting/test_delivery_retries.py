@@ -10,9 +10,10 @@ import pytest
 from api.incidents.service import process_transitions
 from api.notifications.models import ChannelKind, DeliveryStatus, Notification
 from api.targets.models import TargetStatus
-from tests.alerting.factories import WEBHOOK_SECRET, create_channel, create_target, transition
 from tests.alerting.receiver import Answer
-from tests.factories import create_account
+from tests.factories.accounts import create_account
+from tests.factories.channels import WEBHOOK_SECRET, create_channel
+from tests.factories.targets import create_target, transition
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ async def _down(resources, receiver, settings, *, kind=ChannelKind.WEBHOOK, conf
         kind,
         config or {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
     )
-    target = await create_target(account.workspace, channels=[channel])
+    target = await create_target(account.workspace, channels=[channel], status=TargetStatus.UP)
     await transition(target, TargetStatus.DOWN, cause="connection refused")
     await process_transitions(resources)
     return account, channel, target
@@ -49,6 +50,7 @@ async def test_server_error_is_retried_until_it_succeeds(
     assert gaps[0] >= 0.05 and gaps[1] >= 0.1  # exponential backoff from a 0.05 s base
 
 
+@pytest.mark.slow
 async def test_timeout_is_retried(resources, settings, receiver, run_core_jobs) -> None:
     receiver.script("/hook", Answer(200, delay=3))  # longer than the 2 s client timeout
     await _down(resources, receiver, settings)
@@ -119,7 +121,7 @@ async def test_repeated_permanent_failures_disable_channel_and_mail_owners(
 async def test_provider_error_never_echoes_secrets(
     resources, settings, receiver, run_core_jobs
 ) -> None:
-    from tests.alerting.factories import PD_KEY
+    from tests.factories.channels import PD_KEY
 
     receiver.script(
         "/pagerduty", Answer(400, body={"status": "invalid event", "message": f"bad key {PD_KEY}"})

@@ -10,9 +10,10 @@ import pytest
 
 from api.incidents.models import Incident
 from api.notifications.models import ChannelKind, DeliveryStatus, Notification
-from tests.alerting.factories import channel_configs, create_channel
-from tests.engine.helpers import create_target, wait_for
-from tests.factories import create_account
+from tests.factories.accounts import create_account
+from tests.factories.channels import channel_configs, create_channel
+from tests.factories.targets import create_target
+from tests.polling import wait_for
 from tests.probes.servers import HTTPServer
 from workers.settings import core_worker, probe_worker
 
@@ -35,7 +36,7 @@ async def test_site_down_then_up_notifies_every_channel_once(
     ]
     target = await create_target(
         account.workspace, url=f"http://127.0.0.1:{port}/", interval=1, timeout=1.0,
-        schedule=resources.redis,
+        regions=[], schedule=resources.redis,
         alert_policy={"channelIds": [c.id for c in channels], "notifyOn": ["DOWN", "UP"], "retries": 1},
     )  # fmt: skip
     workers = [core_worker(resources, poll_delay=0.05)] + [

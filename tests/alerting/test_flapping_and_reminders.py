@@ -11,8 +11,9 @@ from api.core import clock
 from api.incidents.service import process_transitions, send_reminders
 from api.notifications.models import ChannelKind, DeliveryStatus, Notification
 from api.targets.models import TargetStatus
-from tests.alerting.factories import WEBHOOK_SECRET, create_channel, create_target, transition
-from tests.factories import create_account
+from tests.factories.accounts import create_account
+from tests.factories.channels import WEBHOOK_SECRET, create_channel
+from tests.factories.targets import create_target, transition
 
 
 @pytest.fixture
@@ -28,7 +29,13 @@ async def _setup(resources, settings, receiver, **policy):
         ChannelKind.WEBHOOK,
         {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
     )
-    target = await create_target(account.workspace, name="API", channels=[channel], policy=policy)
+    target = await create_target(
+        account.workspace,
+        name="API",
+        channels=[channel],
+        alert_policy=policy,
+        status=TargetStatus.UP,
+    )
     return account, channel, target
 
 

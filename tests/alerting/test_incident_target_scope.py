@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from api.core import clock
-from api.graphql.ids import encode
-from api.incidents.models import Incident
-from tests.alerting.factories import create_target
-from tests.factories import create_account, create_pat
+from api.core.ids import encode
+from api.targets.models import TargetStatus
+from tests.factories.accounts import create_account, create_pat
+from tests.factories.incidents import create_incident
+from tests.factories.targets import create_target
 
 QUERY = """query($id: ID!) { node(id: $id) { ... on Incident { cause target { name config } } } }"""
 
 
 async def test_alerts_read_token_gets_no_target(gql, settings) -> None:
     owner = await create_account(settings)
-    target = await create_target(owner.workspace)
-    incident = await Incident.create(
-        workspace=owner.workspace, target=target, started_at=clock.now(), cause="HTTP 503"
-    )
+    target = await create_target(owner.workspace, status=TargetStatus.UP)
+    incident = await create_incident(target, cause="HTTP 503")
     incident_gid = encode("Incident", incident.id)
     alerts_only = await create_pat(owner.user, ["alerts:read"])
     answer = await gql(QUERY, {"id": incident_gid}, token=alerts_only)

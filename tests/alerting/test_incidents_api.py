@@ -3,13 +3,14 @@ Incident.notifications, node(id), with tenancy and scopes."""
 
 from __future__ import annotations
 
-from api.graphql.ids import encode
+from api.core.ids import encode
 from api.incidents.models import Incident
 from api.incidents.service import process_transitions
 from api.notifications.models import ChannelKind
 from api.targets.models import TargetStatus
-from tests.alerting.factories import WEBHOOK_SECRET, create_channel, create_target, transition
-from tests.factories import create_account, create_pat
+from tests.factories.accounts import create_account, create_pat
+from tests.factories.channels import WEBHOOK_SECRET, create_channel
+from tests.factories.targets import create_target, transition
 
 WORKSPACE_INCIDENTS = """query($id: ID!, $open: Boolean) {
   node(id: $id) { ... on Workspace {
@@ -35,7 +36,9 @@ async def _history(resources, settings, receiver, run_core_jobs):
         {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
         name="ops hook",
     )
-    target = await create_target(account.workspace, name="Checkout", channels=[channel])
+    target = await create_target(
+        account.workspace, name="Checkout", channels=[channel], status=TargetStatus.UP
+    )
     await transition(target, TargetStatus.DOWN, cause="HTTP 502")
     await transition(target, TargetStatus.UP)
     await transition(target, TargetStatus.DOWN, cause="TLS handshake failed", regions=["eu-west"])

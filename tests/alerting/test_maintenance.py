@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from api.core import clock
-from api.graphql.ids import encode
+from api.core.ids import encode
 from api.incidents.models import Incident
 from api.incidents.service import notify_after_maintenance, process_transitions, send_reminders
 from api.maintenance.models import MaintenanceWindow
 from api.maintenance.service import covers, in_maintenance
 from api.notifications.models import ChannelKind, Notification
 from api.targets.models import TargetStatus
-from tests.alerting.factories import WEBHOOK_SECRET, create_channel, create_target, transition
-from tests.factories import create_account, create_pat
+from tests.factories.accounts import create_account, create_pat
+from tests.factories.channels import WEBHOOK_SECRET, create_channel
+from tests.factories.results import create_result
+from tests.factories.targets import create_target, transition
 
 
 async def _setup(resources, settings, receiver, **policy):
@@ -24,7 +26,13 @@ async def _setup(resources, settings, receiver, **policy):
         ChannelKind.WEBHOOK,
         {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
     )
-    target = await create_target(account.workspace, name="DB", channels=[channel], policy=policy)
+    target = await create_target(
+        account.workspace,
+        name="DB",
+        channels=[channel],
+        alert_policy=policy,
+        status=TargetStatus.UP,
+    )
     return account, target
 
 
@@ -80,7 +88,7 @@ async def test_incident_outliving_the_window_is_notified_when_it_ends(
 
 async def test_target_window_does_not_silence_other_targets(resources, settings, receiver) -> None:
     account, target = await _setup(resources, settings, receiver)
-    other = await create_target(account.workspace, name="other")
+    other = await create_target(account.workspace, name="other", status=TargetStatus.UP)
     await _window(account, target=target)
     assert await in_maintenance(target.id, clock.now())
     assert not await in_maintenance(other.id, clock.now())
@@ -117,7 +125,7 @@ DELETE = """mutation($id: ID!) { deleteMaintenanceWindow(id: $id) { deletedId er
 async def test_windows_through_graphql_with_tenancy(gql, settings) -> None:
     owner = await create_account(settings)
     stranger = await create_account(settings)
-    target = await create_target(owner.workspace)
+    target = await create_target(owner.workspace, status=TargetStatus.UP)
     now = clock.now()
     window_input = {
         "workspaceId": owner.workspace_gid,
@@ -164,8 +172,8 @@ async def test_results_inside_a_window_are_flagged(resources, settings) -> None:
     from api.targets.models import CheckResult
 
     account = await create_account(settings)
-    target = await create_target(account.workspace)
-    other = await create_target(account.workspace, name="other")
+    target = await create_target(account.workspace, status=TargetStatus.UP)
+    other = await create_target(account.workspace, name="other", status=TargetStatus.UP)
     now = clock.now()
     await MaintenanceWindow.create(
         workspace=account.workspace,
@@ -174,13 +182,7 @@ async def test_results_inside_a_window_are_flagged(resources, settings) -> None:
         ends_at=now + timedelta(minutes=5),
     )
     for i, (row_target, minutes_ago) in enumerate([(target, 2), (target, 8), (other, 2)]):
-        await CheckResult.create(
-            check_id=f"c{i}",
-            target=row_target,
-            region="eu-west",
-            status="UP",
-            checked_at=now - timedelta(minutes=minutes_ago),
-        )
+        await create_result(row_target, check_id=f"c{i}", at=now - timedelta(minutes=minutes_ago))
     await after_ingest(resources)  # the ingest calls this after each batch
     flagged = await CheckResult.filter(in_maintenance=True).values_list("check_id", flat=True)
     assert flagged == ["c0"]

@@ -8,13 +8,15 @@ import pytest
 
 from api.core import clock
 from api.core.errors import DomainError
-from api.graphql.ids import encode
+from api.core.ids import encode
 from api.incidents.service import check_certificates
 from api.notifications.models import ChannelKind
 from api.notifications.policy import parse_policy
-from api.targets.models import CheckResult
-from tests.alerting.factories import WEBHOOK_SECRET, create_channel, create_target
-from tests.factories import create_account, create_pat
+from api.targets.models import TargetStatus
+from tests.factories.accounts import create_account, create_pat
+from tests.factories.channels import WEBHOOK_SECRET, create_channel
+from tests.factories.results import create_result
+from tests.factories.targets import create_target
 
 SET_DEFAULT = """mutation($ws: ID!, $policy: AlertPolicyInput!) {
   setWorkspaceAlertPolicy(workspaceId: $ws, policy: $policy) { policy errors { field code } }
@@ -107,15 +109,13 @@ async def test_certificate_expiry_alerts_once_per_threshold(
 ) -> None:
     account = await create_account(settings)
     target = await create_target(
-        account.workspace, name="Portal", channels=[await _hook(resources, account, receiver)],
-        policy={"certificateExpiryDays": [30, 7], "notifyOn": ["DOWN"]},
+        account.workspace, name="Portal", status=TargetStatus.UP,
+        channels=[await _hook(resources, account, receiver)],
+        alert_policy={"certificateExpiryDays": [30, 7], "notifyOn": ["DOWN"]},
     )  # fmt: skip
     expires = clock.now() + timedelta(days=20, hours=1)
     for i in range(2):
-        await CheckResult.create(
-            check_id=f"cert{i}", target=target, region="eu-west", status="UP",
-            checked_at=clock.now(), certificate_expires_at=expires,
-        )  # fmt: skip
+        await create_result(target, check_id=f"cert{i}", certificate_expires_at=expires)
     assert await check_certificates(resources) == 1
     assert await check_certificates(resources) == 0  # once per threshold
     await run_core_jobs()
@@ -124,8 +124,5 @@ async def test_certificate_expiry_alerts_once_per_threshold(
     assert "certificate expires in 20 days" in hook.json()["text"]
 
     clock.advance(timedelta(days=14))  # now within 7 days
-    await CheckResult.create(
-        check_id="cert9", target=target, region="eu-west", status="UP",
-        checked_at=clock.now(), certificate_expires_at=expires,
-    )  # fmt: skip
+    await create_result(target, check_id="cert9", certificate_expires_at=expires)
     assert await check_certificates(resources) == 1

@@ -8,8 +8,9 @@ import asyncio
 import pytest
 
 from api.targets.models import CheckResult, StateTransition, Target
-from tests.engine.helpers import create_target, wait_for
-from tests.factories import create_account
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.polling import wait_for
 from tests.probes.servers import HTTPServer
 from workers.settings import core_worker, probe_worker
 
@@ -31,7 +32,7 @@ async def test_results_from_every_region_then_down_then_up(settings, resources):
     account = await create_account(settings)
     target = await create_target(
         account.workspace, url=f"http://127.0.0.1:{port}/", interval=1, timeout=1.0,
-        schedule=resources.redis,
+        schedule=resources.redis, regions=[],
     )  # fmt: skip
     workers = [core_worker(resources, poll_delay=0.05)] + [
         probe_worker(resources, region, poll_delay=0.05) for region in settings.regions

@@ -11,8 +11,9 @@ from api.core import clock
 from api.resources import probe_queue
 from api.targets.models import StateTransition, Target, TargetKind
 from api.targets.schedule import DUE_KEY, SPECS_KEY, schedule_target, unschedule_target
-from tests.engine.helpers import create_target, wait_for
-from tests.factories import create_account
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.polling import wait_for
 from workers.jobs import scheduler as sched
 from workers.jobs.scheduler import Scheduler, batch_job_id
 
@@ -23,7 +24,7 @@ async def _queued(redis, region):
 
 async def test_a_tick_enqueues_one_job_per_region_carrying_the_due_checks(settings, resources):
     account = await create_account(settings)
-    a = await create_target(account.workspace, interval=30, schedule=resources.redis)
+    a = await create_target(account.workspace, interval=30, schedule=resources.redis, regions=[])
     b = await create_target(
         account.workspace, interval=30, regions=["eu-west"], schedule=resources.redis
     )
@@ -40,7 +41,7 @@ async def test_a_tick_enqueues_one_job_per_region_carrying_the_due_checks(settin
 
 async def test_next_slot_is_due_plus_interval_not_now_plus_interval(settings, resources):
     account = await create_account(settings)
-    target = await create_target(account.workspace, interval=30)
+    target = await create_target(account.workspace, interval=30, regions=[])
     due = clock.now().timestamp() - 0.7  # the tick runs 0.7 s late
     await schedule_target(resources.redis, target)
     await resources.redis.zadd(DUE_KEY, {str(target.id): round(due, 3)})
@@ -52,7 +53,7 @@ async def test_next_slot_is_due_plus_interval_not_now_plus_interval(settings, re
 
 async def test_missed_slots_are_skipped_not_fired_in_a_burst(settings, resources):
     account = await create_account(settings)
-    target = await create_target(account.workspace, interval=10)
+    target = await create_target(account.workspace, interval=10, regions=[])
     now = clock.now().timestamp()
     await schedule_target(resources.redis, target)
     await resources.redis.zadd(DUE_KEY, {str(target.id): now - 95})  # down for 95 s
@@ -83,7 +84,9 @@ async def test_new_targets_are_spread_over_the_first_minute(settings, resources)
     account = await create_account(settings)
     now = clock.now().timestamp()
     for _ in range(60):
-        await schedule_target(resources.redis, await create_target(account.workspace, interval=300))
+        await schedule_target(
+            resources.redis, await create_target(account.workspace, interval=300, regions=[])
+        )
     scores = [s for _, s in await resources.redis.zrange(DUE_KEY, 0, -1, withscores=True)]
     assert all(now <= s <= now + 61 for s in scores)
     assert max(scores) - min(scores) > 30  # not all in the same second
@@ -92,7 +95,9 @@ async def test_new_targets_are_spread_over_the_first_minute(settings, resources)
 
 async def test_update_keeps_the_slot_and_unschedule_removes_it(settings, resources):
     account = await create_account(settings)
-    target = await create_target(account.workspace, interval=30, schedule=resources.redis)
+    target = await create_target(
+        account.workspace, interval=30, schedule=resources.redis, regions=[]
+    )
     slot = await resources.redis.zscore(DUE_KEY, str(target.id))
     target.config = {"url": "http://127.0.0.1:10/"}
     await target.save()
@@ -117,6 +122,7 @@ async def test_spec_in_redis_never_holds_secrets_in_plaintext(settings, resource
             {"basicAuthPassword": "hunter2-secret", "secretHeaders": {"X-Key": "k-999"}}
         ),
         schedule=resources.redis,
+        regions=[],
     )
     await Scheduler(resources).tick()
     raw_jobs = [await resources.redis.get(k) for k in await resources.redis.keys("arq:job:*")]
@@ -126,16 +132,18 @@ async def test_spec_in_redis_never_holds_secrets_in_plaintext(settings, resource
     job = await resources.redis.queued_jobs(queue_name=probe_queue("eu-west"))
     spec = job[0].kwargs["checks"][0]["spec"]
     assert "hunter2-secret" not in pickle.dumps(spec).decode("latin-1")
-    from api.targets.spec import open_spec_config
+    from api.targets.probe_contract import open_spec_config
 
     assert open_spec_config(spec, resources.keyring)["basicAuth"]["password"] == "hunter2-secret"
 
 
 async def test_rebuild_from_the_database_at_start(settings, resources):
     account = await create_account(settings)
-    active = await create_target(account.workspace, interval=30)
-    paused = await create_target(account.workspace, interval=30, paused=True)
-    heartbeat = await create_target(account.workspace, kind=TargetKind.HEARTBEAT, config={})
+    active = await create_target(account.workspace, interval=30, regions=[])
+    paused = await create_target(account.workspace, interval=30, paused=True, regions=[])
+    heartbeat = await create_target(
+        account.workspace, kind=TargetKind.HEARTBEAT, config={}, regions=[]
+    )
     await resources.redis.zadd(DUE_KEY, {"999999": 1.0})  # a deleted target's leftover
     assert await Scheduler(resources).rebuild() == 1
     members = {m.decode() for m in await resources.redis.zrange(DUE_KEY, 0, -1)}
@@ -166,7 +174,7 @@ async def test_one_leader_and_a_standby_takes_over_when_the_lock_expires(
 async def test_overdue_heartbeat_goes_down_with_a_transition(settings, resources):
     from datetime import timedelta
 
-    from workers.jobs.heartbeats import mark_overdue_heartbeats
+    from api.targets.pings import mark_overdue as mark_overdue_heartbeats
 
     account = await create_account(settings)
     target = await create_target(
@@ -175,10 +183,10 @@ async def test_overdue_heartbeat_goes_down_with_a_transition(settings, resources
         config={"graceSeconds": 30},
         interval=60,
         status="UP",
+        regions=[],
     )
-    if "heartbeat_deadline_at" in Target._meta.fields_map:
-        target.heartbeat_deadline_at = clock.now() + timedelta(seconds=90)
-        await target.save()
+    target.heartbeat_deadline_at = clock.now() + timedelta(seconds=90)
+    await target.save()
     assert await mark_overdue_heartbeats(resources) == 0
     clock.advance(timedelta(seconds=95))
     assert await mark_overdue_heartbeats(resources) == 1

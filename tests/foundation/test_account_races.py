@@ -6,7 +6,8 @@ import asyncio
 
 from api.accounts.models import Session, User
 from api.workspaces.models import Membership
-from tests.factories import create_account, link_token
+from tests.factories.accounts import create_account
+from tests.mail import link_token
 
 SIGN_UP = """mutation($e: String!) { signUp(email: $e, password: "racing password") {
   errors { code } } }"""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import link_token
+from tests.mail import link_token
 
 SIGN_UP = """mutation($e: String!) { signUp(email: $e, password: "long enough password") {
   errors { code } } }"""

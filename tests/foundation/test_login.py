@@ -7,7 +7,7 @@ import pytest
 
 from api.accounts.models import Session, User
 from api.core.tokens import hash_token
-from tests.factories import PASSWORD, create_account
+from tests.factories.accounts import PASSWORD, create_account
 
 LOG_IN = """
 mutation($email: String!, $password: String!) {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.resources import CORE_QUEUE
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 
 SIGN_UP = """
 mutation($email: String!, $password: String!) {

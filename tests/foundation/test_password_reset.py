@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from api.accounts.models import EmailToken
 from api.core import clock
-from tests.factories import PASSWORD, create_account, link_token
+from tests.factories.accounts import PASSWORD, create_account
+from tests.mail import link_token
 
 REQUEST = "mutation($email: String!) { requestPasswordReset(email: $email) }"
 RESET = """

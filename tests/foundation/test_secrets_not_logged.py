@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from api.core.logging import configure_logging
-from tests.factories import link_token
+from tests.mail import link_token
 
 SIGN_UP = (
     """mutation($e: String!, $p: String!) { signUp(email: $e, password: $p) { errors { code } } }"""

@@ -5,7 +5,7 @@ import pytest
 from api.accounts.models import EmailToken, User
 from api.core.tokens import hash_token
 from api.workspaces.models import Membership, Role
-from tests.factories import link_token
+from tests.mail import link_token
 
 SIGN_UP = """
 mutation($email: String!, $password: String!, $name: String) {

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from api.accounts.models import PersonalAccessToken
+from api.core.ids import encode
 from api.core.tokens import hash_token
-from api.graphql.ids import encode
-from tests.factories import create_account, create_pat
+from tests.factories.accounts import create_account, create_pat
 
 CREATE = """
 mutation($name: String!, $scopes: [String!]!) {

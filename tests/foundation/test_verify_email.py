@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from api.accounts.models import User
 from api.core import clock
-from tests.factories import link_token
+from tests.mail import link_token
 
 SIGN_UP = """
 mutation($email: String!) { signUp(email: $email, password: "a long enough password") {

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.factories import create_account, create_pat
+from tests.factories.accounts import create_account, create_pat
 
 VIEWER = "{ viewer { user { email } workspaces { id name viewerRole } } }"
 
@@ -37,8 +37,3 @@ async def test_token_without_account_read_is_forbidden(gql, settings) -> None:
     pat = await create_pat(account.user, ["targets:read"])
     result = await gql(VIEWER, token=pat)
     assert result["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "account:read"}
-
-
-async def test_readyz_reports_database_and_redis(client) -> None:
-    response = await client.get("/readyz")
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.accounts.models import User
 from api.workspaces.models import Membership, Role, Workspace
-from tests.factories import create_account, create_pat
+from tests.factories.accounts import create_account, create_pat
 
 NODE = """query($id: ID!) { node(id: $id) { ... on Workspace { name viewerRole } } }"""
 

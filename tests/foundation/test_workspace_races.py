@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from api.graphql.ids import encode
+from api.core.ids import encode
 from api.workspaces.models import Membership, Role
-from tests.factories import add_member, create_account, link_token
+from tests.factories.accounts import add_member, create_account
+from tests.mail import link_token
 
 CHANGE = """mutation($ws: ID!, $user: ID!, $role: Role!) {
   changeRole(workspaceId: $ws, userId: $user, role: $role) { errors { code } } }"""

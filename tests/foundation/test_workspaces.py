@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from api.core import clock
-from api.graphql.ids import encode
+from api.core.ids import encode
 from api.workspaces.models import Invitation, Membership, Role, Workspace
-from tests.factories import add_member, create_account, create_pat, link_token
+from tests.factories.accounts import add_member, create_account, create_pat
+from tests.mail import link_token
 
 CREATE = """mutation($name: String!) { createWorkspace(name: $name) {
   workspace { id name viewerRole } errors { field code } } }"""

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from gql.transport.exceptions import TransportQueryError
 
-from api.graphql.ids import encode
-from tests.factories import create_account, create_pat
-from tests.live.conftest import LEGACY_WS, TRANSPORT_WS, create_target, subscribed
+from api.core.ids import encode
+from tests.factories.accounts import create_account, create_pat
+from tests.factories.targets import create_target
+from tests.live.helpers import LEGACY_WS, TRANSPORT_WS, subscribed
 
 RESULTS = "subscription($w: ID, $t: ID) { checkResults(workspaceId: $w, targetId: $t) { id } }"
 STATUS = "subscription($w: ID!) { targetStatusChanged(workspaceId: $w) { id status } }"
@@ -95,7 +96,7 @@ async def test_a_bad_token_is_refused_at_connection_init(live) -> None:
 async def test_subscriptions_per_connection_are_limited(live, settings) -> None:
     from gql import GraphQLRequest
 
-    from tests.live.conftest import wait_subscribers
+    from tests.live.helpers import wait_subscribers
 
     account = await create_account(settings)
     limit = settings.live_max_subscriptions_per_connection
@@ -118,8 +119,8 @@ async def test_subscriptions_per_connection_are_limited(live, settings) -> None:
 
 async def test_a_removed_member_is_cut_off_at_once(live, gql, resources, settings) -> None:
     from api.workspaces.models import Role
-    from tests.factories import add_member
-    from tests.live.conftest import publish_result, wait_subscribers
+    from tests.factories.accounts import add_member
+    from tests.live.helpers import publish_result, wait_subscribers
 
     owner = await create_account(settings)
     member = await create_account(settings)

@@ -6,16 +6,10 @@ import time
 
 import pytest
 
-from api.graphql.ids import encode
-from tests.factories import create_account
-from tests.live.conftest import (
-    LEGACY_WS,
-    TRANSPORT_WS,
-    create_target,
-    publish_result,
-    subscribed,
-    wait_subscribers,
-)
+from api.core.ids import encode
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.live.helpers import LEGACY_WS, TRANSPORT_WS, publish_result, subscribed, wait_subscribers
 
 BY_WORKSPACE = """
 subscription($w: ID) {
@@ -34,7 +28,7 @@ async def test_workspace_subscriber_sees_a_new_result_within_a_second(
 ) -> None:
     # Given an owner subscribed to their workspace's results
     account = await create_account(settings)
-    target = await create_target(account.workspace, "shop")
+    target = await create_target(account.workspace, name="shop")
     variables = {"w": account.workspace_gid}
     async with subscribed(
         live.url, account.token, BY_WORKSPACE, variables, subprotocol=subprotocol
@@ -62,8 +56,8 @@ async def test_workspace_subscriber_sees_a_new_result_within_a_second(
 
 async def test_target_subscriber_gets_only_that_targets_results(live, resources, settings):
     account = await create_account(settings)
-    watched = await create_target(account.workspace, "watched")
-    other = await create_target(account.workspace, "other")
+    watched = await create_target(account.workspace, name="watched")
+    other = await create_target(account.workspace, name="other")
     variables = {"t": encode("Target", watched.id)}
     async with subscribed(live.url, account.token, BY_TARGET, variables) as sub:
         await wait_subscribers(live.relay, account.workspace.id)

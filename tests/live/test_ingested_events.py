@@ -8,12 +8,13 @@ import time
 
 from gql import GraphQLRequest
 
-from api.graphql.ids import encode
+from api.core.ids import encode
 from api.incidents.service import process_transitions
 from api.targets.state import ingest_results
-from tests.engine.helpers import create_target, result
-from tests.factories import create_account
-from tests.live.conftest import subscribed, wait_subscribers
+from tests.factories.accounts import create_account
+from tests.factories.results import probe_result
+from tests.factories.targets import create_target
+from tests.live.helpers import subscribed, wait_subscribers
 
 REGIONS = ["eu-west", "us-east", "ap-south"]  # the test settings' regions
 RESULTS = "subscription($w: ID) { checkResults(workspaceId: $w) { id status region } }"
@@ -40,7 +41,7 @@ async def test_ingested_result_status_change_and_incident_reach_the_client(
     live, resources, settings
 ) -> None:
     account = await create_account(settings)
-    target = await create_target(account.workspace)
+    target = await create_target(account.workspace, regions=[])
     variables = {"w": account.workspace_gid}
     statuses: list = []
     incidents: list = []
@@ -55,7 +56,7 @@ async def test_ingested_result_status_change_and_incident_reach_the_client(
         # Results of every region come in: the client sees each within a second,
         # and the target going UP.
         started = time.monotonic()
-        await ingest_results(resources, [result(target, r, due_ms=1) for r in REGIONS])
+        await ingest_results(resources, [probe_result(target, r, due_ms=1) for r in REGIONS])
         await results.wait_results(3, timeout=1.0)
         assert time.monotonic() - started < 1.0
         assert (await wait_for(statuses, 1))[0]["targetStatusChanged"] == {
@@ -64,7 +65,7 @@ async def test_ingested_result_status_change_and_incident_reach_the_client(
         }
 
         # A majority of regions fails: DOWN, and an incident opens.
-        down = [result(target, r, "DOWN", due_ms=2, error="refused") for r in REGIONS[:2]]
+        down = [probe_result(target, r, "DOWN", due_ms=2, error="refused") for r in REGIONS[:2]]
         await ingest_results(resources, down)
         await process_transitions(resources)
         await wait_for(statuses, 2)
@@ -73,7 +74,7 @@ async def test_ingested_result_status_change_and_incident_reach_the_client(
         assert opened["target"] == {"id": encode("Target", target.id)}
 
         # Back up: the incident resolves.
-        await ingest_results(resources, [result(target, r, due_ms=3) for r in REGIONS])
+        await ingest_results(resources, [probe_result(target, r, due_ms=3) for r in REGIONS])
         await process_transitions(resources)
         resolved = (await wait_for(incidents, 2))[1]["incidents"]
         assert resolved["id"] == opened["id"]

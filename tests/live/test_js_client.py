@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from api.graphql.ids import encode
-from tests.factories import create_account
-from tests.live.conftest import create_target, publish_result, wait_subscribers
+from api.core.ids import encode
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.live.helpers import publish_result, wait_subscribers
 
 JS = Path(__file__).parent / "js"
 NODE = shutil.which("node")

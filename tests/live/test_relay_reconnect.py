@@ -8,9 +8,15 @@ import time
 
 from api.accounts.models import Session
 from api.core import clock
-from tests.factories import create_account
-from tests.live.conftest import create_target, publish_result, subscribed, wait_subscribers
-from tests.live.test_revocation import closed_code, open_socket
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.live.helpers import (
+    closed_code,
+    open_socket,
+    publish_result,
+    subscribed,
+    wait_subscribers,
+)
 
 RESULTS = "subscription($w: ID) { checkResults(workspaceId: $w) { id error } }"
 

@@ -11,26 +11,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from tortoise import connections
+import pytest
 
-from tests.conftest import TEST_DATABASE_URL, TEST_KEY, free_port
-from tests.factories import create_account
-from tests.live.conftest import LEGACY_WS, create_target, publish_result, subscribed
+from tests.conftest import TEST_KEY, free_port
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.live.helpers import LEGACY_WS, publish_result, subscribed
 
 RESULTS = "subscription($w: ID) { checkResults(workspaceId: $w) { id error } }"
-
-
-def current_database_url() -> str:
-    """The URL of this test's database, for the API subprocesses."""
-    connection = connections.get("default")
-    if connection.capabilities.dialect == "sqlite":
-        return f"sqlite://{connection.filename}"
-    assert TEST_DATABASE_URL
-    parts = urlsplit(TEST_DATABASE_URL.replace("postgresql://", "postgres://"))
-    return urlunsplit(parts._replace(path=f"/{connection.database}"))
 
 
 def start_api(port: int, database_url: str, redis_url: str, data_dir: Path) -> subprocess.Popen:
@@ -61,10 +51,10 @@ async def wait_healthy(port: int, process: subprocess.Popen) -> None:
             await asyncio.sleep(0.1)
 
 
+@pytest.mark.slow
 async def test_one_published_event_reaches_clients_of_two_api_processes(
-    resources, settings, redis_url, tmp_path
+    resources, settings, redis_url, database_url, tmp_path
 ) -> None:
-    database_url = current_database_url()
     account = await create_account(settings)
     target = await create_target(account.workspace)
     ports = [free_port(), free_port()]

@@ -7,34 +7,13 @@ import json
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 from api.accounts.sessions import revoke_everything
-from tests.factories import create_account, create_pat
-from tests.live.conftest import LEGACY_WS, TRANSPORT_WS
+from tests.factories.accounts import create_account, create_pat
+from tests.live.helpers import LEGACY_WS, TRANSPORT_WS, closed_code, open_socket
 
 LOG_OUT = "mutation { logOut }"
 REVOKE_PAT = "mutation($id: ID!) { revokePersonalAccessToken(id: $id) { errors { code } } }"
-
-
-async def open_socket(url: str, token: str, subprotocol: str = TRANSPORT_WS):  # type: ignore[no-untyped-def]
-    ws = await connect(url, subprotocols=[subprotocol])
-    init = "connection_init"
-    await ws.send(json.dumps({"type": init, "payload": {"authorization": f"Bearer {token}"}}))
-    ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
-    assert ack["type"] == "connection_ack", ack
-    return ws
-
-
-async def closed_code(ws, timeout: float = 3.0) -> int | None:  # type: ignore[no-untyped-def]
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                await ws.recv()  # keep-alive pings may arrive first
-    except ConnectionClosed as exc:
-        return exc.rcvd.code if exc.rcvd else None
-    except TimeoutError:
-        return None
 
 
 @pytest.mark.parametrize("subprotocol", [TRANSPORT_WS, LEGACY_WS])

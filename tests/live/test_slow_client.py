@@ -13,14 +13,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.factories import create_account
-from tests.live.conftest import (
-    TRANSPORT_WS,
-    create_target,
-    publish_result,
-    subscribed,
-    wait_subscribers,
-)
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.live.helpers import TRANSPORT_WS, publish_result, subscribed, wait_subscribers
 
 RESULTS = "subscription($w: ID) { checkResults(workspaceId: $w) { id error } }"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from api.oauth.models import OAuthAuthorizationRequest
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.oauth.helpers import DENY, REDIRECT, oauth_client, query_params, register_client
 
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # S256 of the RFC 7636 example

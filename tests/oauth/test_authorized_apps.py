@@ -9,7 +9,7 @@ from api.core.tokens import hash_token
 from api.events import events_channel
 from api.oauth.models import OAuthToken
 from api.oauth.service import revoke_all_for_user
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.oauth.helpers import grant, oauth_client, register_client
 
 APPS = "{ authorizedApps { id name scopes authorizedAt lastUsedAt } }"

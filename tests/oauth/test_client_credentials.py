@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.oauth.models import OAuthToken
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.oauth.helpers import register_client
 
 WORKSPACES = "{ viewer { user { email } } }"

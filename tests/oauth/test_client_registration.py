@@ -5,7 +5,7 @@ from __future__ import annotations
 from api.core.tokens import hash_token
 from api.oauth.models import OAuthClient
 from api.workspaces.models import Role
-from tests.factories import add_member, create_account, create_pat
+from tests.factories.accounts import add_member, create_account, create_pat
 from tests.oauth.helpers import CREATE, REDIRECT, register_client
 
 LIST = "query($ws: ID!) { oauthClients(workspaceId: $ws) { id clientId name scopes } }"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from api.core import clock
-from tests.factories import create_account, create_pat
+from tests.factories.accounts import create_account, create_pat
 from tests.oauth.helpers import APPROVE, BASE, consent_request_id, oauth_client, register_client
 
 SHOW = """

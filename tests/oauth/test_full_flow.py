@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.core.tokens import OAUTH_ACCESS_PREFIX, OAUTH_REFRESH_PREFIX, hash_token
 from api.oauth.models import OAuthToken
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.oauth.helpers import (
     BASE,
     REDIRECT,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from api.core import clock
 from api.oauth.models import OAuthAuthorizationCode, OAuthAuthorizationRequest, OAuthToken
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.oauth.helpers import grant, oauth_client, register_client
 from workers.jobs.oauth import purge_expired_oauth
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import create_account, create_pat
+from tests.factories.accounts import create_account, create_pat
 from tests.oauth.helpers import grant, oauth_client, register_client
 
 VIEWER = {"query": "{ viewer { user { email } } }"}

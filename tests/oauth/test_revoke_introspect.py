@@ -7,7 +7,7 @@ import json
 
 from api.events import events_channel
 from api.oauth.models import OAuthToken
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.oauth.helpers import BASE, grant, oauth_client, register_client
 
 VIEWER = {"query": "{ viewer { user { email } } }"}

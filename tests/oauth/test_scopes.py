@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.oauth.helpers import grant, oauth_client, register_client
 
 VIEWER = "{ viewer { user { email } } }"

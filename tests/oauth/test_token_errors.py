@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from api.core import clock
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.oauth.helpers import (
     BASE,
     REDIRECT,

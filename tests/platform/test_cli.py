@@ -143,6 +143,7 @@ def test_probe_with_an_unknown_region_lists_the_known_ones(data_dir: Path) -> No
     assert "eu-west" in result.stderr and "us-east" in result.stderr
 
 
+@pytest.mark.slow
 def test_migrate_creates_the_sqlite_database(data_dir: Path) -> None:
     result = hitflow("migrate", env=environment(data_dir))
     assert result.returncode == 0, result.stderr
@@ -154,6 +155,7 @@ def test_migrate_creates_the_sqlite_database(data_dir: Path) -> None:
     assert hitflow("migrate", env=environment(data_dir)).returncode == 0
 
 
+@pytest.mark.slow
 def test_staff_grant(data_dir: Path) -> None:
     env = environment(data_dir)
     assert hitflow("migrate", env=env).returncode == 0
@@ -177,6 +179,7 @@ def test_staff_grant(data_dir: Path) -> None:
     assert is_staff == 1
 
 
+@pytest.mark.slow
 def test_up_serves_everything_and_stops_cleanly(data_dir: Path, running: Any) -> None:
     port = free_port()
     env = environment(data_dir, HITFLOW_CORS_ORIGINS=SPA)
@@ -217,6 +220,7 @@ def test_up_serves_everything_and_stops_cleanly(data_dir: Path, running: Any) ->
     assert redis_servers_for(socket_path) == []
 
 
+@pytest.mark.slow
 def test_api_worker_and_probe_stop_on_sigterm(data_dir: Path, running: Any) -> None:
     env = environment(data_dir)
     assert hitflow("migrate", env=env).returncode == 0
@@ -308,6 +312,7 @@ def test_a_probe_that_loses_redis_exits_non_zero(data_dir: Path, running: Any) -
     assert "Traceback" not in proc.output()
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_terminal_stops_up_without_errors(data_dir: Path, running: Any) -> None:
     proc = running("up", "--port", str(free_port()), env=environment(data_dir))
     proc.wait_for_event("hitflow_up")

@@ -51,13 +51,7 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def app(resources, monkeypatch) -> Any:
-    original = api.schema._parts
-
-    def parts(module_name: str, attr: str) -> list[type]:
-        found = original(module_name, attr)
-        return [*found, GuardQuery] if attr == "Query" else found
-
-    monkeypatch.setattr(api.schema, "_parts", parts)
+    monkeypatch.setattr(api.schema, "QUERIES", (*api.schema.QUERIES, GuardQuery))
     return create_app(resources, start_services=False)
 
 
@@ -109,7 +103,7 @@ async def test_validation_errors_are_not_masked(client) -> None:
 async def test_failure_before_any_resolver_is_masked_too(client, logs, settings) -> None:
     # Given the database breaks (the sessions table is gone), a bearer token cannot be
     # resolved: the answer is the same masked error, never a traceback.
-    from tests.factories import create_account
+    from tests.factories.accounts import create_account
 
     account = await create_account(settings)
     await connections.get("default").execute_script("ALTER TABLE sessions RENAME TO gone")

@@ -15,7 +15,7 @@ import pytest
 from tortoise.cli.cli import tortoise_cli_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from api.db import migrate, model_modules, tortoise_config
+from api.db import MODEL_MODULES, migrate, tortoise_config
 from api.settings import Settings
 from tests.conftest import TEST_DATABASE_URL, TEST_KEY
 
@@ -61,7 +61,7 @@ async def test_migrations_apply_to_an_empty_database_and_match_the_models(
             model._meta.db_table
             for app in ctx.apps.values()
             for model in app.values()
-            if model.__module__ in model_modules()
+            if model.__module__ in MODEL_MODULES
         }
     pending = [op.describe() for writer in writers for op in writer.operations]
     assert not pending, (

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.live.conftest import live, start_live  # noqa: F401 - fixtures
+from tests.live.server import live, start_live  # noqa: F401 - fixtures

@@ -1,14 +1,17 @@
-"""Factories for privacy tests: an account with a row in (nearly) every table."""
+"""Privacy test helpers: an account with a row in (nearly) every table, the deletion
+flow as a user drives it, and the operator's commands on the test's database."""
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 import anyio
 
@@ -16,7 +19,7 @@ from api.accounts.models import EmailToken
 from api.billing.models import Order
 from api.core import clock
 from api.core.crypto import KeyRing
-from api.incidents.models import AlertEvent, EventKind, Incident
+from api.incidents.models import AlertEvent, EventKind
 from api.maintenance.models import MaintenanceWindow
 from api.notifications.models import AlertChannel, ChannelKind, Notification, WorkspaceAlertDefault
 from api.oauth.models import (
@@ -27,46 +30,21 @@ from api.oauth.models import (
 )
 from api.privacy.models import AuditEvent
 from api.targets.models import (
-    CheckResult,
     CheckStatus,
     ResultRollup,
     StateTransition,
     Target,
-    TargetKind,
     TargetRegionState,
     TargetStatus,
 )
-from api.workspaces.models import Invitation, Workspace
-from tests.factories import Account, create_pat
+from api.workspaces.models import Invitation
+from tests.factories.accounts import PASSWORD, Account, create_pat
+from tests.factories.incidents import create_incident
+from tests.factories.results import create_result
+from tests.factories.targets import create_target
 
 _seq = itertools.count(1)
 SECRET = "s3cr3t-basic-auth-password"
-
-
-async def create_target(
-    workspace: Workspace, keyring: KeyRing | None = None, name: str = "Shop front"
-) -> Target:
-    return await Target.create(
-        workspace=workspace,
-        name=name,
-        kind=TargetKind.HTTP,
-        config={"url": f"https://{name.lower().replace(' ', '-')}.example.test/"},
-        secrets_encrypted=keyring.encrypt_json({"basicAuth.password": SECRET}) if keyring else None,
-        regions=["eu-west", "us-east"],
-        status=TargetStatus.UP,
-    )
-
-
-async def add_result(target: Target, at: datetime, **kw: Any) -> CheckResult:
-    return await CheckResult.create(
-        check_id=f"chk-{next(_seq)}",
-        target=target,
-        region=kw.pop("region", "eu-west"),
-        checked_at=at,
-        status=kw.pop("status", CheckStatus.UP),
-        response_time_ms=kw.pop("ms", 120.0),
-        **kw,
-    )
 
 
 async def monitoring_rows(target: Target, at: datetime, *, tag: str = "") -> dict[str, Any]:
@@ -78,10 +56,9 @@ async def monitoring_rows(target: Target, at: datetime, *, tag: str = "") -> dic
     transition = await StateTransition.create(
         target=target, from_status=TargetStatus.UP, to_status=TargetStatus.DOWN, at=at
     )
-    incident = await Incident.create(
-        workspace_id=target.workspace_id, target=target, started_at=at,
-        resolved_at=at + timedelta(minutes=5), cause="timeout",
-    )  # fmt: skip
+    incident = await create_incident(
+        target, started_at=at, resolved_at=at + timedelta(minutes=5), cause="timeout"
+    )
     event = await AlertEvent.create(
         workspace_id=target.workspace_id, target=target, incident=incident,
         kind=EventKind.DOWN, dedupe_key=f"e-{next(_seq)}{tag}", at=at,
@@ -89,7 +66,7 @@ async def monitoring_rows(target: Target, at: datetime, *, tag: str = "") -> dic
     notification = await Notification.create(
         workspace_id=target.workspace_id, event=event, kind="DOWN", created_at=at
     )
-    result = await add_result(target, at)
+    result = await create_result(target, at=at, response_time_ms=120.0)
     return {
         "rollup": rollup,
         "transition": transition,
@@ -105,7 +82,13 @@ async def fill_account(account: Account, keyring: KeyRing) -> dict[str, Any]:
     now = clock.now()
     ws = account.workspace
     user = account.user
-    target = await create_target(ws, keyring, name=f"Target of {user.email}")
+    target = await create_target(
+        ws,
+        name=f"Target of {user.email}",
+        status=TargetStatus.UP,
+        secrets={"basicAuth.password": SECRET},
+        keyring=keyring,
+    )
     await TargetRegionState.create(target=target, region="eu-west", status=CheckStatus.UP)
     rows = await monitoring_rows(target, now - timedelta(hours=1))
     channel = await AlertChannel.create(
@@ -153,19 +136,11 @@ async def fill_account(account: Account, keyring: KeyRing) -> dict[str, Any]:
     return {"target": target, "channel": channel, "order": order, **rows}
 
 
-def database_settings(tmp_path: Any, smtp: Any) -> Any:
+def database_settings(tmp_path: Any, smtp: Any, database_url: str) -> Any:
     """Settings naming this test's own database (backups and commands read that URL)."""
-    from tortoise import connections
-
     from tests.conftest import make_settings
 
-    conn = connections.get("default")
-    if hasattr(conn, "filename"):
-        url = f"sqlite://{conn.filename}"
-    else:
-        auth = conn.user + (f":{conn.password}" if getattr(conn, "password", None) else "")
-        url = f"postgres://{auth}@{conn.host}:{conn.port}/{conn.database}"
-    return make_settings(tmp_path, smtp, database_url=url)
+    return make_settings(tmp_path, smtp, database_url=database_url)
 
 
 async def run_cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
@@ -184,3 +159,26 @@ async def run_cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]
     return await anyio.to_thread.run_sync(
         lambda: subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
     )
+
+
+REQUEST_DELETION = "mutation($p: String!) { requestAccountDeletion(password: $p) }"
+CONFIRM_DELETION = "mutation($t: String!) { confirmAccountDeletion(token: $t) }"
+
+
+def deletion_link_token(mailbox: Any, email: str) -> str:
+    """The token of the newest account-deletion link mailed to `email`."""
+    bodies = [b for b in mailbox.bodies(email) if "/account/delete?token=" in b]
+    assert bodies, mailbox.bodies(email)
+    match = re.search(r"http://app\.test/account/delete\?token=(\S+)", bodies[-1])
+    assert match
+    return unquote(match.group(1))
+
+
+async def confirm_deletion(gql: Any, mailbox: Any, run_core_jobs: Any, account: Account) -> None:
+    """Request the deletion of the account with its password, then confirm it by the link."""
+    assert (await gql(REQUEST_DELETION, {"p": PASSWORD}, token=account.token))["data"] == {
+        "requestAccountDeletion": True
+    }
+    await run_core_jobs()
+    token = deletion_link_token(mailbox, account.user.email)
+    assert (await gql(CONFIRM_DELETION, {"t": token}))["data"] == {"confirmAccountDeletion": True}

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from datetime import timedelta
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
 
@@ -20,27 +18,23 @@ from api.oauth.models import OAuthToken
 from api.settings import SettingsError, load_settings
 from api.targets.models import Target, TargetStatus
 from api.targets.schedule import DUE_KEY, schedule_target
-from tests.factories import PASSWORD, create_account, create_pat
-from tests.privacy.helpers import create_target, fill_account
+from tests.factories.accounts import PASSWORD, add_member, create_account, create_pat
+from tests.factories.targets import create_target
+from tests.privacy.helpers import (
+    CONFIRM_DELETION,
+    REQUEST_DELETION,
+    deletion_link_token,
+    fill_account,
+)
 
-REQUEST = "mutation($p: String!) { requestAccountDeletion(password: $p) }"
-CONFIRM = "mutation($t: String!) { confirmAccountDeletion(token: $t) }"
 LOG_IN = """mutation($e: String!, $p: String!) {
   logIn(email: $e, password: $p) { token errors { code } } }"""
 VIEWER = "{ viewer { user { email deletionScheduledFor } } }"
 
 
-def link_token(mailbox: Any, email: str) -> str:
-    bodies = [b for b in mailbox.bodies(email) if "/account/delete?token=" in b]
-    assert bodies, mailbox.bodies(email)
-    match = re.search(r"http://app\.test/account/delete\?token=(\S+)", bodies[-1])
-    assert match
-    return unquote(match.group(1))
-
-
 async def test_wrong_password_sends_nothing(gql, settings, mailbox, run_core_jobs) -> None:
     ada = await create_account(settings)
-    result = await gql(REQUEST, {"p": "not my password"}, token=ada.token)
+    result = await gql(REQUEST_DELETION, {"p": "not my password"}, token=ada.token)
     assert result == {"data": {"requestAccountDeletion": False}}
     await run_core_jobs()
     assert mailbox.to(ada.user.email) == []
@@ -54,11 +48,11 @@ async def test_confirmation_locks_the_account_at_once(
     pat = await create_pat(ada.user, ["account:read"])
     rows = await fill_account(ada, resources.keyring)
     await schedule_target(resources.redis, rows["target"])
-    assert await gql(REQUEST, {"p": PASSWORD}, token=ada.token) == {
+    assert await gql(REQUEST_DELETION, {"p": PASSWORD}, token=ada.token) == {
         "data": {"requestAccountDeletion": True}
     }
     await run_core_jobs()
-    token = link_token(mailbox, "ada@example.test")
+    token = deletion_link_token(mailbox, "ada@example.test")
     # (the account still works until the link is used)
     assert (await gql(VIEWER, token=ada.token))["data"]["viewer"]["user"]["email"]
 
@@ -66,7 +60,7 @@ async def test_confirmation_locks_the_account_at_once(
     await pubsub.subscribe(events_channel(resources.redis))
 
     # When the link is confirmed (anonymously: the link is the credential)
-    assert await gql(CONFIRM, {"t": token}) == {"data": {"confirmAccountDeletion": True}}
+    assert await gql(CONFIRM_DELETION, {"t": token}) == {"data": {"confirmAccountDeletion": True}}
 
     # Then the old session and PAT are refused with 401
     for old in (ada.token, pat):
@@ -92,7 +86,7 @@ async def test_confirmation_locks_the_account_at_once(
     assert timedelta(days=settings.deletion_grace_days - 1) < delta
     assert delta <= timedelta(days=settings.deletion_grace_days)
     # The link works once
-    assert await gql(CONFIRM, {"t": token}) == {"data": {"confirmAccountDeletion": False}}
+    assert await gql(CONFIRM_DELETION, {"t": token}) == {"data": {"confirmAccountDeletion": False}}
 
 
 async def _next_event(pubsub: Any) -> dict[str, Any]:
@@ -107,41 +101,43 @@ async def _next_event(pubsub: Any) -> dict[str, Any]:
 
 async def test_the_link_expires_after_24_hours(gql, settings, mailbox, run_core_jobs) -> None:
     ada = await create_account(settings)
-    await gql(REQUEST, {"p": PASSWORD}, token=ada.token)
+    await gql(REQUEST_DELETION, {"p": PASSWORD}, token=ada.token)
     await run_core_jobs()
-    token = link_token(mailbox, ada.user.email)
+    token = deletion_link_token(mailbox, ada.user.email)
     clock.advance(timedelta(hours=24, minutes=1))
-    assert await gql(CONFIRM, {"t": token}) == {"data": {"confirmAccountDeletion": False}}
+    assert await gql(CONFIRM_DELETION, {"t": token}) == {"data": {"confirmAccountDeletion": False}}
     assert (await User.get(id=ada.user.id)).is_active
 
 
 async def test_a_bogus_token_is_false(gql) -> None:
     for bogus in ("", "hf_mail_nope", "x" * 5000):
-        assert await gql(CONFIRM, {"t": bogus}) == {"data": {"confirmAccountDeletion": False}}
+        assert await gql(CONFIRM_DELETION, {"t": bogus}) == {
+            "data": {"confirmAccountDeletion": False}
+        }
 
 
 async def test_a_colleagues_workspace_keeps_running(
     gql, settings, resources, mailbox, run_core_jobs
 ) -> None:
     # Ada is a member (not the owner) of Bob's workspace: its checks are not paused
-    from api.workspaces.models import Membership, Role
+    from api.workspaces.models import Role
 
     ada = await create_account(settings)
     bob = await create_account(settings)
-    await Membership.create(workspace=bob.workspace, user=ada.user, role=Role.ADMIN)
-    bobs = await create_target(bob.workspace, name="Bob site")
-    await gql(REQUEST, {"p": PASSWORD}, token=ada.token)
+    await add_member(bob.workspace, ada.user, Role.ADMIN)
+    bobs = await create_target(bob.workspace, name="Bob site", status=TargetStatus.UP)
+    await gql(REQUEST_DELETION, {"p": PASSWORD}, token=ada.token)
     await run_core_jobs()
-    await gql(CONFIRM, {"t": link_token(mailbox, ada.user.email)})
+    await gql(CONFIRM_DELETION, {"t": deletion_link_token(mailbox, ada.user.email)})
     assert not (await Target.get(id=bobs.id)).paused
 
 
 async def test_access_rules(gql, settings) -> None:
     ada = await create_account(settings)
-    anonymous = await gql(REQUEST, {"p": PASSWORD})
+    anonymous = await gql(REQUEST_DELETION, {"p": PASSWORD})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     read_only = await create_pat(ada.user, ["account:read"])
-    forbidden = await gql(REQUEST, {"p": PASSWORD}, token=read_only)
+    forbidden = await gql(REQUEST_DELETION, {"p": PASSWORD}, token=read_only)
     assert forbidden["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "account:write"}
 
 
@@ -149,7 +145,7 @@ async def test_attempts_are_rate_limited(gql, settings) -> None:
     ada = await create_account(settings)
     codes = []
     for _ in range(7):
-        result = await gql(REQUEST, {"p": "guess"}, token=ada.token)
+        result = await gql(REQUEST_DELETION, {"p": "guess"}, token=ada.token)
         codes.append(result["errors"][0]["extensions"]["code"] if "errors" in result else "ok")
     assert codes[:5] == ["ok"] * 5 and codes[-1] == "RATE_LIMITED"
 

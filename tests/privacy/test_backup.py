@@ -23,16 +23,17 @@ from api.privacy.backup import (
     restore_with_ledger,
 )
 from api.privacy.purge import purge_account
-from api.targets.models import Target
+from api.targets.models import Target, TargetStatus
 from api.workspaces.models import Workspace
-from tests.factories import create_account
-from tests.privacy.helpers import create_target, database_settings, run_cli
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.privacy.helpers import database_settings, run_cli
 
 
 @pytest.fixture
-def settings(tmp_path, smtp, db):  # type: ignore[no-untyped-def]
+def settings(tmp_path, smtp, database_url):  # type: ignore[no-untyped-def]
     # Backups read the database the settings name: point them at this test's database.
-    return database_settings(tmp_path, smtp)
+    return database_settings(tmp_path, smtp, database_url)
 
 
 async def backup(resources) -> Path:  # type: ignore[no-untyped-def]
@@ -41,7 +42,7 @@ async def backup(resources) -> Path:  # type: ignore[no-untyped-def]
 
 async def test_backup_is_encrypted_private_and_checksummed(settings, resources) -> None:
     ada = await create_account(settings, email="ada.backup@example.test")
-    await create_target(ada.workspace, name="Very Recognisable Site")
+    await create_target(ada.workspace, name="Very Recognisable Site", status=TargetStatus.UP)
     path = await backup(resources)
 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -71,13 +72,13 @@ async def test_restore_does_not_bring_a_purged_account_back(settings, resources)
     # Given a backup holding two accounts
     ada = await create_account(settings, email="ada@example.test")
     bob = await create_account(settings, email="bob@example.test")
-    await create_target(ada.workspace, name="Ada site")
-    await create_target(bob.workspace, name="Bob site")
+    await create_target(ada.workspace, name="Ada site", status=TargetStatus.UP)
+    await create_target(bob.workspace, name="Bob site", status=TargetStatus.UP)
     path = await backup(resources)
     # When Ada is deleted and purged, Bob changes something, and the backup is restored
     await User.filter(id=ada.user.id).update(is_active=False)
     assert await purge_account(settings, ada.user.id) is not None
-    await create_target(bob.workspace, name="Bob site after backup")
+    await create_target(bob.workspace, name="Bob site after backup", status=TargetStatus.UP)
     again = await restore_with_ledger(settings, resources.keyring, path)
 
     # Then the restore went back in time for Bob, but Ada is still gone
@@ -115,6 +116,7 @@ async def test_old_backups_are_pruned(settings, resources) -> None:
     assert second.exists()
 
 
+@pytest.mark.slow
 async def test_backup_and_restore_commands(settings, resources) -> None:
     # `hitflow backup` then `hitflow restore FILE`, as an operator runs them
     ada = await create_account(settings, email="ada.cli@example.test")

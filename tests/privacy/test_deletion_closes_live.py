@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.factories import PASSWORD, create_account
-from tests.live.test_revocation import closed_code, open_socket
-from tests.privacy.test_account_deletion import CONFIRM, REQUEST, link_token
+from tests.factories.accounts import PASSWORD, create_account
+from tests.live.helpers import closed_code, open_socket
+from tests.privacy.helpers import CONFIRM_DELETION, REQUEST_DELETION, deletion_link_token
 
 
 async def test_confirmation_closes_the_accounts_live_subscriptions(
@@ -18,10 +18,10 @@ async def test_confirmation_closes_the_accounts_live_subscriptions(
     bob = await create_account(settings)
     ws = await open_socket(live.url, ada.token)
     bystander = await open_socket(live.url, bob.token)
-    await gql(REQUEST, {"p": PASSWORD}, token=ada.token)
+    await gql(REQUEST_DELETION, {"p": PASSWORD}, token=ada.token)
     await run_core_jobs()
 
-    assert await gql(CONFIRM, {"t": link_token(mailbox, ada.user.email)}) == {
+    assert await gql(CONFIRM_DELETION, {"t": deletion_link_token(mailbox, ada.user.email)}) == {
         "data": {"confirmAccountDeletion": True}
     }
 

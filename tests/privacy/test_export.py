@@ -9,8 +9,9 @@ import stat
 from datetime import timedelta
 
 from api.core import clock
+from api.oauth.models import OAuthClient, OAuthToken
 from api.privacy.models import DataExport
-from tests.factories import create_account, create_pat
+from tests.factories.accounts import create_account, create_pat
 from tests.privacy.helpers import SECRET, fill_account
 from workers.jobs.export import expire_data_exports
 
@@ -18,6 +19,7 @@ REQUEST = (
     "mutation { requestDataExport { export { id status downloadUrl expiresAt } errors { code } } }"
 )
 NODE = "query($id: ID!) { node(id: $id) { ... on DataExport { status downloadUrl } } }"
+EXPORTS = "{ dataExports { status downloadUrl } }"
 
 
 async def test_export_holds_my_data_and_nobody_elses(
@@ -122,3 +124,40 @@ async def test_data_exports_lists_only_my_exports(gql, settings) -> None:
     no_scope = await create_pat(ada.user, ["targets:read"])
     forbidden = await gql(query, token=no_scope)
     assert forbidden["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "account:read"}
+
+
+async def test_only_a_session_sees_the_export_link(gql, settings, mailbox, run_core_jobs) -> None:
+    ada = await create_account(settings)
+    mutation = "mutation { requestDataExport { export { status } errors { code } } }"
+    await gql(mutation, token=ada.token)
+    await run_core_jobs()
+    mine = await gql(EXPORTS, token=ada.token)
+    assert mine["data"]["dataExports"][0]["downloadUrl"]
+    pat = await create_pat(ada.user, ["account:read"])
+    via_pat = await gql(EXPORTS, token=pat)
+    assert via_pat["data"]["dataExports"] == [{"status": "READY", "downloadUrl": None}]
+
+
+async def test_export_leaves_out_other_users_grants(
+    gql, client, settings, resources, mailbox, run_core_jobs
+) -> None:
+    # Bob authorised Ada's workspace client; Ada's export must not hold Bob's grants.
+    ada = await create_account(settings, email="ada@example.test")
+    bob = await create_account(settings, email="bob@example.test")
+    now = clock.now()
+    app = await OAuthClient.create(
+        workspace=ada.workspace, name="Dash", client_id="cid-dash", created_by=ada.user,
+        redirect_uris=["https://d.example.test/cb"], created_at=now, updated_at=now,
+    )  # fmt: skip
+    for user, tag in ((ada.user, "a"), (bob.user, "b")):
+        await OAuthToken.create(
+            client=app, user=user, family_id=f"fam-{tag}", grant_type="authorization_code",
+            access_token_hash=tag * 64, issued_at=now, expires_at=now + timedelta(hours=1),
+        )  # fmt: skip
+    await gql("mutation { requestDataExport { errors { code } } }", token=ada.token)
+    await run_core_jobs()
+    url = (await gql(EXPORTS, token=ada.token))["data"]["dataExports"][0]["downloadUrl"]
+    archive = json.loads((await client.get(url.removeprefix("http://testserver"))).text)
+    tokens = archive["data"]["OAuthToken"]
+    assert {t["user_id"] for t in tokens} == {ada.user.id}
+    assert "fam-b" not in json.dumps(archive)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 from api.accounts.models import User
 from api.billing.models import Order
@@ -16,24 +15,10 @@ from api.privacy.models import DeletionLedger
 from api.privacy.purge import pseudonym
 from api.targets.models import Target
 from api.workspaces.models import Membership, Role, Workspace
-from tests.factories import create_account
-from tests.privacy.helpers import fill_account
+from tests.factories.accounts import add_member, create_account
+from tests.factories.targets import create_target
+from tests.privacy.helpers import confirm_deletion, fill_account
 from workers.jobs.purge import purge_deleted_accounts
-
-REQUEST = "mutation($p: String!) { requestAccountDeletion(password: $p) }"
-CONFIRM = "mutation($t: String!) { confirmAccountDeletion(token: $t) }"
-
-
-async def confirm_deletion(gql: Any, mailbox: Any, run_core_jobs: Any, account: Any) -> None:
-    from tests.factories import PASSWORD
-    from tests.privacy.test_account_deletion import link_token
-
-    assert (await gql(REQUEST, {"p": PASSWORD}, token=account.token))["data"] == {
-        "requestAccountDeletion": True
-    }
-    await run_core_jobs()
-    token = link_token(mailbox, account.user.email)
-    assert (await gql(CONFIRM, {"t": token}))["data"] == {"confirmAccountDeletion": True}
 
 
 async def rows_mentioning(text: str) -> dict[str, int]:
@@ -70,7 +55,7 @@ async def test_purge_leaves_no_row_of_the_account_in_any_table(
     bob = await create_account(settings, email="bob@example.test")
     await fill_account(ada, resources.keyring)
     await fill_account(bob, resources.keyring)
-    await Membership.create(workspace=bob.workspace, user=ada.user, role=Role.ADMIN)
+    await add_member(bob.workspace, ada.user, Role.ADMIN)
     bob_rows = {name: await m.all().count() for name, m in graph.models().items()}
     await confirm_deletion(gql, mailbox, run_core_jobs, ada)
 
@@ -138,9 +123,9 @@ async def test_a_co_owned_workspace_survives_the_purge(
     ada = await create_account(settings)
     bob = await create_account(settings)
     shared = await Workspace.create(name="Shared")
-    await Membership.create(workspace=shared, user=ada.user, role=Role.OWNER)
-    await Membership.create(workspace=shared, user=bob.user, role=Role.OWNER)
-    await Target.create(workspace=shared, name="shared site", kind="HTTP", config={})
+    await add_member(shared, ada.user, Role.OWNER)
+    await add_member(shared, bob.user, Role.OWNER)
+    await create_target(shared, name="shared site", config={}, regions=[])
     await confirm_deletion(gql, mailbox, run_core_jobs, ada)
     clock.advance(timedelta(days=settings.deletion_grace_days, minutes=1))
     await purge_deleted_accounts({"resources": resources})

@@ -11,17 +11,19 @@ import pytest
 from api.accounts.models import User
 from api.core import clock
 from api.privacy.ledger import ledger_path
+from api.targets.models import TargetStatus
 from api.workspaces.models import Workspace
-from tests.factories import create_account
-from tests.privacy.helpers import create_target, database_settings, run_cli
-from tests.privacy.test_purge import confirm_deletion
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.privacy.helpers import confirm_deletion, database_settings, run_cli
 
 
 @pytest.fixture
-def settings(tmp_path, smtp, db):  # type: ignore[no-untyped-def]
-    return database_settings(tmp_path, smtp)
+def settings(tmp_path, smtp, database_url):  # type: ignore[no-untyped-def]
+    return database_settings(tmp_path, smtp, database_url)
 
 
+@pytest.mark.slow
 async def test_purge_command(gql, settings, resources, mailbox, run_core_jobs) -> None:
     # Ada's grace period is over; Carol confirmed her deletion today; Bob deleted nothing;
     # Dan's deletion is over its date but he is under legal hold
@@ -29,7 +31,7 @@ async def test_purge_command(gql, settings, resources, mailbox, run_core_jobs) -
     bob = await create_account(settings, email="bob@example.test")
     carol = await create_account(settings, email="carol@example.test")
     dan = await create_account(settings, email="dan@example.test")
-    await create_target(carol.workspace, name="Carol site")
+    await create_target(carol.workspace, name="Carol site", status=TargetStatus.UP)
     past = clock.now() - timedelta(minutes=5)
     await User.filter(id__in=[ada.user.id, dan.user.id]).update(
         is_active=False, deletion_scheduled_for=past

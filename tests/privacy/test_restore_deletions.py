@@ -17,11 +17,11 @@ from api.privacy.backup import create_backup, restore_with_ledger
 from api.privacy.ledger import ledger_path
 from api.privacy.models import DeletionLedger
 from api.privacy.purge import purge_account
-from api.targets.models import Target
+from api.targets.models import Target, TargetStatus
 from api.workspaces.models import Workspace
-from tests.factories import PASSWORD, create_account, create_pat
-from tests.privacy.helpers import create_target, database_settings
-from tests.privacy.test_purge import confirm_deletion
+from tests.factories.accounts import PASSWORD, create_account, create_pat
+from tests.factories.targets import create_target
+from tests.privacy.helpers import confirm_deletion, database_settings
 from workers.jobs.purge import purge_deleted_accounts
 
 LOG_IN = """mutation($e: String!, $p: String!) {
@@ -30,8 +30,8 @@ VIEWER = "{ viewer { user { email deletionScheduledFor } } }"
 
 
 @pytest.fixture
-def settings(tmp_path, smtp, db):  # type: ignore[no-untyped-def]
-    return database_settings(tmp_path, smtp)
+def settings(tmp_path, smtp, database_url):  # type: ignore[no-untyped-def]
+    return database_settings(tmp_path, smtp, database_url)
 
 
 async def backup(resources) -> Path:  # type: ignore[no-untyped-def]
@@ -49,7 +49,7 @@ async def test_a_deletion_confirmed_after_the_backup_survives_the_restore(
     # Given a backup taken while Ada's account was active
     ada = await create_account(settings, email="ada@example.test")
     pat = await create_pat(ada.user, ["account:read"])
-    site = await create_target(ada.workspace, name="Ada site")
+    site = await create_target(ada.workspace, name="Ada site", status=TargetStatus.UP)
     bob = await create_account(settings, email="bob@example.test")
     path = await backup(resources)
     # When she confirms the deletion (no purge yet) and the backup is restored an hour later
@@ -90,7 +90,7 @@ async def test_a_pending_deletion_past_its_date_is_purged_by_the_restore(
     gql, settings, resources, mailbox, run_core_jobs
 ) -> None:
     ada = await create_account(settings)
-    await create_target(ada.workspace, name="Ada site")
+    await create_target(ada.workspace, name="Ada site", status=TargetStatus.UP)
     path = await backup(resources)
     await confirm_deletion(gql, mailbox, run_core_jobs, ada)
     # The purge job has not run when the date passes and the backup is restored

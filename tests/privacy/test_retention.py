@@ -13,10 +13,13 @@ from api.core import clock
 from api.incidents.models import AlertEvent, Incident
 from api.maintenance.models import MaintenanceWindow
 from api.notifications.models import Notification
-from api.targets.models import CheckResult, ResultRollup, StateTransition
+from api.targets.models import CheckResult, ResultRollup, StateTransition, TargetStatus
 from api.workspaces.models import Workspace
-from tests.factories import create_account
-from tests.privacy.helpers import add_result, create_target, monitoring_rows
+from tests.factories.accounts import create_account
+from tests.factories.incidents import create_incident
+from tests.factories.results import create_result
+from tests.factories.targets import create_target
+from tests.privacy.helpers import monitoring_rows
 from workers.jobs.retention import apply_retention
 
 MODELS = {
@@ -41,7 +44,7 @@ async def exists(row: Any) -> bool:
 async def test_year_old_rows_go_and_younger_ones_stay(settings, resources) -> None:
     ada = await create_account(settings)
     await Workspace.filter(id=ada.workspace.id).update(plan="business")  # raw kept a year
-    target = await create_target(ada.workspace)
+    target = await create_target(ada.workspace, status=TargetStatus.UP)
     now = clock.now()
     old = [await monitoring_rows(target, now - timedelta(days=366), tag=f"o{i}") for i in range(3)]
     young = await monitoring_rows(target, now - timedelta(days=364), tag="y")
@@ -65,10 +68,10 @@ async def test_raw_results_follow_the_plan_while_rollups_keep_the_year(
 ) -> None:
     ada = await create_account(settings)
     await Workspace.filter(id=ada.workspace.id).update(plan=plan)
-    target = await create_target(ada.workspace)
+    target = await create_target(ada.workspace, status=TargetStatus.UP)
     now = clock.now()
-    expired = await add_result(target, now - timedelta(days=days, hours=1))
-    kept = await add_result(target, now - timedelta(days=days - 1))
+    expired = await create_result(target, at=now - timedelta(days=days, hours=1))
+    kept = await create_result(target, at=now - timedelta(days=days - 1))
     rollup = (await monitoring_rows(target, now - timedelta(days=days + 5)))["rollup"]
 
     await apply_retention({"resources": resources})
@@ -86,10 +89,10 @@ async def test_a_held_account_keeps_its_rows(settings, resources) -> None:
     await User.filter(id=held.user.id).update(legal_hold=True)
     now = clock.now()
     held_rows = await monitoring_rows(
-        await create_target(held.workspace), now - timedelta(days=400)
+        await create_target(held.workspace, status=TargetStatus.UP), now - timedelta(days=400)
     )
     free_rows = await monitoring_rows(
-        await create_target(free.workspace), now - timedelta(days=400)
+        await create_target(free.workspace, status=TargetStatus.UP), now - timedelta(days=400)
     )
 
     await apply_retention({"resources": resources})
@@ -103,13 +106,9 @@ async def test_a_held_account_keeps_its_rows(settings, resources) -> None:
 async def test_incidents_age_on_their_start_even_when_open(settings, resources) -> None:
     # Nothing monitoring-related outlives the year, not even a never-resolved incident.
     ada = await create_account(settings)
-    target = await create_target(ada.workspace)
-    old_open = await Incident.create(
-        workspace=ada.workspace, target=target, started_at=clock.now() - timedelta(days=400)
-    )
-    young_open = await Incident.create(
-        workspace=ada.workspace, target=target, started_at=clock.now() - timedelta(days=30)
-    )
+    target = await create_target(ada.workspace, status=TargetStatus.UP)
+    old_open = await create_incident(target, started_at=clock.now() - timedelta(days=400))
+    young_open = await create_incident(target, started_at=clock.now() - timedelta(days=30))
     await AlertEvent.create(
         incident=old_open, workspace=ada.workspace, target=target, kind="DOWN", dedupe_key="k1",
         at=clock.now() - timedelta(days=2),

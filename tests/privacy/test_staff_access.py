@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from api.accounts.models import User
 from api.privacy.models import AuditEvent
-from tests.factories import create_account, create_pat
-from tests.privacy.helpers import SECRET, create_target
+from api.targets.models import TargetStatus
+from tests.factories.accounts import create_account, create_pat
+from tests.factories.targets import create_target
+from tests.privacy.helpers import SECRET
 
 STAFF_USER = """query($e: String!, $r: String!) { staffUser(email: $e, reason: $r) {
   id email isActive legalHold workspaces { id name role targets } } }"""
@@ -23,7 +25,13 @@ LIFT = """mutation($e: String!, $r: String!) { liftLegalHold(email: $e, reason: 
 async def test_a_staff_read_appears_in_the_customers_access_log(gql, settings, resources) -> None:
     staff = await create_account(settings, staff=True)
     ada = await create_account(settings, email="ada@example.test")
-    await create_target(ada.workspace, resources.keyring, name="Ada shop")
+    await create_target(
+        ada.workspace,
+        name="Ada shop",
+        status=TargetStatus.UP,
+        secrets={"basicAuth.password": SECRET},
+        keyring=resources.keyring,
+    )
 
     result = await gql(
         STAFF_USER, {"e": "ada@example.test", "r": "Ticket #4521: login trouble"}, token=staff.token
@@ -51,13 +59,19 @@ async def test_workspace_view_has_no_secrets_and_is_logged_for_every_member(
     gql, settings, resources
 ) -> None:
     from api.workspaces.models import Role
-    from tests.factories import add_member
+    from tests.factories.accounts import add_member
 
     staff = await create_account(settings, staff=True)
     ada = await create_account(settings)
     bob = await create_account(settings)
     await add_member(ada.workspace, bob.user, Role.VIEWER)
-    await create_target(ada.workspace, resources.keyring, name="Ada shop")
+    await create_target(
+        ada.workspace,
+        name="Ada shop",
+        status=TargetStatus.UP,
+        secrets={"basicAuth.password": SECRET},
+        keyring=resources.keyring,
+    )
     result = await gql(
         STAFF_WS, {"id": ada.workspace_gid, "r": "Incident review #77"}, token=staff.token
     )

@@ -11,10 +11,11 @@ import pytest
 
 from api.core import clock
 from api.privacy.models import UsageStatistic
-from api.targets.models import CheckStatus, Target, TargetKind
+from api.targets.models import CheckStatus, TargetKind, TargetStatus
 from api.workspaces.models import Workspace
-from tests.factories import create_account
-from tests.privacy.helpers import add_result, create_target
+from tests.factories.accounts import create_account
+from tests.factories.results import create_result
+from tests.factories.targets import create_target
 from workers.jobs.statistics import compute_usage_statistics
 
 STATS = "{ usageStatistics { day metric bucket value } }"
@@ -30,18 +31,20 @@ async def test_small_buckets_are_suppressed_and_no_ids_are_stored(gql, settings,
     # 4 workspaces with an HTTP target checked from eu-west; 1 with a TCP target in ap-south
     for i in range(4):
         ws = await Workspace.create(name=f"shop {i}")
-        target = await create_target(ws, name=f"Site {i}")
+        target = await create_target(ws, name=f"Site {i}", status=TargetStatus.UP)
         for minutes in (5, 10, 15, 20):
             down = i == 0 and minutes == 5
-            await add_result(
+            await create_result(
                 target,
-                now - timedelta(minutes=minutes),
-                ms=100.0 + i,
+                at=now - timedelta(minutes=minutes),
+                response_time_ms=100.0 + i,
                 status=CheckStatus.DOWN if down else CheckStatus.UP,
             )
     lone = await Workspace.create(name="lonely")
-    tcp = await Target.create(workspace=lone, name="db", kind=TargetKind.TCP, config={})
-    await add_result(tcp, now - timedelta(minutes=1), region="ap-south", ms=900.0)
+    tcp = await create_target(lone, name="db", kind=TargetKind.TCP, config={}, regions=[])
+    await create_result(
+        tcp, at=now - timedelta(minutes=1), region="ap-south", response_time_ms=900.0
+    )
 
     result = await compute_usage_statistics({"resources": resources})
 

@@ -13,7 +13,8 @@ from api.core.crypto import KeyRing
 from api.core.netguard import Guard
 from tests.conftest import TEST_KEY
 from tests.probes.servers import HTTPServer
-from workers.probes.base import ProbeContext, run_check
+from workers.probes.base import ProbeContext
+from workers.probes.runner import run_check
 
 
 @pytest.fixture(scope="session")

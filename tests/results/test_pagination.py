@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from api.targets.models import CheckResult
-from tests.factories import create_account
-from tests.targets.helpers import create_target, gid
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.targets.helpers import gid
 
 RESULTS = """query($id: ID!, $first: Int, $after: String, $since: DateTime, $until: DateTime,
   $region: String) { target(id: $id) { results(first: $first, after: $after, since: $since,

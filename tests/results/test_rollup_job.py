@@ -7,7 +7,7 @@ from datetime import timedelta
 from api.core import clock
 from api.results.rollups import WATERMARK_KEY, floor_hour
 from api.targets.models import CheckResult, ResultRollup
-from tests.targets.helpers import create_target
+from tests.factories.targets import create_target
 from workers.jobs.rollups import rollup_results
 from workers.registry import CORE_CRON_JOBS
 

@@ -13,8 +13,10 @@ from api.results import buckets
 from api.results.rollups import floor_hour, rollup_pending
 from api.results.stats import target_stats
 from api.targets.models import CheckResult, ResultRollup
-from tests.factories import create_account
-from tests.targets.helpers import create_target, gid
+from tests.factories.accounts import create_account
+from tests.factories.results import create_result
+from tests.factories.targets import create_target
+from tests.targets.helpers import gid
 
 STATS = """query($id: ID!, $since: DateTime!, $until: DateTime, $region: String) {
   target(id: $id) { stats(since: $since, until: $until, region: $region) {
@@ -127,9 +129,7 @@ async def test_rollups_are_idempotent_and_follow_late_results(dataset) -> None:
     )
     # A late result inside the lookback is counted once the cron runs again.
     late_at = floor_hour(end) - timedelta(minutes=30)
-    await CheckResult.create(
-        check_id="late", target_id=target.id, region="eu-west", checked_at=late_at, status="DOWN"
-    )
+    await create_result(target, check_id="late", at=late_at, status="DOWN")
     await rollup_pending(end + timedelta(minutes=5))
     later = await target_stats(target.id, start, end)
     assert later.overall.checks == first.overall.checks + 1

@@ -1,10 +1,10 @@
-"""GraphQL documents and factories for target tests."""
+"""GraphQL documents and inputs for target tests."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from api.graphql.ids import encode
+from api.core.ids import encode
 from api.targets.models import Target
 
 TARGET_FIELDS = """
@@ -44,20 +44,6 @@ def http_input(workspace_gid: str, **overrides: Any) -> dict[str, Any]:
     }
     values.update(overrides)
     return values
-
-
-async def create_target(
-    workspace_id: int, *, name: str = "t", kind: str = "HTTP", **fields: Any
-) -> Target:
-    """A target row straight in the database (for query tests)."""
-    values: dict[str, Any] = {
-        "config": {"url": "https://example.test/"},
-        "regions": ["eu-west", "us-east"],
-        "interval_seconds": 60,
-        "timeout_seconds": 10.0,
-    }
-    values.update(fields)
-    return await Target.create(workspace_id=workspace_id, name=name, kind=kind, **values)
 
 
 def gid(target: Target | int) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from api.targets.models import CheckResult
 from api.workspaces.models import Role
-from tests.factories import add_member, create_account, create_pat
+from tests.factories.accounts import add_member, create_account, create_pat
+from tests.factories.results import create_result
 from tests.targets.helpers import CREATE, GET, UPDATE, http_input
 
 RESULT_TARGET = """query($id: ID!) { node(id: $id) { ... on CheckResult {
@@ -26,14 +26,13 @@ async def test_results_read_token_cannot_read_the_target_through_a_result(gql, s
     owner = await create_account(settings)
     target = await _heartbeat_target(gql, owner)
     assert target["heartbeatUrl"]
-    from api.graphql.ids import decode, encode
+    from api.core.ids import decode, encode
 
-    row = await CheckResult.create(
+    row = await create_result(
+        decode(target["id"], "Target"),
         check_id="c1",
-        target_id=decode(target["id"], "Target"),
         region="heartbeat",
-        checked_at=datetime(2026, 3, 1, tzinfo=UTC),
-        status="UP",
+        at=datetime(2026, 3, 1, tzinfo=UTC),
     )
     result_gid = encode("CheckResult", row.id)
     pat = await create_pat(owner.user, ["results:read"])

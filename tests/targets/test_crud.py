@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from api.graphql.ids import decode
+from api.core.ids import decode
 from api.targets.models import Target
 from api.targets.schedule import DUE_KEY
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.targets.helpers import CREATE, DELETE, GET, UPDATE, gid, http_input
 
 

@@ -7,9 +7,8 @@ from urllib.parse import urlsplit
 
 from api.core import clock
 from api.targets.models import CheckResult, StateTransition, Target
-from api.targets.pings import mark_overdue
-from api.targets.service import overdue_heartbeats
-from tests.factories import create_account
+from api.targets.pings import mark_overdue, overdue_heartbeats
+from tests.factories.accounts import create_account
 from tests.targets.helpers import CREATE, GET, PAUSE, http_input
 
 

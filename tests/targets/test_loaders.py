@@ -8,8 +8,8 @@ import pytest
 from tortoise import connections
 
 from api.targets.models import CheckResult
-from tests.factories import create_account
-from tests.targets.helpers import create_target
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
 
 PAGE = """{ viewer { workspaces { targets(first: 100) { totalCount edges { node {
   name status regions { code name } lastResult { region status checkedAt timings { totalMs } }

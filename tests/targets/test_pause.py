@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from api.targets.models import StateTransition, Target
 from api.targets.schedule import DUE_KEY
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.targets.helpers import CREATE, PAUSE, RESUME, http_input
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from tortoise import connections
 
-from api.graphql.ids import decode
+from api.core.ids import decode
 from api.targets.models import Target
 from api.targets.secrets import decrypt_secrets, merge_secrets
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.targets.helpers import CREATE, GET, UPDATE, http_input
 
 PASSWORD = "s3cret-pa55word"

@@ -7,21 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.graphql.ids import encode
-from api.targets.models import CheckResult, Target
+from api.core.ids import encode
+from api.targets.models import Target
 from api.workspaces.models import Role
-from tests.factories import add_member, create_account, create_pat
-from tests.targets.helpers import (
-    CREATE,
-    DELETE,
-    GET,
-    PAUSE,
-    RESUME,
-    UPDATE,
-    create_target,
-    gid,
-    http_input,
-)
+from tests.factories.accounts import add_member, create_account, create_pat
+from tests.factories.results import create_result
+from tests.factories.targets import create_target
+from tests.targets.helpers import CREATE, DELETE, GET, PAUSE, RESUME, UPDATE, gid, http_input
 
 RESULTS = """query($id: ID!) { target(id: $id) {
   lastResult { id } results(first: 5) { totalCount edges { node { id } } }
@@ -36,9 +28,7 @@ async def world(settings):
     stranger = await create_account(settings)
     target = await create_target(owner.workspace.id, name="owned")
     await create_target(stranger.workspace.id, name="foreign")
-    result = await CheckResult.create(
-        check_id="c1", target=target, region="eu-west", checked_at=datetime.now(UTC), status="UP"
-    )
+    result = await create_result(target, check_id="c1", at=datetime.now(UTC))
     return owner, stranger, target, result
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from api.targets.models import Target
-from tests.factories import create_account
+from tests.factories.accounts import create_account
 from tests.targets.helpers import CREATE, UPDATE, http_input
 
 HTTP = "HTTP"

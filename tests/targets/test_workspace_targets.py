@@ -1,12 +1,9 @@
-"""Workspace.targets: newest first, paged, filtered by status and name; probeRegions."""
+"""Workspace.targets: newest first, paged, filtered by status and name."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from api.results.types import CheckResult
-from tests.factories import create_account
-from tests.targets.helpers import create_target
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
 
 LIST = """query($first: Int, $after: String, $status: TargetStatus, $search: String) {
   viewer { workspaces { targets(first: $first, after: $after, status: $status, search: $search) {
@@ -52,33 +49,3 @@ async def test_workspace_targets_of_a_foreign_workspace_are_unreachable(gql, set
         "node"
     ] is None
     assert (await gql(NODE, {"id": owner.workspace_gid}))["data"]["node"] is None
-
-
-async def test_probe_regions_are_public(gql) -> None:
-    result = await gql("{ probeRegions { code name continent } }")
-    assert result["data"]["probeRegions"] == [
-        {"code": "eu-west", "name": "Paris", "continent": "Europe"},
-        {"code": "us-east", "name": "Virginia", "continent": "North America"},
-        {"code": "ap-south", "name": "Mumbai", "continent": "Asia"},
-    ]
-
-
-def test_check_result_from_an_event_payload() -> None:
-    payload = SimpleNamespace(
-        id=7,
-        target_id=3,
-        region="eu-west",
-        checked_at="2026-03-01T12:00:00+00:00",
-        status="DOWN",
-        response_time_ms=None,
-        http_status=None,
-        error="connection refused",
-    )
-    result = CheckResult.from_model(payload)
-    assert (result.pk, result.target_id, result.status.value, result.timings) == (
-        7,
-        3,
-        "DOWN",
-        None,
-    )
-    assert result.checked_at.year == 2026

@@ -12,9 +12,10 @@ import asyncio
 import json
 from typing import Any
 
-from workers.probes.base import ProbeContext, probe_context, run_check
+from api.targets.probe_contract import RESULTS_STREAM
+from workers.probes.base import ProbeContext, probe_context
+from workers.probes.runner import run_check
 
-RESULTS_STREAM = "hitflow:results"
 FLUSH_SECONDS = 0.25
 
 
@@ -24,7 +25,7 @@ def _probe_context(ctx: dict[str, Any]) -> ProbeContext:
         resources = ctx["resources"]
         pctx = probe_context(resources.settings, resources.keyring)
         ctx["probe_context"] = pctx
-    return pctx  # type: ignore[no-any-return]
+    return pctx
 
 
 async def hand_off(redis: Any, results: list[dict[str, Any]]) -> None:

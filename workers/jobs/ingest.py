@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import os
 import socket
@@ -21,42 +20,15 @@ from typing import Any
 from redis.exceptions import ResponseError
 
 from api.core.logging import get_logger
-from api.db import module_exists
-from api.resources import CORE_QUEUE
+from api.incidents.dispatch import dispatch_transitions
+from api.targets.probe_contract import RESULTS_STREAM
 from api.targets.state import IngestReport, ingest_results
-from workers.jobs.checks import RESULTS_STREAM
 
 log = get_logger(__name__)
 
 GROUP = "hitflow-ingest"
 CLAIM_IDLE_MS = 30_000
 CLAIM_EVERY = 5.0
-
-
-async def after_transitions(resources: Any) -> None:
-    """Hand new StateTransition rows to alerting, loosely coupled and out of band.
-
-    Preferably as the core job "process_transitions" (one per second at most: the job
-    handles every unclaimed row), so a burst of transitions never stalls ingestion;
-    inline through `api.incidents.service.process_transitions` when no job exists.
-    """
-    try:
-        from workers import registry
-
-        names = {getattr(f, "name", getattr(f, "__name__", "")) for f in registry.CORE_FUNCTIONS}
-        if "process_transitions" in names:
-            await resources.redis.enqueue_job(
-                "process_transitions",
-                _queue_name=CORE_QUEUE,
-                _job_id=f"process_transitions:{int(time.time())}",
-            )
-            return
-        if module_exists("api.incidents.service"):
-            service = importlib.import_module("api.incidents.service")
-            if hasattr(service, "process_transitions"):
-                await service.process_transitions(resources)
-    except Exception as exc:  # alerting trouble must not stop ingestion
-        log.error("process_transitions_failed", error=repr(exc))
 
 
 class Ingester:
@@ -166,7 +138,7 @@ class Ingester:
         self.stats["stored"] += report.stored
         self.stats["duplicates"] += report.duplicates
         if report.transitions:
-            await after_transitions(self.resources)
+            await dispatch_transitions(self.redis)
         return report
 
     async def acknowledge(self, ids: list[Any]) -> None:

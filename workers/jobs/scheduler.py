@@ -23,6 +23,8 @@ from typing import Any
 from api.core import clock
 from api.core.logging import get_logger
 from api.resources import probe_queue
+from api.targets.models import Target
+from api.targets.pings import mark_overdue
 from api.targets.schedule import (
     DUE_KEY,
     INTERVALS_KEY,
@@ -142,16 +144,12 @@ class Scheduler:
         await self.tick()
         if now - self._last_heartbeat > HEARTBEAT_EVERY:
             self._last_heartbeat = now
-            from workers.jobs.heartbeats import mark_overdue_heartbeats
-
-            await mark_overdue_heartbeats(self.resources)
+            await mark_overdue(self.resources)
 
     # --- work -----------------------------------------------------------------------
 
     async def rebuild(self) -> int:
         """Put every active, non-paused probed target in the due-set; drop the others."""
-        from api.targets.models import Target
-
         targets = await Target.filter(paused=False, kind__in=list(PROBED_KINDS))
         keep = {str(t.id) for t in targets}
         for target in targets:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from api.notifications.transports import send
+from api.notifications.transports.base import send
 
 COLORS = {"critical": 0xD93025, "warning": 0xF29900, "info": 0x1E8E3E}
 

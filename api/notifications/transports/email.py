@@ -10,7 +10,7 @@ import aiosmtplib
 import httpx
 
 from api.core.logging import get_logger
-from api.notifications.transports import TransportError
+from api.notifications.transports.base import TransportError
 
 log = get_logger(__name__)
 

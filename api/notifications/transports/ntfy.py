@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from api.notifications.transports import send
+from api.notifications.transports.base import send
 
 PRIORITY = {"critical": "5", "warning": "4", "info": "3"}
 TAGS = {

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from api.notifications.transports import send
+from api.notifications.transports.base import send
 
 
 async def notify(

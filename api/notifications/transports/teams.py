@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from api.notifications.transports import send
+from api.notifications.transports.base import send
 
 COLORS = {"critical": "D93025", "warning": "F29900", "info": "1E8E3E"}
 

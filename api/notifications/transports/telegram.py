@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from api.notifications.transports import TransportError, check_response
+from api.notifications.transports.base import TransportError, check_response
 
 
 def _retry_after(response: httpx.Response) -> float | None:

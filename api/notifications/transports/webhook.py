@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from api.core import clock
-from api.notifications.transports import send
+from api.notifications.transports.base import send
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

@@ -12,8 +12,9 @@ from api.incidents.service import process_transitions
 from api.notifications.models import ChannelKind, DeliveryStatus, Notification
 from api.resources import CORE_QUEUE, open_resources
 from api.targets.models import StateTransition, TargetStatus
-from tests.alerting.factories import WEBHOOK_SECRET, create_channel, create_target, transition
-from tests.factories import create_account
+from tests.factories.accounts import create_account
+from tests.factories.channels import WEBHOOK_SECRET, create_channel
+from tests.factories.targets import create_target, transition
 
 
 async def _webhooks(resources, receiver, account, n=2):
@@ -34,7 +35,9 @@ async def test_two_concurrent_processors_handle_each_transition_once(
     account = await create_account(settings)
     channels = await _webhooks(resources, receiver, account)
     targets = [
-        await create_target(account.workspace, name=f"site {i}", channels=channels)
+        await create_target(
+            account.workspace, name=f"site {i}", channels=channels, status=TargetStatus.UP
+        )
         for i in range(6)
     ]
     for target in targets:
@@ -64,7 +67,9 @@ async def test_two_concurrent_processors_handle_each_transition_once(
 async def test_a_claimed_transition_is_not_processed_again(resources, settings, receiver) -> None:
     account = await create_account(settings)
     target = await create_target(
-        account.workspace, channels=await _webhooks(resources, receiver, account, 1)
+        account.workspace,
+        channels=await _webhooks(resources, receiver, account, 1),
+        status=TargetStatus.UP,
     )
     row = await transition(target, TargetStatus.DOWN)
     await StateTransition.filter(id=row.id).update(claimed_at=clock.now())
@@ -76,7 +81,7 @@ async def test_incident_opens_and_resolves_with_duration_and_events_are_publishe
     resources, settings, receiver
 ) -> None:
     account = await create_account(settings)
-    target = await create_target(account.workspace, channels=[])
+    target = await create_target(account.workspace, channels=[], status=TargetStatus.UP)
     pubsub = resources.redis.pubsub()
     await pubsub.subscribe(events_channel(resources.redis))
     try:
@@ -108,7 +113,9 @@ async def test_degraded_is_an_alertable_event_without_an_incident(
 ) -> None:
     account = await create_account(settings)
     target = await create_target(
-        account.workspace, channels=await _webhooks(resources, receiver, account, 1)
+        account.workspace,
+        channels=await _webhooks(resources, receiver, account, 1),
+        status=TargetStatus.UP,
     )
     await transition(target, TargetStatus.DEGRADED, cause="response took 2400 ms (over 1000 ms)")
     await process_transitions(resources)
@@ -124,7 +131,8 @@ async def test_notify_on_filters_what_is_sent(resources, settings, receiver, run
     target = await create_target(
         account.workspace,
         channels=await _webhooks(resources, receiver, account, 1),
-        policy={"notifyOn": ["DOWN"]},
+        alert_policy={"notifyOn": ["DOWN"]},
+        status=TargetStatus.UP,
     )
     await transition(target, TargetStatus.DOWN, cause="timeout")
     await transition(target, TargetStatus.DEGRADED, cause="slow")
@@ -145,7 +153,7 @@ async def test_workspace_default_policy_applies_to_targets_without_one(
     await set_workspace_default(
         account.workspace.id, await parse_policy(account.workspace.id, {"channelIds": [second.id]})
     )
-    target = await create_target(account.workspace, policy=None)
+    target = await create_target(account.workspace, alert_policy=None, status=TargetStatus.UP)
     await transition(target, TargetStatus.DOWN, cause="timeout")
     await process_transitions(resources)
     await run_core_jobs()

@@ -1,12 +1,18 @@
-"""`hitflow backup`, `hitflow restore FILE` and `hitflow purge`."""
+"""`hitflow backup`, `hitflow restore FILE` and `hitflow purge`: backups and deletions."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from api.cli import options
+from api.cli.options import USAGE, fail
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 RESTORE_HELP = (
     "Restore a backup, then re-apply the deletion ledger (deleted accounts stay deleted, "
@@ -26,16 +32,14 @@ def register(app: typer.Typer) -> None:
 
 def backup() -> None:
     """Make an encrypted backup now (0600, with a .sha256) and prune expired ones."""
-    from api.cli import _settings
     from api.core.crypto import KeyRing
     from api.privacy.backup import BackupError, create_backup, prune_backups
 
-    settings = _settings()
+    settings = options.settings()
     try:
         path = create_backup(settings, KeyRing(settings.key_ring_keys))
     except BackupError as exc:
-        typer.echo(f"hitflow: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(exc))
     prune_backups(settings)
     typer.echo(str(path))
 
@@ -43,19 +47,16 @@ def backup() -> None:
 def restore(
     file: Annotated[Path, typer.Argument(help="A .hfbk file made by `hitflow backup`.")],
 ) -> None:
-    from api.cli import _settings
     from api.core.crypto import KeyRing
     from api.db import close_db, init_db
     from api.privacy.backup import BackupError, Reapplied, restore_with_ledger
+    from api.redis import connect
 
-    settings = _settings()
+    settings = options.settings()
     if not file.is_file():
-        typer.echo(f"hitflow: no such backup file: {file}", err=True)
-        raise typer.Exit(2)
+        fail(f"no such backup file: {file}", USAGE)
 
     async def main() -> Reapplied:
-        from api.redis import connect
-
         # A shared Redis (HITFLOW_REDIS_URL) is told too; the embedded one lives and dies
         # with `hitflow up`, so there is nothing to tell when it is unset.
         redis = await connect(settings.redis_url) if settings.redis_url else None
@@ -71,8 +72,7 @@ def restore(
     try:
         done = asyncio.run(main())
     except BackupError as exc:
-        typer.echo(f"hitflow: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(exc))
     typer.echo(
         f"restored {file.name}; deletion ledger re-applied: {len(done.purged)} account(s) "
         f"purged, {len(done.locked)} pending deletion(s) locked"
@@ -91,37 +91,28 @@ def purge(
     """Purge now every account whose deletion grace period is over (what the daily job
     does), or one account with --user (--now: without waiting for its date). Accounts
     not confirmed for deletion, and accounts under legal hold, are refused."""
-    from api.cli import _settings
     from api.db import close_db, init_db
+    from api.privacy.purge import purge_due_accounts
 
-    settings = _settings()
+    settings = options.settings()
     if now and user is None:
-        typer.echo("hitflow: --now needs --user EMAIL_OR_ID", err=True)
-        raise typer.Exit(2)
+        fail("--now needs --user EMAIL_OR_ID", USAGE)
 
-    async def main() -> tuple[str | None, Any]:
-        from api.privacy.purge import purge_due_accounts
-
+    async def main() -> str:
         await init_db(settings)
         try:
             if user is None:
-                return None, await purge_due_accounts(settings)
-            return await _purge_one(settings, user, now=now)
+                purged = await purge_due_accounts(settings)
+                return f"purged {purged['accounts']} account(s) whose grace period is over"
+            return f"purged account {await _purge_one(settings, user, now=now)}"
         finally:
             await close_db()
 
-    refused, result = asyncio.run(main())
-    if refused:
-        typer.echo(f"hitflow: {refused}", err=True)
-        raise typer.Exit(1)
-    if user is None:
-        typer.echo(f"purged {result['accounts']} account(s) whose grace period is over")
-    else:
-        typer.echo(f"purged account {result}")
+    typer.echo(asyncio.run(main()))
 
 
-async def _purge_one(settings: Any, ref: str, *, now: bool) -> tuple[str | None, Any]:
-    """(refusal, None) or (None, the purged id)."""
+async def _purge_one(settings: Settings, ref: str, *, now: bool) -> int:
+    """Purge one account confirmed for deletion; returns its id (exits 1 when refused)."""
     from api.accounts.models import User
     from api.core import clock
     from api.privacy.purge import purge_account
@@ -132,16 +123,15 @@ async def _purge_one(settings: Any, ref: str, *, now: bool) -> tuple[str | None,
     else:
         found = await User.get_or_none(email=ref.lower())
     if found is None:
-        return f"no such account: {ref}", None
+        fail(f"no such account: {ref}")
     if found.is_active or found.deletion_scheduled_for is None:
-        return f"account {found.id} is not confirmed for deletion; nothing purged", None
+        fail(f"account {found.id} is not confirmed for deletion; nothing purged")
     if found.legal_hold:
-        return f"account {found.id} is under legal hold; nothing purged", None
+        fail(f"account {found.id} is under legal hold; nothing purged")
     if not now and found.deletion_scheduled_for > clock.now():
-        return (
+        fail(
             f"account {found.id} is due on {found.deletion_scheduled_for.isoformat()}; "
-            "add --now to purge it before",
-            None,
+            "add --now to purge it before"
         )
     await purge_account(settings, found.id)
-    return None, found.id
+    return found.id

@@ -1,4 +1,4 @@
-"""Factories for accounts and workspaces (other domains keep theirs beside their tests)."""
+"""Accounts, memberships, tokens and the principal of an account's owner."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from api.accounts.models import PersonalAccessToken, User
 from api.accounts.passwords import hash_password
 from api.accounts.sessions import create_session
+from api.auth.principal import ALL_SCOPES, Principal
+from api.core.ids import encode
 from api.core.tokens import PAT_PREFIX, hash_token, new_token
-from api.graphql.ids import encode
 from api.settings import Settings
 from api.workspaces.models import Membership, Role, Workspace
 from api.workspaces.service import create_personal_workspace
@@ -37,6 +38,7 @@ async def create_account(
     verified: bool = True,
     staff: bool = False,
 ) -> Account:
+    """A user with a personal workspace (owner) and a session token."""
     email = email or f"user{next(_seq)}@example.test"
     user = await User.create(
         email=email,
@@ -54,6 +56,7 @@ async def add_member(workspace: Workspace, user: User, role: Role) -> Membership
 
 
 async def create_pat(user: User, scopes: list[str], name: str = "test") -> str:
+    """A personal access token with these scopes; returns the token itself."""
     token = new_token(PAT_PREFIX)
     await PersonalAccessToken.create(
         user=user, name=name, token_hash=hash_token(token), scopes=scopes
@@ -61,11 +64,11 @@ async def create_pat(user: User, scopes: list[str], name: str = "test") -> str:
     return token
 
 
-def link_token(body: str, path: str) -> str:
-    """The token of the first `{app_url}{path}?token=...` link in a mail body."""
-    import re
-    from urllib.parse import unquote
-
-    match = re.search(re.escape(path) + r"\?token=([^\s&]+)", body)
-    assert match, f"no {path} link in: {body!r}"
-    return unquote(match.group(1))
+def owner_principal(account: Account) -> Principal:
+    """The principal of the account's session, owner of its workspace (for service calls)."""
+    return Principal(
+        kind="session",
+        user_id=account.user.id,
+        scopes=frozenset(ALL_SCOPES),
+        memberships={account.workspace.id: Role.OWNER},
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 
-from api.graphql.ids import encode
-from tests.factories import create_account
-from tests.targets.helpers import create_target, gid
+from api.core.ids import encode
+from tests.factories.accounts import create_account
+from tests.factories.targets import create_target
+from tests.targets.helpers import gid
 
 HUGE = "99999999999999999999999"
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from api.targets.models import CheckResult
-from tests.engine.helpers import create_target, result
-from tests.factories import create_account
+from api.targets.probe_contract import RESULTS_STREAM
+from tests.factories.accounts import create_account
+from tests.factories.results import probe_result
+from tests.factories.targets import create_target
 from tests.probes.servers import HTTPServer
-from workers.jobs.checks import RESULTS_STREAM, hand_off, run_checks
+from workers.jobs.checks import hand_off, run_checks
 from workers.jobs.ingest import GROUP, Ingester
 
 
@@ -20,11 +22,12 @@ async def test_ingester_killed_before_ack_loses_nothing_and_stores_once(
     settings, resources, monkeypatch
 ):
     account = await create_account(settings)
-    target = await create_target(account.workspace)
+    target = await create_target(account.workspace, regions=[])
     await hand_off(
-        resources.redis, [result(target, "eu-west", due_ms=1), result(target, "us-east", due_ms=1)]
+        resources.redis,
+        [probe_result(target, "eu-west", due_ms=1), probe_result(target, "us-east", due_ms=1)],
     )
-    await hand_off(resources.redis, [result(target, "ap-south", due_ms=1)])
+    await hand_off(resources.redis, [probe_result(target, "ap-south", due_ms=1)])
 
     dying = Ingester(resources, consumer="dying")
     await dying.ensure_group()
@@ -49,8 +52,8 @@ async def test_entries_read_by_a_consumer_that_died_before_ingesting_are_ingeste
     settings, resources
 ):
     account = await create_account(settings)
-    target = await create_target(account.workspace)
-    await hand_off(resources.redis, [result(target, "eu-west", due_ms=7)])
+    target = await create_target(account.workspace, regions=[])
+    await hand_off(resources.redis, [probe_result(target, "eu-west", due_ms=7)])
     ghost = Ingester(resources, consumer="ghost")
     await ghost.ensure_group()
     await resources.redis.xreadgroup(GROUP, "ghost", {RESULTS_STREAM: ">"}, count=10)
@@ -67,8 +70,8 @@ async def test_a_probe_job_run_twice_stores_each_check_once(settings, resources)
     server = await HTTPServer().start()
     try:
         account = await create_account(settings)
-        target = await create_target(account.workspace, url=server.base + "/")
-        from api.targets.spec import build_spec
+        target = await create_target(account.workspace, url=server.base + "/", regions=[])
+        from api.targets.probe_contract import build_spec
 
         checks = [{"spec": build_spec(target), "due": 1_000 + i} for i in range(3)]
         ctx = {"resources": resources}

@@ -1,19 +1,15 @@
-"""Factories for alerting tests: targets through the ORM, channels, transitions."""
+"""Alert channels (created through the service, as a workspace owner would) and one
+configuration per channel kind, pointing at the local receiver."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
 from typing import Any
 
-from api.auth.principal import ALL_SCOPES, Principal
-from api.core import clock
-from api.graphql.ids import encode
 from api.notifications import service
 from api.notifications.models import AlertChannel, ChannelKind
 from api.resources import Resources
-from api.targets.models import StateTransition, Target, TargetKind, TargetStatus
-from api.workspaces.models import Role
+from tests.factories.accounts import Account, owner_principal
 
 _seq = itertools.count(1)
 
@@ -28,16 +24,8 @@ PUSHOVER_APP = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
 PUSHOVER_USER = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
 
 
-def owner_principal(account: Any) -> Principal:
-    return Principal(
-        kind="session",
-        user_id=account.user.id,
-        scopes=frozenset(ALL_SCOPES),
-        memberships={account.workspace.id: Role.OWNER},
-    )
-
-
 def channel_configs(base: str, email: str) -> dict[ChannelKind, dict[str, Any]]:
+    """A valid config for every kind, its providers served at `base` (the local receiver)."""
     return {
         ChannelKind.EMAIL: {"address": email},
         ChannelKind.WEBHOOK: {"url": f"{base}/hook/in", "secret": WEBHOOK_SECRET},
@@ -58,6 +46,7 @@ def channel_configs(base: str, email: str) -> dict[ChannelKind, dict[str, Any]]:
     }
 
 
+# Every secret of `channel_configs`: none may ever come back in an answer, a log or an error.
 SECRETS = [
     WEBHOOK_SECRET,
     TELEGRAM_TOKEN,
@@ -75,8 +64,13 @@ SECRETS = [
 
 
 async def create_channel(
-    resources: Resources, account: Any, kind: ChannelKind, config: dict[str, Any], name: str = ""
+    resources: Resources,
+    account: Account,
+    kind: ChannelKind,
+    config: dict[str, Any],
+    name: str = "",
 ) -> AlertChannel:
+    """A channel of the account's workspace, validated and stored by the service."""
     return await service.create_channel(
         resources,
         owner_principal(account),
@@ -85,56 +79,3 @@ async def create_channel(
         kind=kind,
         config=config,
     )
-
-
-async def create_target(
-    workspace: Any,
-    *,
-    name: str = "Shop front",
-    channels: list[AlertChannel] | None = None,
-    policy: dict[str, Any] | None = None,
-    status: TargetStatus = TargetStatus.UP,
-) -> Target:
-    alert_policy = policy
-    if channels is not None:
-        alert_policy = {
-            "channelIds": [c.id for c in channels],
-            "notifyOn": ["DOWN", "UP", "DEGRADED"],
-            "retries": 1,
-            **(policy or {}),
-        }
-    return await Target.create(
-        workspace=workspace,
-        name=name,
-        kind=TargetKind.HTTP,
-        config={"url": "https://shop.example.test/"},
-        regions=["eu-west", "us-east"],
-        alert_policy=alert_policy,
-        status=status,
-    )
-
-
-async def transition(
-    target: Target,
-    to: TargetStatus,
-    *,
-    cause: str | None = None,
-    regions: list[str] | None = None,
-    at: datetime | None = None,
-    from_status: TargetStatus | None = None,
-) -> StateTransition:
-    previous = from_status or target.status
-    target.status = to
-    await Target.filter(id=target.id).update(status=to)
-    return await StateTransition.create(
-        target=target,
-        from_status=previous,
-        to_status=to,
-        at=at or clock.now(),
-        regions=regions if regions is not None else ["eu-west", "us-east"],
-        cause=cause,
-    )
-
-
-def target_link(settings: Any, target: Target) -> str:
-    return f"{settings.effective_app_url}/targets/{encode('Target', target.id)}"

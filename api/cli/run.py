@@ -1,0 +1,117 @@
+"""`hitflow up`, `hitflow api`, `hitflow worker` and `hitflow probe`: the processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+
+from api.cli import options
+from api.cli.options import USAGE, Host, Port, fail
+from api.cli.process import (
+    api_server,
+    close_workers,
+    exit_unless,
+    listen,
+    local_url,
+    log,
+    runtime,
+    until_signal,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(api)
+    app.command()(worker)
+    app.command()(probe)
+
+
+def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Everything in one process: migrate, embedded Redis, API, core worker, all probes."""
+    # Links in e-mails and heartbeat URLs must point at this server unless told otherwise.
+    public = {} if os.environ.get("HITFLOW_PUBLIC_URL") else {"public_url": local_url(host, port)}
+    settings = options.settings(**public)
+    sock = listen(host, port)
+
+    async def main() -> bool:
+        from api.db import migrate
+        from workers.settings import core_worker, probe_worker
+
+        await migrate(settings)
+        async with runtime(settings) as resources:
+            server = api_server(resources)
+            workers = [core_worker(resources)] + [
+                probe_worker(resources, region) for region in settings.regions
+            ]
+            tasks = [asyncio.create_task(server.serve(sockets=[sock]))] + [
+                asyncio.create_task(w.async_run()) for w in workers
+            ]
+            log.info(
+                "hitflow_up",
+                url=f"http://{host}:{port}/graphql",
+                regions=settings.regions,
+                smtp="configured" if settings.smtp_url else "none: e-mails go to this log",
+            )
+            ok = await until_signal(tasks, servers=(server,))
+            await close_workers(workers)
+            return ok
+
+    exit_unless(asyncio.run(main()))
+
+
+def api(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """The API server only (stateless; run as many as needed)."""
+    settings = options.settings()
+    sock = listen(host, port)
+
+    async def main() -> bool:
+        async with runtime(settings) as resources:
+            server = api_server(resources)
+            task = asyncio.create_task(server.serve(sockets=[sock]))
+            log.info("hitflow_api_started", url=f"http://{host}:{port}/graphql")
+            return await until_signal([task], servers=(server,))
+
+    exit_unless(asyncio.run(main()))
+
+
+def worker() -> None:
+    """The core worker: scheduler, ingest, alerting, e-mail and data-lifecycle jobs."""
+    settings = options.settings()
+
+    async def main() -> bool:
+        from workers.settings import core_worker
+
+        async with runtime(settings) as resources:
+            w = core_worker(resources)
+            task = asyncio.create_task(w.async_run())
+            log.info("hitflow_worker_started", queue=w.queue_name)
+            ok = await until_signal([task])
+            await close_workers([w])
+            return ok
+
+    exit_unless(asyncio.run(main()))
+
+
+def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) -> None:
+    """A probe worker for one region (no database access)."""
+    from api.core.regions import REGIONS
+
+    settings = options.settings()
+    if region not in REGIONS:
+        fail(f"unknown region {region!r}; known: {', '.join(REGIONS)}", USAGE)
+
+    async def main() -> bool:
+        from workers.settings import probe_worker
+
+        async with runtime(settings, database=False) as resources:
+            w = probe_worker(resources, region)
+            task = asyncio.create_task(w.async_run())
+            log.info("hitflow_probe_started", region=region, queue=w.queue_name)
+            ok = await until_signal([task])
+            await close_workers([w])
+            return ok
+
+    exit_unless(asyncio.run(main()))

@@ -1,0 +1,31 @@
+"""How a state change reaches alerting: the core worker's job, enqueued by name.
+
+Whoever records StateTransition rows (ingest, heartbeat pings and lateness, pause and
+resume) calls `dispatch_transitions` after the commit; the job
+(`api.incidents.service.process_transitions`, registered in workers/registry.py) claims
+every unprocessed row, so one job handles any number of transitions.
+"""
+
+from __future__ import annotations
+
+import time
+
+from arq.connections import ArqRedis
+
+from api.core.logging import get_logger
+from api.resources import CORE_QUEUE
+
+log = get_logger(__name__)
+
+PROCESS_TRANSITIONS = "process_transitions"  # the job's name in workers/registry.py
+
+
+async def dispatch_transitions(redis: ArqRedis) -> None:
+    """Enqueue the alerting job, once per wall-clock second at most, so a burst of
+    transitions never stalls ingestion; a Redis error is logged, never raised."""
+    # time.time(), not the test clock: the job id only coalesces bursts in real time.
+    job_id = f"{PROCESS_TRANSITIONS}:{int(time.time())}"
+    try:
+        await redis.enqueue_job(PROCESS_TRANSITIONS, _queue_name=CORE_QUEUE, _job_id=job_id)
+    except Exception as exc:  # alerting trouble must not stop ingestion or a ping
+        log.error("process_transitions_failed", error=repr(exc))
