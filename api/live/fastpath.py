@@ -34,12 +34,31 @@ def legacy_ws_prefix(operation_id: str) -> str:
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    async def handle_subscribe(self, message: Any) -> None:
+        # Every operation is authorised against the principal's current rights and
+        # counted against its rate budget (HitflowGraphQL.authorize_ws_operation).
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            refusal = await self.view.authorize_ws_operation(self.context)
+            if refusal is not None:
+                error = {"id": message["id"], "type": "error", "payload": [refusal]}
+                await self.send_message(error)
+                return
+        await super().handle_subscribe(message)
+
     async def run_operation(self, operation: Any) -> None:
         CURRENT_FRAME_PREFIX.set(transport_ws_prefix(operation.id))
         await super().run_operation(operation)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
+    async def handle_start(self, message: Any) -> None:
+        if self.connection_acknowledged:
+            refusal = await self.view.authorize_ws_operation(self.context)
+            if refusal is not None:
+                await self.send_message({"type": "error", "id": message["id"], "payload": refusal})
+                return
+        await super().handle_start(message)
+
     async def handle_async_results(
         self,
         operation_id: str,
