@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLFormattedError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -174,7 +175,7 @@ class HitflowGraphQL(GraphQL[Context, None]):
             live.connect(context.request, context.principal, credential, context)
         return None
 
-    async def authorize_ws_operation(self, context: Context) -> dict[str, Any] | None:
+    async def authorize_ws_operation(self, context: Context) -> GraphQLFormattedError | None:
         """Before each operation on a websocket (query, mutation, subscription start).
 
         The principal is resolved again from the connection's credential (one round-trip,
@@ -192,7 +193,7 @@ class HitflowGraphQL(GraphQL[Context, None]):
                 connection = live.connection_of(context.request) if live is not None else None
                 if connection is not None:
                     live.close_connection(connection, CLOSE_REVOKED, "Credential revoked.")
-                else:
+                elif isinstance(context.request, WebSocket):
                     await context.request.close(code=CLOSE_REVOKED, reason="Credential revoked.")
                 context.principal = ANONYMOUS
                 return Unauthenticated("Invalid or revoked token.").formatted
