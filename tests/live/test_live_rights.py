@@ -7,6 +7,7 @@ what they could do before, over that socket, while HTTP already refuses it.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from api.accounts.models import PersonalAccessToken
@@ -20,7 +21,13 @@ from api.workspaces.models import Role
 from tests.factories.accounts import add_member, create_account, create_pat
 from tests.factories.channels import create_channel
 from tests.factories.targets import create_target
-from tests.live.helpers import closed_code, open_socket, subscribed, wait_subscribers
+from tests.live.helpers import (
+    LEGACY_WS,
+    closed_code,
+    open_socket,
+    subscribed,
+    wait_subscribers,
+)
 from tests.live.wsops import codes, ws_op
 from tests.oauth.helpers import register_client
 from tests.targets.helpers import CREATE, http_input
@@ -228,3 +235,20 @@ async def test_narrowing_an_oauth_clients_scopes_ends_its_subscriptions(
             await asyncio.sleep(0.01)
         await asyncio.wait_for(asyncio.shield(sub._task), 5)
         assert sub.results == []
+
+
+async def test_legacy_protocol_sockets_are_checked_too(live, settings) -> None:
+    account = await create_account(settings)
+    pat = await create_pat(account.user, ["targets:read", "targets:write"])
+    ws = await open_socket(live.url, pat, LEGACY_WS)
+    await PersonalAccessToken.filter(user_id=account.user.id).update(revoked_at=clock.now())
+
+    payload = {"query": CREATE_TARGET, "variables": {"input": http_input(account.workspace_gid)}}
+    await ws.send(json.dumps({"type": "start", "id": "1", "payload": payload}))
+    async with asyncio.timeout(5):
+        while (message := json.loads(await ws.recv()))["type"] == "ka":
+            pass
+    assert message["type"] == "error"
+    assert message["payload"]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await closed_code(ws) == 4401
+    assert await Target.filter(workspace_id=account.workspace.id).count() == 0
