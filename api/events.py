@@ -3,11 +3,18 @@
 Each API process holds one subscription to events_channel(redis) and dispatches locally
 by workspace. Event shape (JSON):
 
-    {"type": "check_result" | "target_status" | "incident" | "revocation",
+    {"type": "check_result" | "target_status" | "incident" | "revocation"
+             | "membership_removed" | "rights_changed",
      "workspaceId": int | None, "targetId": int | None, ...type-specific keys}
 
 `revocation` events carry {"userId": int, "credentialIds": [...]} or {"userId": int, "all": true}
 and end the live subscriptions of the revoked credentials.
+
+`membership_removed` events carry {"workspaceId": int, "userId": int} and close that user's
+sockets that read the workspace. `rights_changed` events carry {"userId": int} and/or
+{"workspaceId": int}: the rights of those principals changed (role change, OAuth client
+narrowed...); each API process re-resolves the principals of the matching sockets so
+their running subscriptions resolve fields with the current rights (api.live.relay).
 """
 
 from __future__ import annotations

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
 
     # OAuth 2 authorization server (api/oauth, docs/oauth.md).
     oauth_rate_limit_per_minute: int = Field(default=600, ge=1)
+    # Operations per minute over the websockets of one logged-in session (API tokens
+    # spend oauth_rate_limit_per_minute, shared with their HTTP requests).
+    session_rate_limit_per_minute: int = Field(default=1200, ge=1)
     oauth_access_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
     oauth_refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
 

@@ -26,6 +26,9 @@ class Context:
     # the context lives for the whole connection, so subscriptions must not rely on them.
     loaders: dict[str, Any] = field(default_factory=dict)
     connection_params: dict[str, Any] | None = None
+    # Websockets: the credential the connection authenticated with (bearer token or session
+    # cookie), re-resolved before each operation (rights may have changed since).
+    credential: str | None = None
 
     @property
     def settings(self) -> Settings:

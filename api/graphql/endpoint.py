@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLFormattedError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -13,12 +14,14 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from api.auth.principal import ANONYMOUS, Principal
+from api.auth.ratelimit import enforce_operation_rate_limit
 from api.auth.resolve import SESSION_COOKIE, resolve_token
 from api.core.errors import RateLimited, Unauthenticated
 from api.core.logging import get_logger
 from api.graphql.context import Context
 from api.http.middleware import BodyTooLarge
 from api.live.fastpath import LegacyWSHandler, TransportWSHandler
+from api.live.relay import CLOSE_REVOKED
 from api.oauth.ratelimit import enforce_token_rate_limit
 from api.resources import Resources
 
@@ -164,8 +167,48 @@ class HitflowGraphQL(GraphQL[Context, None]):
             context.principal = await self._principal(context.request, token)
         except Unauthenticated:
             raise ConnectionRejectionError({"reason": "Invalid or revoked token."}) from None
+        credential = token or cookie_token(context) if context.principal.authenticated else None
+        context.credential = credential
         live = relay_of_scope(context.request.scope)
         if live is not None:
             # Known to the relay so that revoking the credential closes this socket.
-            live.connect(context.request, context.principal, token or cookie_token(context))
+            live.connect(context.request, context.principal, credential, context)
+        return None
+
+    async def authorize_ws_operation(self, context: Context) -> GraphQLFormattedError | None:
+        """Before each operation on a websocket (query, mutation, subscription start).
+
+        The principal is resolved again from the connection's credential (one round-trip,
+        as for every HTTP request): a role change, a removal, a narrowed OAuth client or a
+        revoked token applies to the very next operation. The operation then counts
+        against the credential's rate budget. Returns None to run the operation, or the
+        GraphQL error refusing it; a revoked credential also closes the socket (4401).
+        """
+        if context.credential is None:
+            return None  # anonymous: nothing to re-check, nothing to count
+        live = relay_of_scope(context.request.scope)
+        try:
+            principal = await resolve_token(context.credential, self.resources.settings)
+            if principal is None:
+                connection = live.connection_of(context.request) if live is not None else None
+                if connection is not None:
+                    live.close_connection(connection, CLOSE_REVOKED, "Credential revoked.")
+                elif isinstance(context.request, WebSocket):
+                    await context.request.close(code=CLOSE_REVOKED, reason="Credential revoked.")
+                context.principal = ANONYMOUS
+                return Unauthenticated("Invalid or revoked token.").formatted
+            connection = live.connection_of(context.request) if live is not None else None
+            if connection is not None:
+                live.apply_principal(connection, principal)
+            context.principal = principal
+            await enforce_operation_rate_limit(self.resources, principal)
+        except RateLimited as exc:
+            return exc.formatted
+        except Exception as exc:  # the database or Redis is down: refuse this operation only
+            request_id = context.request_id
+            log.error("ws_authorize_failed", request_id=request_id, error=repr(exc))
+            return {
+                "message": "Unexpected error.",
+                "extensions": {"code": "INTERNAL", "requestId": request_id},
+            }
         return None

@@ -69,12 +69,23 @@ class Subscriber:
 class LiveConnection:
     """A websocket on /graphql and the principal it authenticated as."""
 
-    __slots__ = ("closed", "principal", "subscribers", "token", "websocket")
+    __slots__ = ("closed", "context", "principal", "subscribers", "token", "websocket")
 
-    def __init__(self, websocket: WebSocket, principal: Principal, token: str | None) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        principal: Principal,
+        token: str | None,
+        context: Any = None,
+    ) -> None:
         self.websocket = websocket
         self.principal = principal
-        self.token = token  # kept to re-validate after a pub/sub outage (events may be lost)
+        # Kept to re-resolve the principal when its rights change (api.live.relay) and to
+        # re-validate after a pub/sub outage (events may be lost).
+        self.token = token
+        # The socket's GraphQL context (shared by its operations): a refreshed principal
+        # is set on it too, so running subscriptions resolve their fields with it.
+        self.context = context
         self.subscribers: set[Subscriber] = set()
         self.closed = False
 

@@ -17,7 +17,11 @@ from typing import Any
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage as TransportError,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as LegacyError
 
 # The frame prefix of the operation this task runs: '{"id":"1","type":"next","payload":'.
 CURRENT_FRAME_PREFIX: ContextVar[str | None] = ContextVar("hitflow_live_frame", default=None)
@@ -34,12 +38,36 @@ def legacy_ws_prefix(operation_id: str) -> str:
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    async def handle_subscribe(self, message: Any) -> None:
+        # Every operation is authorised against the principal's current rights and
+        # counted against its rate budget (HitflowGraphQL.authorize_ws_operation).
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            view: Any = self.view  # api.graphql.endpoint.HitflowGraphQL
+            refusal = await view.authorize_ws_operation(self.context)
+            if refusal is not None:
+                await self.send_message(
+                    TransportError(id=message["id"], type="error", payload=[refusal])
+                )
+                return
+        await super().handle_subscribe(message)
+
     async def run_operation(self, operation: Any) -> None:
         CURRENT_FRAME_PREFIX.set(transport_ws_prefix(operation.id))
         await super().run_operation(operation)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
+    async def handle_start(self, message: Any) -> None:
+        if self.connection_acknowledged:
+            view: Any = self.view  # api.graphql.endpoint.HitflowGraphQL
+            refusal = await view.authorize_ws_operation(self.context)
+            if refusal is not None:
+                await self.send_message(
+                    LegacyError(type="error", id=message["id"], payload=refusal)
+                )
+                return
+        await super().handle_start(message)
+
     async def handle_async_results(
         self,
         operation_id: str,

@@ -5,6 +5,15 @@ Each subscriber has a bounded queue. A client too slow to drain it is disconnect
 (close code 4008) rather than allowed to grow the process's memory. A `revocation`
 event closes the websockets of the revoked credentials (close code 4401).
 
+Rights on a live connection: every operation a socket sends is authorised against a
+freshly resolved principal (api.graphql.endpoint.HitflowGraphQL.authorize_ws_operation).
+Running subscriptions are refreshed by events: a `rights_changed` event (role change,
+OAuth client change...) makes the relay re-resolve the principal of the affected
+connections (one database round-trip each) and set it on the socket's context, so the
+next events are resolved with the current rights (write-only fields such as
+Target.heartbeatUrl disappear after a demotion); a subscription whose workspace or scope
+is no longer readable is ended.
+
 Close codes sent by the relay (documented for the SPA and mobile apps):
   4401  the session or token of this connection was revoked (log in again)
   4403  the user left one of the connection's workspaces (reconnect: fresh memberships)
@@ -44,6 +53,13 @@ SCOPE_KEY = "hitflow.live"  # where a websocket's LiveConnection is kept in its 
 
 _CLOSED = object()  # queue sentinel: the subscription ends
 
+# The scope each subscription kind needs (api.live.subscriptions checks it at the start).
+SUBSCRIPTION_SCOPES: dict[str, str] = {
+    "check_result": "results:read",
+    "target_status": "targets:read",
+    "incident": "alerts:read",
+}
+
 
 class Relay:
     def __init__(self, resources: Resources, converters: dict[str, Converter]) -> None:
@@ -62,8 +78,14 @@ class Relay:
 
     # --- connections and subscribers -----------------------------------------------
 
-    def connect(self, websocket: WebSocket, principal: Principal, token: str | None) -> None:
-        connection = LiveConnection(websocket, principal, token)
+    def connect(
+        self,
+        websocket: WebSocket,
+        principal: Principal,
+        token: str | None,
+        context: Any = None,
+    ) -> None:
+        connection = LiveConnection(websocket, principal, token, context)
         websocket.scope[SCOPE_KEY] = connection
         self.connections.add(connection)
 
@@ -101,6 +123,70 @@ class Relay:
             local.discard(subscriber)
             if not local:
                 del self.by_workspace[subscriber.workspace_id]
+
+    def _end(self, subscriber: Subscriber) -> None:
+        """End one subscription (the client gets `complete`); the socket stays open."""
+        self._remove(subscriber)
+        subscriber.queue.put(_CLOSED, force=True)
+
+    def connection_of(self, websocket: Any) -> LiveConnection | None:
+        connection: LiveConnection | None = websocket.scope.get(SCOPE_KEY)
+        return None if connection is None or connection.closed else connection
+
+    def apply_principal(self, connection: LiveConnection, principal: Principal) -> None:
+        """Use the connection's current principal from now on (its rights changed).
+
+        The socket's context gets it (the next events of its subscriptions resolve their
+        fields with it); subscriptions it may no longer read are ended.
+        """
+        connection.principal = principal
+        if connection.context is not None:
+            connection.context.principal = principal
+        for subscriber in list(connection.subscribers):
+            execution = subscriber.execution
+            if execution is not None:
+                execution.forget_share_key()  # the rights are part of the sharing key
+            scope = SUBSCRIPTION_SCOPES.get(subscriber.kind)
+            readable = principal.can_read(subscriber.workspace_id)
+            if not readable or (scope is not None and not principal.has_scope(scope)):
+                self._end(subscriber)
+
+    async def refresh(self, connection: LiveConnection) -> None:
+        """Re-resolve a connection's principal from its credential (one round-trip)."""
+        if connection.token is None or connection.closed:
+            return
+        principal = await resolve_token(connection.token, self.settings)
+        if connection.closed:
+            return
+        if principal is None:
+            self.close_connection(connection, CLOSE_REVOKED, "Credential revoked.")
+        elif set(connection.principal.memberships) - set(principal.memberships):
+            self.close_connection(connection, CLOSE_MEMBERSHIP, "Membership changed.")
+        else:
+            self.apply_principal(connection, principal)
+
+    async def rights_changed(self, event: dict[str, Any]) -> int:
+        """Refresh the principals of the connections an event names; returns how many.
+
+        {"userId": n}: that user's connections; {"workspaceId": n}: every connection that
+        reads the workspace (an OAuth client's scopes changed, a workspace is gone...).
+        """
+        user_id = event.get("userId")
+        workspace_id = event.get("workspaceId")
+        affected = [
+            c
+            for c in self.connections
+            if (user_id is not None and c.principal.user_id == user_id)
+            or (isinstance(workspace_id, int) and c.principal.can_read(workspace_id))
+        ]
+        if not affected:
+            return 0
+        results = await asyncio.gather(*(self.refresh(c) for c in affected), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                log.warning("live_refresh_failed", error=type(result).__name__)
+        log.info("live_rights_refreshed", user_id=user_id, connections=len(affected))
+        return len(affected)
 
     async def stream(self, subscriber: Subscriber) -> AsyncGenerator[Any, None]:
         """The items of one subscriber, until its connection closes.
@@ -200,17 +286,11 @@ class Relay:
     async def revalidate(self) -> None:
         """Re-check every connection's credential (after an outage, revocations may be lost)."""
         for connection in list(self.connections):
-            if connection.token is None:
-                continue
             try:
-                principal = await resolve_token(connection.token, self.settings)
+                await self.refresh(connection)
             except Exception as exc:  # the database is down too: try again next time
                 log.warning("live_revalidate_failed", error=type(exc).__name__)
                 return
-            if principal is None:
-                self.close_connection(connection, CLOSE_REVOKED, "Credential revoked.")
-            elif set(connection.principal.memberships) - set(principal.memberships):
-                self.close_connection(connection, CLOSE_MEMBERSHIP, "Membership changed.")
 
     # --- dispatch ----------------------------------------------------------------------
 
@@ -222,6 +302,9 @@ class Relay:
             return 0
         if event_type == "membership_removed":
             self.membership_removed(event)
+            return 0
+        if event_type == "rights_changed":
+            await self.rights_changed(event)
             return 0
         converter = self.converters.get(str(event_type))
         workspace_id = event.get("workspaceId")

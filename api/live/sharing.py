@@ -115,6 +115,10 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._live_key = key
         return key
 
+    def forget_share_key(self) -> None:
+        """The principal changed (api.live.relay.apply_principal): compute the key again."""
+        self.__dict__.pop("_live_key", None)
+
     def build_per_event_executor(self, payload: Any) -> Any:
         if not isinstance(payload, SharedEvent):
             return super().build_per_event_executor(payload)

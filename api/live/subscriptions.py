@@ -54,7 +54,8 @@ async def _open(
         raise SubscriptionError("LIMIT_REACHED", str(exc)) from None
     execution = CURRENT_EXECUTION.get()
     prefix = CURRENT_FRAME_PREFIX.get()
-    if prefix is not None and execution is not None and execution.context_value is info.context:
+    if execution is not None and execution.context_value is info.context:
+        # Kept also off the fast path: a rights change resets its sharing key.
         subscriber.execution = execution
         subscriber.prefix = prefix
     return relay.stream(subscriber)

@@ -13,6 +13,7 @@ from api.core.ids import encode
 from api.graphql.context import Info
 from api.graphql.nodes import resolve_scoped
 from api.graphql.payloads import MutationPayload
+from api.graphql.permissions import read_back
 from api.maintenance import models, service
 
 
@@ -79,5 +80,7 @@ class MaintenanceWindowInput:
 @strawberry.type(description="The answer of createMaintenanceWindow.")
 class MaintenanceWindowPayload(MutationPayload):
     maintenance_window: MaintenanceWindow | None = strawberry.field(
-        default=None, description="The window."
+        default=None,
+        description="The window; null for a credential without alerts:read.",
+        extensions=read_back("alerts:read"),
     )

@@ -18,6 +18,7 @@ from api.graphql.loaders import by_key, loader
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
 from api.graphql.payloads import MutationPayload
+from api.graphql.permissions import read_back
 from api.notifications import models, service
 from api.notifications.models import ChannelKind, DeliveryStatus
 
@@ -165,20 +166,29 @@ class AlertChannelPatch:
 
 @strawberry.type(description="The answer of the alert channel mutations.")
 class AlertChannelPayload(MutationPayload):
-    alert_channel: AlertChannel | None = strawberry.field(default=None, description="The channel.")
+    alert_channel: AlertChannel | None = strawberry.field(
+        default=None,
+        description="The channel; null for a credential without alerts:read.",
+        extensions=read_back("alerts:read"),
+    )
 
 
 @strawberry.type(description="The answer of sendTestNotification.")
 class NotificationPayload(MutationPayload):
     notification: Notification | None = strawberry.field(
-        default=None, description="The queued delivery."
+        default=None,
+        description="The queued delivery; null for a credential without alerts:read.",
+        extensions=read_back("alerts:read"),
     )
 
 
 @strawberry.type(description="The answer of setWorkspaceAlertPolicy.")
 class AlertPolicyPayload(MutationPayload):
     policy: JSON | None = strawberry.field(
-        default=None, description="The stored default policy (channelIds are global ids)."
+        default=None,
+        description="The stored default policy (channelIds are global ids); null for a "
+        "credential without alerts:read.",
+        extensions=read_back("alerts:read"),
     )
 
 

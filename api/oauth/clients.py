@@ -10,8 +10,10 @@ import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
+from arq.connections import ArqRedis
 from tortoise.queryset import QuerySet
 
+from api import events
 from api.auth.principal import ALL_SCOPES, Principal
 from api.core import clock
 from api.core.errors import Invalid, NotFound
@@ -153,6 +155,7 @@ async def get_client(principal: Principal, pk: int) -> OAuthClient:
 
 
 async def update_client(
+    redis: ArqRedis,
     principal: Principal,
     pk: int,
     *,
@@ -161,6 +164,7 @@ async def update_client(
     scopes: list[str] | None = None,
 ) -> OAuthClient:
     client = await get_client(principal, pk)
+    narrowed = scopes is not None and not set(client.scopes) <= set(scopes)
     if name is not None:
         client.name = validate_name(name)
     if redirect_uris is not None:
@@ -169,6 +173,10 @@ async def update_client(
         client.scopes = validate_scopes(scopes)
     client.updated_at = clock.now()
     await client.save()
+    if narrowed:
+        # Its tokens never hold more than the client's scopes: live sockets of the
+        # workspace re-resolve their principal (api.live.relay.rights_changed).
+        await events.publish(redis, "rights_changed", workspaceId=client.workspace_id)
     return client
 
 
@@ -178,6 +186,8 @@ async def rotate_secret(principal: Principal, pk: int) -> tuple[OAuthClient, str
     if not client.confidential:
         raise Invalid("A public client has no secret.", field="id")
     secret, client.client_secret_hash = new_secret()
+    # Whoever knows the secret now answers for the client (api.oauth.service.registrant_may_act).
+    client.created_by_id = principal.user_id
     client.updated_at = clock.now()
     await client.save()
     return client, secret

@@ -63,6 +63,7 @@ class Mutation:
         scopes: list[str] | None = None,
     ) -> OAuthClientPayload:
         row = await clients.update_client(
+            info.context.resources.redis,
             info.context.principal,
             decode(id, "OAuthClient"),
             name=name,

@@ -8,7 +8,7 @@ from api.auth.principal import ACCOUNT_SCOPES, Principal, memberships_of
 from api.core import clock
 from api.core.tokens import hash_token
 from api.oauth.models import OAuthToken
-from api.oauth.service import workspace_has_active_owner
+from api.oauth.service import registrant_may_act, workspace_has_active_owner
 from api.settings import Settings
 from api.workspaces.models import Role
 
@@ -36,6 +36,8 @@ async def principal_for_access_token(token: str, settings: Settings) -> Principa
         scopes = scopes - ACCOUNT_SCOPES
         if not await workspace_has_active_owner(row.client.workspace_id):
             return None  # its owner deleted the account: the workspace is locked
+        if not await registrant_may_act(row.client):
+            return None  # its registrant left or lost ADMIN (see registrant_may_act)
         role = Role.MEMBER if scopes & WRITE_SCOPES else Role.VIEWER
         return Principal(
             kind="client",

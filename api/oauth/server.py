@@ -24,6 +24,7 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Payload,
     OAuth2Request,
     TokenMixin,
+    UnauthorizedClientError,
     grants,
 )
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -259,6 +260,13 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
+        if not _run(service.registrant_may_act, self.client.row):
+            raise UnauthorizedClientError(
+                description=(
+                    "The member who registered this client is no longer an OWNER or ADMIN "
+                    "of its workspace: a current OWNER or ADMIN must rotate its secret."
+                )
+            )
         allowed = [s for s in self.client.row.scopes if s not in ACCOUNT_SCOPES]
         requested = scope_to_list(self.request.payload.scope) or allowed
         if not requested or not set(requested) <= set(allowed):

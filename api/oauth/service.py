@@ -30,7 +30,7 @@ from api.oauth.models import (
     OAuthToken,
 )
 from api.settings import Settings
-from api.workspaces.models import Membership, Role
+from api.workspaces.models import ADMIN_ROLES, Membership, Role
 
 REQUEST_TTL = timedelta(minutes=10)
 CODE_TTL = timedelta(minutes=10)
@@ -135,6 +135,25 @@ async def workspace_has_active_owner(workspace_id: int) -> bool:
     """False once every OWNER of the workspace is locked (account deletion pending)."""
     return await Membership.filter(
         workspace_id=workspace_id, role=Role.OWNER, user__is_active=True
+    ).exists()
+
+
+async def registrant_may_act(client: OAuthClient) -> bool:
+    """Whether a client may act for its workspace on its own (client_credentials).
+
+    A client belongs to its workspace, but its own grant acts only while the member who
+    registered it (or last rotated its secret) is an active OWNER or ADMIN there: that
+    member knew the secret. Once they are removed, demoted below ADMIN or lock their
+    account, its client_credentials tokens stop working and it gets no new ones until a
+    current OWNER or ADMIN rotates its secret (who then becomes its registrant).
+    """
+    if client.created_by_id is None:
+        return False
+    return await Membership.filter(
+        workspace_id=client.workspace_id,
+        user_id=client.created_by_id,
+        role__in=list(ADMIN_ROLES),
+        user__is_active=True,
     ).exists()
 
 
@@ -274,9 +293,23 @@ async def revoke_token(redis: ArqRedis, row: OAuthToken, *, whole_grant: bool) -
 
 
 async def revoke_all_for_user(redis: ArqRedis, user_id: int) -> list[int]:
-    """Revoke every OAuth token a user granted (account deletion, lock-out)."""
+    """Revoke every OAuth token a user granted (account deletion, lock-out), and the
+    client_credentials tokens of the clients they registered."""
     await OAuthAuthorizationCode.filter(user_id=user_id, used_at=None).update(used_at=clock.now())
-    return await _revoke(redis, Q(user_id=user_id))
+    granted = await _revoke(redis, Q(user_id=user_id))
+    return granted + await revoke_registered_clients(redis, user_id)
+
+
+async def revoke_registered_clients(
+    redis: ArqRedis, user_id: int, workspace_id: int | None = None
+) -> list[int]:
+    """Revoke the client_credentials tokens of the clients `user_id` registered (in one
+    workspace, or all): they left it, were demoted below ADMIN or locked their account.
+    Tokens users granted to these clients act with those users' rights and stay."""
+    query = Q(user_id=None, client__created_by_id=user_id)
+    if workspace_id is not None:
+        query &= Q(client__workspace_id=workspace_id)
+    return await _revoke(redis, query)
 
 
 async def revoke_workspace_clients(redis: ArqRedis | None, workspace_ids: list[int]) -> int:

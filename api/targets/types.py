@@ -20,7 +20,7 @@ from api.graphql.loaders import by_key, loader
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, Edge, paginate
 from api.graphql.payloads import MutationPayload
-from api.graphql.permissions import requires
+from api.graphql.permissions import may_read_credential, read_back, requires
 from api.results import service as results
 from api.results.stats import target_stats
 from api.results.types import CheckResult, CheckResultConnection, TargetStats
@@ -103,11 +103,13 @@ class Target(relay.Node):
     @strawberry.field(
         description=(
             "HEARTBEAT targets: the URL their jobs call (GET, POST or HEAD). It is a write "
-            "credential: null unless the caller may change the target (OWNER, ADMIN, MEMBER)."
+            "credential: null unless the caller may change the target (OWNER, ADMIN, MEMBER) "
+            "with a credential holding targets:write."
         )
     )
     def heartbeat_url(self, info: Info) -> str | None:
-        if not info.context.principal.can_write(self.model.workspace_id):
+        principal = info.context.principal
+        if not may_read_credential(principal, self.model.workspace_id, "targets:write"):
             return None
         resources = info.context.resources
         return service.heartbeat_url(resources.settings, resources.keyring, self.model)
@@ -304,4 +306,8 @@ class TargetPatch:
 
 @strawberry.type(description="The answer of a target mutation.")
 class TargetPayload(MutationPayload):
-    target: Target | None = strawberry.field(default=None, description="The target, on success.")
+    target: Target | None = strawberry.field(
+        default=None,
+        description="The target, on success; null for a credential without targets:read.",
+        extensions=read_back("targets:read"),
+    )

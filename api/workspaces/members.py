@@ -5,6 +5,10 @@
 - A workspace always keeps at least one OWNER (checked under a row lock).
 - Anyone may leave a workspace (remove themselves), except its last OWNER.
 - A workspace the caller is not a member of reads as NOT_FOUND.
+- A removal or role change applies at once on open websockets too (`membership_removed`
+  and `rights_changed` events, api.live.relay); leaving a workspace or losing ADMIN ends
+  the client_credentials tokens of the OAuth clients one registered there
+  (api.oauth.service.registrant_may_act).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from api.core.logging import get_logger
 from api.core.tokens import EMAIL_PREFIX, hash_token, new_token
 from api.events import publish
 from api.mail.service import send_mail
+from api.oauth.service import revoke_registered_clients
 from api.resources import Resources
 from api.workspaces.models import ADMIN_ROLES, Invitation, Membership, Role, Workspace
 from api.workspaces.service import get_visible
@@ -200,11 +205,12 @@ async def remove(
             await _keep_an_owner(workspace.id, user_id)
         await Membership.filter(id=target.id).delete()
     await publish(resources.redis, "membership_removed", workspaceId=workspace.id, userId=user_id)
+    await revoke_registered_clients(resources.redis, user_id, workspace.id)
     log.info("member_removed", workspace_id=workspace.id, user_id=user_id)
 
 
 async def change_role(
-    principal: Principal, *, workspace_id: int, user_id: int, role: Role
+    resources: Resources, principal: Principal, *, workspace_id: int, user_id: int, role: Role
 ) -> Membership:
     workspace = await get_visible(principal, workspace_id)
     actor = await _require_admin(principal, workspace.id)
@@ -214,5 +220,9 @@ async def change_role(
         if target.role == Role.OWNER and role != Role.OWNER:
             await _keep_an_owner(workspace.id, user_id)
         await Membership.filter(id=target.id).update(role=role)
+    # Open websockets of the member use the new role from their next event or operation.
+    await publish(resources.redis, "rights_changed", userId=user_id)
+    if target.role in ADMIN_ROLES and role not in ADMIN_ROLES:
+        await revoke_registered_clients(resources.redis, user_id, workspace.id)
     log.info("member_role_changed", workspace_id=workspace.id, user_id=user_id, role=role.value)
     return await Membership.get(id=target.id).select_related("user")

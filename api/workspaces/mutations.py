@@ -91,6 +91,7 @@ class Mutation:
         self, info: Info, workspace_id: strawberry.ID, user_id: strawberry.ID, role: Role
     ) -> MemberPayload:
         membership = await members.change_role(
+            info.context.resources,
             info.context.principal,
             workspace_id=decode(workspace_id, "Workspace", field="workspaceId"),
             user_id=decode(user_id, "User", field="userId"),

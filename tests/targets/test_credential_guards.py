@@ -44,7 +44,12 @@ async def test_results_read_token_cannot_read_the_target_through_a_result(gql, s
 
     both = await create_pat(owner.user, ["results:read", "targets:read"])
     allowed = await gql(RESULT_TARGET, {"id": result_gid}, token=both)
-    assert allowed["data"]["node"]["target"]["heartbeatUrl"] == target["heartbeatUrl"]
+    # The target is readable, its write credential is not (targets:write needed).
+    assert allowed["data"]["node"]["target"]["config"] == {"graceSeconds": 30}
+    assert allowed["data"]["node"]["target"]["heartbeatUrl"] is None
+    writer = await create_pat(owner.user, ["results:read", "targets:read", "targets:write"])
+    written = await gql(RESULT_TARGET, {"id": result_gid}, token=writer)
+    assert written["data"]["node"]["target"]["heartbeatUrl"] == target["heartbeatUrl"]
 
 
 async def test_a_viewer_does_not_get_the_heartbeat_url(gql, settings) -> None:
