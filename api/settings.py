@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "Hitflow <noreply@localhost>"
     regions: CommaList = Field(default_factory=lambda: list(REGIONS))
+    # Unset: allowed in development (monitoring a site on your own machine is the first thing
+    # a new user tries), refused in production. Cloud metadata addresses are always refused.
     probe_allow_private_networks: bool = False
     probe_extra_ca_file: str | None = None  # PEM CAs probes trust besides the system's
     probe_body_limit_bytes: int = Field(default=1_000_000, ge=1024)
@@ -252,6 +254,13 @@ class Settings(BaseSettings):
                 f"(got {self.deletion_grace_days} + {self.backup_retention_days})"
             )
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _private_networks_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("probe_allow_private_networks") in (None, ""):
+            data = {**data, "probe_allow_private_networks": data.get("env") != "production"}
+        return data
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

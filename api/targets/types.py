@@ -272,7 +272,10 @@ class TargetInput:
     kind: TargetKind = strawberry.field(description="How it is checked.")
     config: JSON = strawberry.field(description="Kind-specific settings (see the docs).")
     interval_seconds: int = strawberry.field(default=60, description="Seconds between checks.")
-    timeout_seconds: float = strawberry.field(default=10.0, description="Seconds a check may take.")
+    timeout_seconds: float | None = strawberry.field(
+        default=None,
+        description="Seconds a check may take; default 10, or 80 % of a shorter interval.",
+    )
     regions: list[str] | None = strawberry.field(
         default=None, description="Region codes; default: every region served."
     )
