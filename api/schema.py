@@ -25,6 +25,7 @@ from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.core.errors import PublicGraphQLError
 from api.graphql.masking import MaskWithRequestId
+from api.graphql.persisted import PersistedQueries
 from api.live.sharing import SharingExecutionContext
 from api.live.subscriptions import Subscription
 from api.maintenance import mutations as maintenance_mutations
@@ -92,6 +93,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Live events are executed once per (operation, variables, rights).
         execution_context_class=SharingExecutionContext,
         extensions=[
+            # First: a hash-only request gets its document before anything parses it.
+            PersistedQueries,
             # The depth/alias rule classes are built once per schema (the stock extensions
             # build new classes per operation, held by every live subscription).
             lambda: AddValidationRules(rules),

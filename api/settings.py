@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=3000, ge=50)
+    # Automatic persisted queries (api/graphql/persisted.py).
+    apq_ttl_seconds: int = Field(default=86_400, ge=60)
+    apq_max_document_bytes: int = Field(default=65_536, ge=1024)
+    apq_max_new_per_hour: int = Field(default=10_000, ge=1)
+    trusted_documents: Path | None = None  # JSON manifest sha256 -> document (first-party apps)
 
     # Alerting and delivery (api/incidents, api/notifications, workers/jobs/delivery.py).
     alert_max_attempts: int = Field(default=6, ge=1, le=20)

@@ -114,6 +114,12 @@ class HitflowGraphQL(GraphQL[Context, None]):
             response = error_response(500, "Unexpected error.", extensions)
         await response(scope, receive, send)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET with only a persisted-query hash is an operation, not a browser visit.
+        return super().should_render_graphql_ide(request) and (
+            "extensions" not in request.query_params
+        )
+
     def parse_json(self, data: str | bytes) -> Any:
         try:
             value = self.decode_json(data)
