@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     app_url: str | None = None
     cors_origins: CommaList = Field(default_factory=list)
+    # Request headers browsers may send cross-origin: ours, and those Apollo Client sends
+    # (apollographql-client-*, apollo-require-preflight, x-apollo-operation-name).
+    cors_allow_headers: CommaList = Field(
+        default_factory=lambda: [
+            "authorization",
+            "content-type",
+            "accept",
+            "apollographql-client-name",
+            "apollographql-client-version",
+            "apollo-require-preflight",
+            "x-apollo-operation-name",
+        ]
+    )
     smtp_url: str | None = None
     mail_from: str = "Hitflow <noreply@localhost>"
     regions: CommaList = Field(default_factory=lambda: list(REGIONS))
@@ -121,7 +134,9 @@ class Settings(BaseSettings):
     privacy_policy_effective_at: str = "2026-01-01T00:00:00+00:00"
     privacy_policy_url: str | None = None
 
-    _split_lists = field_validator("secret_keys", "cors_origins", "regions", mode="before")(_split)
+    _split_lists = field_validator(
+        "secret_keys", "cors_origins", "cors_allow_headers", "regions", mode="before"
+    )(_split)
 
     @field_validator("public_url", "app_url")
     @classmethod

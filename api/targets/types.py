@@ -138,10 +138,19 @@ class Target(relay.Node):
         since: datetime | None = None,
         until: datetime | None = None,
         region: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> CheckResultConnection:
         try:
             page = await results.result_page(
-                self.pk, first=first, after=after, since=since, until=until, region=region
+                self.pk,
+                first=first,
+                after=after,
+                since=since,
+                until=until,
+                region=region,
+                last=last,
+                before=before,
             )
         except DomainError as exc:
             raise InvalidArgument(exc.message, argument=exc.field) from None
@@ -152,7 +161,7 @@ class Target(relay.Node):
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
-                has_previous_page=after is not None,
+                has_previous_page=page.has_previous,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
@@ -179,11 +188,18 @@ class Target(relay.Node):
         permission_classes=[requires("alerts:read")],
     )
     async def incidents(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:
         from api.incidents.types import target_incidents  # logic in api/incidents
 
-        return await target_incidents(info, self.pk, first=first, after=after)
+        return await target_incidents(
+            info, self.pk, first=first, after=after, last=last, before=before
+        )
 
     @classmethod
     async def resolve_nodes(
