@@ -24,6 +24,7 @@ from strawberry.tools import merge_types
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.core.errors import PublicGraphQLError
+from api.graphql.descriptions import fill_descriptions
 from api.graphql.masking import MaskWithRequestId
 from api.graphql.persisted import PersistedQueries
 from api.live.sharing import SharingExecutionContext
@@ -86,7 +87,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     max_aliases = settings.graphql_max_aliases if settings else 30
     max_tokens = settings.graphql_max_tokens if settings else 3000
     rules: list[type[ASTValidationRule]] = [depth_rule(max_depth, None), aliases_rule(max_aliases)]
-    return HitflowSchema(
+    built = HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=Subscription,
@@ -108,6 +109,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: MaskWithRequestId(should_mask_error=_should_mask),
         ],
     )
+    fill_descriptions(built._schema)
+    return built
 
 
 schema = build_schema()
