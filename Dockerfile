@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build: a virtualenv with the locked dependencies (requirements.lock, hash-checked), then a
 # wheel of Hitflow installed in it without resolving anything again.
-FROM python:3.11-slim AS build
+FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 # The dependencies first: this layer is rebuilt only when the lock file changes.
@@ -16,8 +16,14 @@ RUN pip wheel --no-deps --wheel-dir /dist . \
  && /opt/hitflow/bin/pip install --no-deps /dist/*.whl \
  && /opt/hitflow/bin/pip check
 
-# Runtime: the virtualenv only, run by an unprivileged user.
-FROM python:3.11-slim AS runtime
+# Runtime: the virtualenv only, run by an unprivileged user, plus the PostgreSQL client
+# tools that `hitflow backup` / `restore` call (pg_dump, psql): their major version must
+# be the database's (compose.yaml runs postgres:15; Debian bookworm ships client 15;
+# tests/platform/test_deployment_files.py checks that they agree).
+FROM python:3.11-slim-bookworm AS runtime
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends postgresql-client-15 \
+ && rm -rf /var/lib/apt/lists/*
 ENV PATH=/opt/hitflow/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -53,7 +53,7 @@ TORTOISE_ORM = _config_from_env() if os.environ.get("HITFLOW_TORTOISE_CLI") else
 async def migrate(settings: Settings) -> None:
     """Apply every pending migration (idempotent)."""
     if settings.effective_database_url.startswith("sqlite://"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     await run_migrations(config=tortoise_config(settings.effective_database_url))
     await Tortoise.close_connections()
 

@@ -24,7 +24,9 @@ from strawberry.tools import merge_types
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.core.errors import PublicGraphQLError
+from api.graphql.descriptions import fill_descriptions
 from api.graphql.masking import MaskWithRequestId
+from api.graphql.persisted import PersistedQueries
 from api.live.sharing import SharingExecutionContext
 from api.live.subscriptions import Subscription
 from api.maintenance import mutations as maintenance_mutations
@@ -85,13 +87,15 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     max_aliases = settings.graphql_max_aliases if settings else 30
     max_tokens = settings.graphql_max_tokens if settings else 3000
     rules: list[type[ASTValidationRule]] = [depth_rule(max_depth, None), aliases_rule(max_aliases)]
-    return HitflowSchema(
+    built = HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=Subscription,
         # Live events are executed once per (operation, variables, rights).
         execution_context_class=SharingExecutionContext,
         extensions=[
+            # First: a hash-only request gets its document before anything parses it.
+            PersistedQueries,
             # The depth/alias rule classes are built once per schema (the stock extensions
             # build new classes per operation, held by every live subscription).
             lambda: AddValidationRules(rules),
@@ -105,6 +109,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: MaskWithRequestId(should_mask_error=_should_mask),
         ],
     )
+    fill_descriptions(built._schema)
+    return built
 
 
 schema = build_schema()

@@ -53,9 +53,24 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     app_url: str | None = None
     cors_origins: CommaList = Field(default_factory=list)
+    # Request headers browsers may send cross-origin: ours, and those Apollo Client sends
+    # (apollographql-client-*, apollo-require-preflight, x-apollo-operation-name).
+    cors_allow_headers: CommaList = Field(
+        default_factory=lambda: [
+            "authorization",
+            "content-type",
+            "accept",
+            "apollographql-client-name",
+            "apollographql-client-version",
+            "apollo-require-preflight",
+            "x-apollo-operation-name",
+        ]
+    )
     smtp_url: str | None = None
     mail_from: str = "Hitflow <noreply@localhost>"
     regions: CommaList = Field(default_factory=lambda: list(REGIONS))
+    # Unset: allowed in development (monitoring a site on your own machine is the first thing
+    # a new user tries), refused in production. Cloud metadata addresses are always refused.
     probe_allow_private_networks: bool = False
     probe_extra_ca_file: str | None = None  # PEM CAs probes trust besides the system's
     probe_body_limit_bytes: int = Field(default=1_000_000, ge=1024)
@@ -74,6 +89,11 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=3000, ge=50)
+    # Automatic persisted queries (api/graphql/persisted.py).
+    apq_ttl_seconds: int = Field(default=86_400, ge=60)
+    apq_max_document_bytes: int = Field(default=65_536, ge=1024)
+    apq_max_new_per_hour: int = Field(default=10_000, ge=1)
+    trusted_documents: Path | None = None  # JSON manifest sha256 -> document (first-party apps)
 
     # Alerting and delivery (api/incidents, api/notifications, workers/jobs/delivery.py).
     alert_max_attempts: int = Field(default=6, ge=1, le=20)
@@ -117,7 +137,9 @@ class Settings(BaseSettings):
     privacy_policy_effective_at: str = "2026-01-01T00:00:00+00:00"
     privacy_policy_url: str | None = None
 
-    _split_lists = field_validator("secret_keys", "cors_origins", "regions", mode="before")(_split)
+    _split_lists = field_validator(
+        "secret_keys", "cors_origins", "cors_allow_headers", "regions", mode="before"
+    )(_split)
 
     @field_validator("public_url", "app_url")
     @classmethod
@@ -256,6 +278,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _private_networks_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("probe_allow_private_networks") in (None, ""):
+            data = {**data, "probe_allow_private_networks": data.get("env") != "production"}
+        return data
+
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.env == "production" and not self.secret_keys:
@@ -310,7 +339,7 @@ def _dev_key(data_dir: Path) -> str:
     path = data_dir / "secret.key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

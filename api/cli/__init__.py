@@ -5,6 +5,8 @@ One module per command group (run, db, staff, privacy); what they share is in `o
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from api.cli import db, privacy, run, staff
@@ -18,4 +20,8 @@ privacy.register(app)  # backup, restore, purge
 
 def main() -> None:
     """The `hitflow` console script."""
+    # Everything a Hitflow process writes (the SQLite database and its journal, the
+    # embedded Redis's socket, the dev key, backups, exports) is for its owner only:
+    # files 0600, folders 0700.
+    os.umask(0o077)
     app()

@@ -54,6 +54,9 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
                 url=f"http://{host}:{port}/graphql",
                 regions=settings.regions,
                 smtp="configured" if settings.smtp_url else "none: e-mails go to this log",
+                private_networks="allowed: targets on 127.0.0.1 and your LAN can be monitored"
+                if settings.probe_allow_private_networks
+                else "refused (HITFLOW_PROBE_ALLOW_PRIVATE_NETWORKS=true allows them)",
             )
             ok = await until_signal(tasks, servers=(server,))
             await close_workers(workers)

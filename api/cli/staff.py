@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import typer
 
@@ -19,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 @staff.command("grant")
-def grant(email: str) -> None:
+def grant(
+    email: Annotated[str, typer.Argument(help="E-mail address of an existing user.")],
+) -> None:
     """Make an existing user staff."""
     settings = options.settings()
     address = email.strip().lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -42,6 +43,29 @@ def error_response(status: int, message: str, extensions: dict[str, Any] | None)
         {"data": None, "errors": [{"message": message, "extensions": extensions or {}}]},
         status_code=status,
     )
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def graphql_response_media_type(request: Request, response: Response) -> Response:
+    """GraphQL over HTTP: a client that accepts application/graphql-response+json gets it,
+    and with it a 4xx when the request itself failed (unparsable or invalid document, bad
+    variables: no `data`, errors without a path), instead of 200."""
+    if GRAPHQL_RESPONSE not in request.headers.get("accept", ""):
+        return response
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return response  # GraphiQL, streaming
+    response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+    if response.status_code == 200 and isinstance(response.body, bytes):
+        try:
+            body = json.loads(response.body)
+        except ValueError:
+            return response
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors and body.get("data") is None and not any("path" in e for e in errors):
+            response.status_code = 400
+    return response
 
 
 def bearer(value: str | None) -> str | None:
@@ -115,7 +139,13 @@ class HitflowGraphQL(GraphQL[Context, None]):
             )
             extensions = {"code": "INTERNAL", "requestId": request_id}
             response = error_response(500, "Unexpected error.", extensions)
-        await response(scope, receive, send)
+        await graphql_response_media_type(request, response)(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET with only a persisted-query hash is an operation, not a browser visit.
+        return super().should_render_graphql_ide(request) and (
+            "extensions" not in request.query_params
+        )
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

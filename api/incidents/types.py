@@ -100,11 +100,19 @@ class IncidentConnection(Connection[Incident]):
 
 
 async def incident_page(
-    info: Info, *, first: int | None, after: str | None, **filters: Any
+    info: Info,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    **filters: Any,
 ) -> IncidentConnection:
     query = service.visible_to(info.context.principal).filter(**filters)
     try:
-        page = await paginate(query, first=first, after=after, to_node=Incident.from_model)
+        page = await paginate(
+            query, first=first, after=after, last=last, before=before, to_node=Incident.from_model
+        )
     except DomainError as exc:
         raise InvalidArgument(exc.message, argument=exc.field) from None
     return IncidentConnection(
@@ -113,15 +121,13 @@ async def incident_page(
 
 
 async def workspace_incidents(
-    info: Info, workspace_id: int, *, first: int | None, after: str | None, open: bool | None
+    info: Info, workspace_id: int, *, open: bool | None, **page: Any
 ) -> IncidentConnection:
     filters: dict[str, Any] = {"workspace_id": workspace_id}
     if open is not None:
         filters["resolved_at__isnull"] = open
-    return await incident_page(info, first=first, after=after, **filters)
+    return await incident_page(info, **page, **filters)
 
 
-async def target_incidents(
-    info: Info, target_id: int, *, first: int | None, after: str | None
-) -> IncidentConnection:
-    return await incident_page(info, first=first, after=after, target_id=target_id)
+async def target_incidents(info: Info, target_id: int, **page: Any) -> IncidentConnection:
+    return await incident_page(info, **page, target_id=target_id)

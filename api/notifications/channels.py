@@ -43,9 +43,16 @@ def _email(value: str, name: str) -> str:
 
 
 def _url(value: str, name: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(f"{name} must be an https URL.", field=f"config.{name}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise Invalid(f"{name} is not a valid URL (bad port).", field=f"config.{name}") from None
+    if parts.scheme not in ("http", "https"):
+        got = f"{parts.scheme}://" if parts.scheme else "no scheme"
+        raise Invalid(f"{name} must start with https:// (got {got}).", field=f"config.{name}")
+    if not parts.hostname:
+        raise Invalid(f"{name} has no host name.", field=f"config.{name}")
     return value
 
 
@@ -134,7 +141,7 @@ def split_config(
     ):
         for name, check in group.items():
             value = raw.get(name)
-            if (value is None or value == MASK) and name in stored:
+            if name in stored and (value is None or value in (MASK, masked(name, stored, spec))):
                 target[name] = stored[name]
                 kept.append(name)
                 continue
@@ -203,9 +210,24 @@ def _reason(exc: UnsafeTarget) -> str:
     return message.split(" is a ", 1)[1] if " is a " in message else "cannot be resolved"
 
 
-def public_view(public: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
-    """What is stored in the clear and shown: public values, a mask for each secret set."""
-    return {**public, **{name: MASK for name in secrets}}
+def masked_url(url: str) -> str:
+    """Where a secret URL points, without its secret part: `https://hooks.slack.com/********`."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/{MASK}"
+
+
+def masked(name: str, secrets: dict[str, Any], spec: Spec) -> str:
+    return masked_url(secrets[name]) if name in spec.urls else MASK
+
+
+def public_view(
+    kind: ChannelKind, public: dict[str, Any], secrets: dict[str, Any]
+) -> dict[str, Any]:
+    """What is stored in the clear and shown: public values, and for each secret set a mask
+    (a URL keeps its scheme and host, so a form shows where alerts go). Sending a masked value
+    back keeps the secret."""
+    spec = SPECS[kind]
+    return {**public, **{name: masked(name, secrets, spec) for name in secrets}}
 
 
 def public_part(kind: ChannelKind, config: dict[str, Any]) -> dict[str, Any]:

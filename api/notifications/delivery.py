@@ -13,12 +13,13 @@ from tortoise.expressions import F
 
 from api.core import clock
 from api.core.errors import UnsafeTarget
+from api.core.ids import encode
 from api.core.logging import get_logger
 from api.core.netguard import check_url_safe
 from api.incidents.models import AlertEvent, EventKind, Incident
 from api.mail.service import send_mail
 from api.notifications.channels import SPECS, public_part, scrub
-from api.notifications.message import Message, build_message, when
+from api.notifications.message import Message, app_link, build_message, when
 from api.notifications.models import AlertChannel, ChannelKind, DeliveryStatus, Notification
 from api.notifications.transports import TRANSPORTS
 from api.notifications.transports.base import TransportError
@@ -252,7 +253,12 @@ async def _mail_owners(
     owners = await Membership.filter(
         workspace_id=channel.workspace_id, role=Role.OWNER
     ).prefetch_related("user")
-    url = f"{resources.settings.effective_app_url}/settings/alerts"
+    url = app_link(
+        resources.settings,
+        "/settings/alerts",
+        f'{{ node(id: "{encode("AlertChannel", channel.id)}")'
+        " { ... on AlertChannel { name kind enabled } } }",
+    )
     body = (
         f'Hitflow could not deliver alerts to the channel "{channel.name}" '
         f"({channel.kind}): {failures} deliveries in a row failed.\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from api.core.ids import encode
 from api.settings import Settings
@@ -61,6 +62,17 @@ def duration(delta: timedelta) -> str:
     return " ".join(p for p in parts if p)
 
 
+def app_link(settings: Settings, path: str, query: str) -> str:
+    """A link for an alert: the web app's page when one is configured (HITFLOW_APP_URL),
+    else the API's GraphiQL with the GraphQL query that shows the same thing (a page that
+    exists on every instance, `hitflow up` included)."""
+    if settings.app_url:
+        return f"{settings.app_url}{path}"
+    # GraphiQL reads its query from `q` (strawberry would execute a `query` parameter) and
+    # decodes with decodeURIComponent, so spaces are %20, not "+".
+    return f"{settings.public_url}/graphql?" + urlencode({"q": query}, quote_via=quote)
+
+
 def build_message(
     settings: Settings,
     *,
@@ -74,9 +86,14 @@ def build_message(
     name = target.name if target is not None else "Hitflow"
     target_gid = encode("Target", target.id) if target is not None else None
     link = (
-        f"{settings.effective_app_url}/targets/{target_gid}"
+        app_link(
+            settings,
+            f"/targets/{target_gid}",
+            f'{{ target(id: "{target_gid}") {{ name status statusChangedAt'
+            " incidents(first: 5) { edges { node { startedAt resolvedAt cause } } } } }",
+        )
         if target_gid
-        else (settings.effective_app_url)
+        else app_link(settings, "", "{ viewer { workspaces { name } } }")
     )
     regions = list(event.regions or (incident.regions if incident else []))
     cause = event.cause or (incident.cause if incident else None)

@@ -8,7 +8,9 @@ from api.core.ids import decode, encode
 from api.graphql.context import Info
 from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import requires
+from api.graphql.typed import chosen_config
 from api.notifications import service
+from api.notifications.config_types import config_from_input
 from api.notifications.models import ChannelKind as ChannelKindModel
 from api.notifications.policy import parse_policy, set_workspace_default
 from api.notifications.types import (
@@ -41,7 +43,12 @@ class Mutation:
             workspace_id=decode(input.workspace_id, "Workspace", field="workspaceId"),
             name=input.name,
             kind=ChannelKindModel(input.kind.value),
-            config=input.config,
+            config=chosen_config(
+                input.config,
+                input.typed_config,
+                lambda typed: config_from_input(typed, ChannelKindModel(input.kind.value)),
+                required=True,
+            ),
             enabled=input.enabled,
         )
         return AlertChannelPayload(alert_channel=AlertChannel.from_model(row))
@@ -58,7 +65,12 @@ class Mutation:
             info.context.principal,
             decode(id, "AlertChannel"),
             name=input.name,
-            config=input.config,
+            config=chosen_config(
+                input.config,
+                input.typed_config,
+                lambda typed: config_from_input(typed, None),
+                required=False,
+            ),
             enabled=input.enabled,
         )
         return AlertChannelPayload(alert_channel=AlertChannel.from_model(row))

@@ -134,7 +134,7 @@ async def _store(
     public: dict[str, Any],
     secrets: dict[str, Any],
 ) -> None:
-    channel.config = public_view(public, secrets)
+    channel.config = public_view(channel.kind, public, secrets)
     channel.secrets_encrypted = resources.keyring.encrypt_json(secrets) if secrets else None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry import relay
@@ -20,6 +20,7 @@ from api.graphql.pagination import Connection, paginate
 from api.graphql.payloads import MutationPayload
 from api.graphql.permissions import read_back
 from api.notifications import models, service
+from api.notifications.config_types import ChannelConfig, ChannelConfigInput, config_output
 from api.notifications.models import ChannelKind, DeliveryStatus
 
 # strawberry.enum marks the model enum itself as the GraphQL enum (one class, one set of values).
@@ -45,7 +46,10 @@ class AlertChannel(relay.Node):
     verified: bool = strawberry.field(
         description="False while an e-mail address has not confirmed it wants alerts."
     )
-    config: JSON = strawberry.field(description="Public settings; secrets read ********.")
+    config: JSON = strawberry.field(
+        description="Public settings; secrets read ********.",
+        deprecation_reason="Use typedConfig (typed per kind); config goes in a later release.",
+    )
     disabled_reason: str | None = strawberry.field(
         description="Why Hitflow disabled it (repeated delivery failures), if it did."
     )
@@ -63,6 +67,10 @@ class AlertChannel(relay.Node):
             disabled_reason=row.disabled_reason,
             created_at=row.created_at,
         )
+
+    @strawberry.field(description="Settings, typed per kind; secrets read ********.")
+    def typed_config(self) -> ChannelConfig:
+        return config_output(self.kind, cast(dict[str, Any], self.config or {}))
 
     @strawberry.field(description="Its delivery log, newest first.")
     async def notifications(
@@ -144,13 +152,18 @@ class AlertChannelInput:
     workspace_id: strawberry.ID = strawberry.field(description="The workspace that owns it.")
     name: str = strawberry.field(description="Display name.")
     kind: ChannelKind = strawberry.field(description="The provider.")
-    config: JSON = strawberry.field(
+    config: JSON | None = strawberry.field(
+        default=None,
         description=(
             "EMAIL: address · WEBHOOK: url, secret · SLACK/DISCORD/TEAMS: webhookUrl · "
             "TELEGRAM: botToken, chatId · PAGERDUTY: routingKey · OPSGENIE: apiKey · "
             "SMS: accountSid, authToken, from, to · NTFY: topicUrl, token · "
             "PUSHOVER: appToken, userKey. Secrets are write-only."
-        )
+        ),
+        deprecation_reason="Use typedConfig; config goes in a later release.",
+    )
+    typed_config: ChannelConfigInput | None = strawberry.field(
+        default=None, description="Settings: the field named for the kind."
     )
     enabled: bool = strawberry.field(default=True, description="Whether alerts are sent to it.")
 
@@ -158,7 +171,14 @@ class AlertChannelInput:
 @strawberry.input(description="Changes to an alert channel; omitted secrets are kept.")
 class AlertChannelPatch:
     name: str | None = strawberry.field(default=None, description="Display name.")
-    config: JSON | None = strawberry.field(default=None, description="New settings.")
+    config: JSON | None = strawberry.field(
+        default=None,
+        description="New settings.",
+        deprecation_reason="Use typedConfig; config goes in a later release.",
+    )
+    typed_config: ChannelConfigInput | None = strawberry.field(
+        default=None, description="New settings; omitted or masked secrets are kept."
+    )
     enabled: bool | None = strawberry.field(
         default=None, description="Enable (also clears a failure-disable) or disable."
     )

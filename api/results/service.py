@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 
 from api.auth.principal import Principal
 from api.core.errors import Invalid
-from api.core.paging import page_size
+from api.core.paging import backward, page_size
 from api.core.values import aware, db_int
 from api.targets.models import CheckResult
 
@@ -49,7 +49,7 @@ def encode_cursor(row: Any) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def decode_cursor(cursor: str, field: str = "after") -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not raw.startswith("r:"):
@@ -60,7 +60,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError
         return when, key
     except (ValueError, UnicodeDecodeError):
-        raise Invalid("Malformed cursor.", field="after") from None
+        raise Invalid("Malformed cursor.", field=field) from None
 
 
 @dataclass
@@ -68,6 +68,7 @@ class ResultPage:
     rows: list[CheckResult]
     has_next: bool
     total: int
+    has_previous: bool = False
 
 
 async def result_page(
@@ -78,9 +79,13 @@ async def result_page(
     since: datetime | None = None,
     until: datetime | None = None,
     region: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> ResultPage:
-    """Results of a target, newest first, keyset-paged in SQL on (checked_at, id)."""
-    size = page_size(first)
+    """Results of a target, newest first, keyset-paged in SQL on (checked_at, id); a
+    backward page (last/before) holds the results just newer than `before`."""
+    from_end = backward(first, after, last, before)
+    size = page_size(last, field="last") if from_end else page_size(first)
     since, until = aware(since, "since"), aware(until, "until")
     query = CheckResult.filter(target_id=target_id)
     if since is not None:
@@ -90,8 +95,20 @@ async def result_page(
     if region:
         query = query.filter(region=region)
     total = await query.count()
+    if from_end:
+        if before is not None:
+            at, pk = decode_cursor(before, "before")
+            query = query.filter(Q(checked_at__gt=at) | Q(checked_at=at, id__gt=pk))
+        rows = list(await query.order_by("checked_at", "id").limit(size + 1))
+        page = rows[:size]
+        page.reverse()
+        return ResultPage(
+            rows=page, has_next=before is not None, total=total, has_previous=len(rows) > size
+        )
     if after is not None:
         at, pk = decode_cursor(after)
         query = query.filter(Q(checked_at__lt=at) | Q(checked_at=at, id__lt=pk))
     rows = list(await query.order_by("-checked_at", "-id").limit(size + 1))
-    return ResultPage(rows=rows[:size], has_next=len(rows) > size, total=total)
+    return ResultPage(
+        rows=rows[:size], has_next=len(rows) > size, total=total, has_previous=after is not None
+    )

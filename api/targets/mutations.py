@@ -11,7 +11,9 @@ from api.core.ids import decode, encode
 from api.graphql.context import Info
 from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import requires
+from api.graphql.typed import chosen_config
 from api.targets import service
+from api.targets.config_types import config_from_input
 from api.targets.models import TargetKind
 from api.targets.types import AlertPolicyInput, Target, TargetInput, TargetPatch, TargetPayload
 
@@ -30,6 +32,10 @@ def _require_alerts_write(info: Info, sent: bool) -> None:
 
 def _changes(patch: TargetPatch) -> service.TargetChanges:
     values: dict[str, Any] = {}
+    if patch.typed_config is not strawberry.UNSET:
+        patch.config = chosen_config(
+            patch.config, patch.typed_config, lambda t: config_from_input(t, None), required=True
+        )
     for attr in ("name", "config", "interval_seconds", "timeout_seconds", "regions"):
         value = getattr(patch, attr)
         if value is strawberry.UNSET:
@@ -59,7 +65,12 @@ class Mutation:
             workspace_id=decode(input.workspace_id, "Workspace", field="workspaceId"),
             name=input.name,
             kind=TargetKind(input.kind.value),
-            config=input.config,
+            config=chosen_config(
+                input.config,
+                input.typed_config,
+                lambda typed: config_from_input(typed, TargetKind(input.kind.value)),
+                required=True,
+            ),
             interval_seconds=input.interval_seconds,
             timeout_seconds=input.timeout_seconds,
             regions=input.regions,

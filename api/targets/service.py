@@ -32,6 +32,7 @@ from api.targets.validation import (
     check_name,
     check_regions,
     check_timing,
+    default_timeout,
     parse_config,
 )
 
@@ -126,7 +127,7 @@ async def create_target(
     kind: TargetKind,
     config: Any,
     interval_seconds: int = 60,
-    timeout_seconds: float = 10.0,
+    timeout_seconds: float | None = None,
     regions: list[str] | None = None,
     alert_policy: dict[str, Any] | None = None,
 ) -> Target:
@@ -136,6 +137,8 @@ async def create_target(
     _require_writer(principal, workspace_id)
     await _refuse_if_locked(workspace_id)
     name = check_name(name)
+    if timeout_seconds is None:
+        timeout_seconds = default_timeout(interval_seconds)
     check_timing(settings, interval_seconds, timeout_seconds)
     codes = [] if kind == TargetKind.HEARTBEAT else check_regions(settings, regions)
     public, secrets = split_secrets(parse_config(kind, config))

@@ -25,6 +25,7 @@ from api.results import service as results
 from api.results.stats import target_stats
 from api.results.types import CheckResult, CheckResultConnection, TargetStats
 from api.targets import models, service
+from api.targets.config_types import TargetConfig, TargetConfigInput, config_output
 from api.targets.models import TargetKind, TargetStatus
 from api.targets.pings import HEARTBEAT_REGION
 
@@ -73,12 +74,19 @@ class Target(relay.Node):
         description="Seconds between checks (heartbeat period)."
     )
     timeout_seconds: float = strawberry.field(description="Seconds a check may take.")
-    config: JSON = strawberry.field(description="Kind-specific settings; secrets read ********.")
+    config: JSON = strawberry.field(
+        description="Kind-specific settings; secrets read ********.",
+        deprecation_reason="Use typedConfig (typed per kind); config goes in a later release.",
+    )
     alert_policy: JSON | None = strawberry.field(
         description="Which channels are notified, and on what (channelIds are global ids)."
     )
     created_at: datetime = strawberry.field(description="When the target was created.")
     model: strawberry.Private[Any]
+
+    @strawberry.field(description="Kind-specific settings, typed; secrets read ********.")
+    def typed_config(self) -> TargetConfig:
+        return config_output(self.kind, self.model.config or {})
 
     @classmethod
     def from_model(cls, row: models.Target) -> Target:
@@ -132,10 +140,19 @@ class Target(relay.Node):
         since: datetime | None = None,
         until: datetime | None = None,
         region: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> CheckResultConnection:
         try:
             page = await results.result_page(
-                self.pk, first=first, after=after, since=since, until=until, region=region
+                self.pk,
+                first=first,
+                after=after,
+                since=since,
+                until=until,
+                region=region,
+                last=last,
+                before=before,
             )
         except DomainError as exc:
             raise InvalidArgument(exc.message, argument=exc.field) from None
@@ -146,7 +163,7 @@ class Target(relay.Node):
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
-                has_previous_page=after is not None,
+                has_previous_page=page.has_previous,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
@@ -173,11 +190,18 @@ class Target(relay.Node):
         permission_classes=[requires("alerts:read")],
     )
     async def incidents(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:
         from api.incidents.types import target_incidents  # logic in api/incidents
 
-        return await target_incidents(info, self.pk, first=first, after=after)
+        return await target_incidents(
+            info, self.pk, first=first, after=after, last=last, before=before
+        )
 
     @classmethod
     async def resolve_nodes(
@@ -272,9 +296,19 @@ class TargetInput:
     workspace_id: strawberry.ID = strawberry.field(description="The owning workspace.")
     name: str = strawberry.field(description="Display name.")
     kind: TargetKind = strawberry.field(description="How it is checked.")
-    config: JSON = strawberry.field(description="Kind-specific settings (see the docs).")
+    config: JSON | None = strawberry.field(
+        default=None,
+        description="Kind-specific settings as JSON (see docs/targets.md).",
+        deprecation_reason="Use typedConfig; config goes in a later release.",
+    )
+    typed_config: TargetConfigInput | None = strawberry.field(
+        default=None, description="Kind-specific settings: the field named for the kind."
+    )
     interval_seconds: int = strawberry.field(default=60, description="Seconds between checks.")
-    timeout_seconds: float = strawberry.field(default=10.0, description="Seconds a check may take.")
+    timeout_seconds: float | None = strawberry.field(
+        default=None,
+        description="Seconds a check may take; default 10, or 80 % of a shorter interval.",
+    )
     regions: list[str] | None = strawberry.field(
         default=None, description="Region codes; default: every region served."
     )
@@ -289,6 +323,11 @@ class TargetPatch:
     config: JSON | None = strawberry.field(
         default=strawberry.UNSET,
         description="The whole new config; a secret sent as ******** or left out is kept.",
+        deprecation_reason="Use typedConfig; config goes in a later release.",
+    )
+    typed_config: TargetConfigInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole new settings; a secret sent as ******** or left out is kept.",
     )
     interval_seconds: int | None = strawberry.field(
         default=strawberry.UNSET, description="Seconds between checks."

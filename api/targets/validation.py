@@ -274,6 +274,14 @@ def check_name(name: str) -> str:
     return name
 
 
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+def default_timeout(interval: int) -> float:
+    """10 s, or 80 % of a shorter interval: a 5-second check gets a 4-second timeout."""
+    return min(DEFAULT_TIMEOUT_SECONDS, round(interval * 0.8, 1))
+
+
 def check_timing(settings: Settings, interval: int, timeout: float) -> None:
     if interval < settings.min_interval_seconds:
         raise Invalid(

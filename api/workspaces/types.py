@@ -114,10 +114,14 @@ class Workspace(relay.Node):
         first: int | None = None,
         after: str | None = None,
         open: bool | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Annotated[IncidentConnection, strawberry.lazy("api.incidents.types")]:
         from api.incidents.types import workspace_incidents
 
-        return await workspace_incidents(info, self.pk, first=first, after=after, open=open)
+        return await workspace_incidents(
+            info, self.pk, open=open, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(
         description="Where this workspace's alerts go.",

@@ -153,6 +153,9 @@ def test_migrate_creates_the_sqlite_database(data_dir: Path) -> None:
     assert {"users", "sessions", "workspaces", "memberships"} <= tables
     # Running it again (as every `hitflow up` does) is harmless.
     assert hitflow("migrate", env=environment(data_dir)).returncode == 0
+    # The data folder and the database are for their owner only.
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
 
 
 @pytest.mark.slow

@@ -48,3 +48,17 @@ async def test_simple_requests_echo_only_the_spa_origin(client) -> None:
     assert "x-request-id" in allowed.headers["access-control-expose-headers"].lower()
     other = await client.post("/graphql", json=body, headers={"origin": EVIL})
     assert "access-control-allow-origin" not in other.headers
+
+
+async def test_headers_apollo_client_sends_are_allowed(client) -> None:
+    headers = preflight(SPA) | {
+        "access-control-request-headers": (
+            "content-type, apollographql-client-name, apollographql-client-version,"
+            " apollo-require-preflight"
+        )
+    }
+    response = await client.options("/graphql", headers=headers)
+    assert response.status_code == 200
+    allowed = response.headers["access-control-allow-headers"].lower()
+    for name in ("apollographql-client-name", "apollographql-client-version"):
+        assert name in allowed

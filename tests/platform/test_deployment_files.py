@@ -60,3 +60,51 @@ def test_compose_runs_every_process_against_postgres_and_redis(monkeypatch) -> N
     settings = load_settings()
     assert settings.production and settings.regions == ["eu-west", "us-east"]
     assert settings.app_url is None and settings.smtp_url is None
+
+
+def _compose() -> dict:
+    yaml = pytest.importorskip("yaml")
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())  # type: ignore[no-any-return]  # yaml is untyped
+
+
+def test_image_pg_client_matches_the_compose_database() -> None:
+    """`hitflow backup` runs pg_dump: a client older than the server refuses to dump."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    runtime = dockerfile.split("AS runtime", 1)[1]
+    client = re.search(r"postgresql-client-(\d+)", runtime)
+    assert client, "the runtime image installs no PostgreSQL client (pg_dump)"
+    image = _compose()["services"]["postgres"]["image"]
+    server = re.fullmatch(r"postgres:(\d+)(?:[.-].*)?", image)
+    assert server, f"compose's database image {image!r} names no major version"
+    assert client.group(1) == server.group(1)
+    # The base image is pinned to a Debian release that ships that client.
+    assert re.search(r"^FROM python:3\.\d+-slim-bookworm AS runtime", dockerfile, flags=re.M)
+
+
+def test_pg_client_version_in_the_built_image_when_docker_is_available() -> None:
+    import shutil
+    import subprocess
+
+    docker = shutil.which("docker")
+    if not docker or subprocess.run([docker, "info"], capture_output=True).returncode != 0:
+        pytest.skip("no Docker engine here: the static check above stands in")
+    built = subprocess.run(
+        [docker, "run", "--rm", "--entrypoint", "pg_dump", "hitflow:latest", "--version"],
+        capture_output=True,
+        text=True,
+    )
+    if built.returncode != 0:
+        pytest.skip("image hitflow:latest not built (docker compose build)")
+    server = _compose()["services"]["postgres"]["image"].split(":")[1].split(".")[0]
+    assert f" {server}." in built.stdout
+
+
+def test_compose_keeps_backups_on_a_volume_and_catches_mail_for_trying() -> None:
+    compose = _compose()
+    worker = compose["services"]["worker"]
+    backup_dir = worker["environment"]["HITFLOW_BACKUP_DIR"]
+    assert any(v.endswith(f":{backup_dir}") for v in worker["volumes"])
+    assert "backups" in compose["volumes"]
+    smtp = worker["environment"]["HITFLOW_SMTP_URL"]
+    assert "mailpit:1025" in smtp and smtp.startswith("${HITFLOW_SMTP_URL:-")
+    assert "mailpit" in compose["services"]

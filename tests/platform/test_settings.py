@@ -53,10 +53,30 @@ def test_defaults_match_the_documented_ones(tmp_path) -> None:
     assert settings.public_url == "http://127.0.0.1:8000"
     assert settings.effective_app_url == settings.public_url
     assert settings.min_interval_seconds == 30
-    assert settings.probe_allow_private_networks is False
+    assert settings.probe_allow_private_networks is True  # development: local sites work
     assert settings.effective_database_url == (
         f"sqlite://{(tmp_path / 'var' / 'hitflow.sqlite3').resolve()}"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "allowed"),
+    [
+        ("development", None, True),
+        ("production", None, False),
+        ("production", "true", True),
+        ("development", "false", False),
+        ("development", "", True),  # empty means unset
+    ],
+)
+def test_private_networks_are_allowed_by_default_only_in_development(
+    monkeypatch, env: str, value: str | None, allowed: bool
+) -> None:
+    monkeypatch.setenv("HITFLOW_ENV", env)
+    monkeypatch.setenv("HITFLOW_SECRET_KEYS", TEST_KEY)
+    if value is not None:
+        monkeypatch.setenv("HITFLOW_PROBE_ALLOW_PRIVATE_NETWORKS", value)
+    assert load_settings().probe_allow_private_networks is allowed
 
 
 def test_comma_lists_are_split_and_origins_normalised(monkeypatch) -> None:

@@ -127,8 +127,12 @@ async def test_first_is_capped_and_bad_cursor_is_invalid(gql, settings) -> None:
         for i in range(120)
     ]
     await CheckResult.bulk_create(rows)
-    result = await gql(RESULTS, {"id": gid(target), "first": 500}, token=owner.token)
+    result = await gql(RESULTS, {"id": gid(target), "first": 100}, token=owner.token)
     assert len(result["data"]["target"]["results"]["edges"]) == 100
+    # More than the largest page is an error that states the maximum, not a silent cut.
+    over = await gql(RESULTS, {"id": gid(target), "first": 500}, token=owner.token)
+    assert over["errors"][0]["extensions"]["code"] == "INVALID"
+    assert "at most 100" in over["errors"][0]["message"]
     bad = await gql(RESULTS, {"id": gid(target), "after": "bm9wZQ=="}, token=owner.token)
     assert bad["errors"][0]["extensions"]["code"] == "INVALID"
     assert bad["errors"][0]["message"] == "Malformed cursor."
