@@ -46,6 +46,18 @@ NOT_CREDENTIALS = {
     "PrivacyPolicy.url": "a public page",
     "Viewer.personalAccessTokens": "metadata; the token itself is never shown again",
 }
+# Typed configs: a secret reads ********, a secret URL scheme://host/******** (tested in
+# tests/targets/test_typed_config.py and tests/alerting/test_channel_typed_config.py);
+# the rest (target URL, keyword) is the target's public configuration.
+MASKED_CONFIG = (
+    "BasicAuth.password HttpConfig.url HttpConfig.keyword HttpConfig.keywordAbsent"
+    " HttpConfig.secretHeaders WebhookChannelConfig.url WebhookChannelConfig.secret"
+    " SlackChannelConfig.webhookUrl DiscordChannelConfig.webhookUrl TeamsChannelConfig.webhookUrl"
+    " TelegramChannelConfig.botToken PagerDutyChannelConfig.routingKey OpsgenieChannelConfig.apiKey"
+    " SmsChannelConfig.authToken NtfyChannelConfig.topicUrl NtfyChannelConfig.token"
+    " PushoverChannelConfig.appToken PushoverChannelConfig.userKey"
+).split()
+NOT_CREDENTIALS.update({name: "a masked or public configuration value" for name in MASKED_CONFIG})
 
 
 def _suspicious_fields() -> set[str]:
