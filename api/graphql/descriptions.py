@@ -63,6 +63,14 @@ ENUM_VALUES = {
         "NTFY": "An ntfy push notification.",
         "PUSHOVER": "A Pushover notification.",
     },
+    "AlertEventKind": {
+        "DOWN": "The target went down.",
+        "UP": "The target is back up.",
+        "DEGRADED": "The target is slow or its certificate is close to expiry.",
+        "REMINDER": "The target is still down.",
+        "SUMMARY": "The target flapped; alerts paused for a while.",
+        "TEST": "A test sent on request.",
+    },
     "CheckStatus": {
         "UP": "The check passed.",
         "DEGRADED": "It answered, but slowly or with a certificate close to expiry.",

@@ -19,6 +19,7 @@ from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
 from api.graphql.payloads import MutationPayload
 from api.graphql.permissions import read_back
+from api.incidents.models import EventKind
 from api.notifications import models, service
 from api.notifications.config_types import ChannelConfig, ChannelConfigInput, config_output
 from api.notifications.models import ChannelKind, DeliveryStatus
@@ -26,6 +27,7 @@ from api.notifications.models import ChannelKind, DeliveryStatus
 # strawberry.enum marks the model enum itself as the GraphQL enum (one class, one set of values).
 strawberry.enum(ChannelKind, description="Where an alert channel delivers.")
 strawberry.enum(DeliveryStatus, description="Where one delivery stands.")
+strawberry.enum(EventKind, name="AlertEventKind", description="What an alert tells.")
 
 
 WEBHOOK_HELP = (
@@ -110,8 +112,10 @@ async def load_channel(info: Info, channel_id: int | None) -> AlertChannel | Non
 class Notification:
     id: strawberry.ID = strawberry.field(description="Opaque id.")
     event: str = strawberry.field(
-        description="What it tells: DOWN, UP, DEGRADED, REMINDER, SUMMARY or TEST."
+        description="What it tells: DOWN, UP, DEGRADED, REMINDER, SUMMARY or TEST.",
+        deprecation_reason="Use kind (an enum); event goes in a later release.",
     )
+    kind: EventKind = strawberry.field(description="What it tells.")
     status: DeliveryStatus = strawberry.field(description="PENDING, SENT, FAILED or SUPPRESSED.")
     attempts: int = strawberry.field(description="How many times sending was tried.")
     last_error: str | None = strawberry.field(description="The last failure, if any.")
@@ -124,6 +128,7 @@ class Notification:
         return cls(
             id=strawberry.ID(encode("Notification", row.id)),
             event=row.kind,
+            kind=EventKind(str(row.kind)),
             status=DeliveryStatus(str(row.status)),
             attempts=row.attempts,
             last_error=row.last_error,

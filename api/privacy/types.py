@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -72,10 +73,21 @@ async def access_log_resolver(
     )
 
 
+@strawberry.enum(description="Where a data export stands.")
+class DataExportState(Enum):
+    PENDING = strawberry.enum_value("PENDING", description="Being built.")
+    READY = strawberry.enum_value("READY", description="Built: downloadUrl fetches it once.")
+    DOWNLOADED = strawberry.enum_value("DOWNLOADED", description="Fetched; the link is spent.")
+
+
 @strawberry.type(description="An archive of everything your account holds, built on request.")
 class DataExport(relay.Node):
     pk: relay.NodeID[int] = strawberry.field(description="Internal key.")
-    status: str = strawberry.field(description="PENDING, READY or DOWNLOADED.")
+    status: str = strawberry.field(
+        description="PENDING, READY or DOWNLOADED.",
+        deprecation_reason="Use state (an enum); status goes in a later release.",
+    )
+    state: DataExportState = strawberry.field(description="Where the export stands.")
     requested_at: datetime = strawberry.field(description="When it was asked for.")
     download_url: str | None = strawberry.field(
         description="Single-use link while READY; null otherwise."
@@ -87,6 +99,7 @@ class DataExport(relay.Node):
         return cls(
             pk=row.id,
             status=row.status,
+            state=DataExportState(row.status),
             requested_at=row.requested_at,
             # The single-use link only to the account holder's own session: a token with
             # account:read (PAT, OAuth) may list exports but never fetch the archive.

@@ -126,3 +126,16 @@ async def test_incident_tenancy_and_scopes(
         token=account.token,
     )
     assert bad_cursor["errors"][0]["extensions"]["code"] == "INVALID"
+
+
+async def test_notification_kind_is_an_enum_beside_the_deprecated_event(
+    gql, resources, settings, receiver, run_core_jobs
+) -> None:
+    account, _, _ = await _history(resources, settings, receiver, run_core_jobs)
+    query = WORKSPACE_INCIDENTS.replace("notifications { event", "notifications { kind event")
+    result = await gql(query, {"id": account.workspace_gid}, token=account.token)
+    notifications = [
+        n for e in result["data"]["node"]["incidents"]["edges"] for n in e["node"]["notifications"]
+    ]
+    assert notifications and all(n["kind"] == n["event"] for n in notifications)
+    assert {n["kind"] for n in notifications} == {"DOWN", "UP"}

@@ -18,7 +18,7 @@ from workers.jobs.export import expire_data_exports
 REQUEST = (
     "mutation { requestDataExport { export { id status downloadUrl expiresAt } errors { code } } }"
 )
-NODE = "query($id: ID!) { node(id: $id) { ... on DataExport { status downloadUrl } } }"
+NODE = "query($id: ID!) { node(id: $id) { ... on DataExport { status state downloadUrl } } }"
 EXPORTS = "{ dataExports { status downloadUrl } }"
 
 
@@ -41,7 +41,7 @@ async def test_export_holds_my_data_and_nobody_elses(
 
     # Then the link is mailed and shown while READY
     node = (await gql(NODE, {"id": export["id"]}, token=ada.token))["data"]["node"]
-    assert node["status"] == "READY"
+    assert node["status"] == "READY" and node["state"] == "READY"
     url = node["downloadUrl"]
     assert url and url in "\n".join(mailbox.bodies("ada@example.test"))
     # Bob cannot see Ada's export
