@@ -12,7 +12,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from api.auth.principal import ALL_SCOPES
-from api.core.errors import Forbidden, Unauthenticated
+from api.core.errors import Forbidden, TwoFactorRequiredError, Unauthenticated
 
 
 class IsAuthenticated(BasePermission):
@@ -52,4 +52,6 @@ class IsStaff(BasePermission):
             raise Unauthenticated()
         if not principal.is_staff or principal.kind != "session":
             raise Forbidden("Staff only.")
+        if not principal.two_factor:
+            raise TwoFactorRequiredError("Staff views need a second factor: set one up first.")
         return True

@@ -14,6 +14,7 @@ PUBLIC = {
     "Mutation": {
         "signUp",
         "logIn",
+        "completeLogIn",
         "logOut",
         "verifyEmail",
         "requestPasswordReset",
