@@ -80,7 +80,8 @@ async function gql(query, variables) {
 }
 let mfaToken = null;
 function failed(res, name) {
-  const errs = (res.errors || []).concat((res.data && res.data[name] && res.data[name].errors) || []);
+  const payload = res.data && res.data[name];
+  const errs = (res.errors || []).concat((payload && payload.errors) || []);
   if (errs.length) { out.textContent = errs[0].message; return true; }
   return false;
 }
