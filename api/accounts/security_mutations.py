@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from api.accounts import mfa
+from api.accounts import email_change, mfa
 from api.accounts.sessions import revoke_session, revoke_sessions
 from api.accounts.types import (
     RecoveryCodesPayload,
@@ -125,3 +125,42 @@ class Mutation:
             info.context.resources.redis, user_id, except_session_id=principal.credential_id
         )
         return len(ended)
+
+    @strawberry.mutation(
+        description="Ask to change the sign-in address (password; logged-in session only): "
+        "a 24-hour confirmation link goes to the new address and a notice with a cancel "
+        "link to the current one. The address changes only on confirmation. At most 5 "
+        "requests an hour.",
+        permission_classes=WRITE,
+    )
+    @domain_errors_in(UserPayload)
+    async def request_email_change(self, info: Info, new_email: str, password: str) -> UserPayload:
+        context = info.context
+        try:
+            await email_change.request_change(
+                context.resources, context.principal, new_email=new_email, password=password
+            )
+        except RateLimited as exc:
+            raise _rate_limited(context, exc) from None
+        return UserPayload()
+
+    @strawberry.mutation(
+        description="Confirm a new sign-in address with the token mailed to it: the address "
+        "changes and every other session is logged out (works without a session too)."
+    )
+    @domain_errors_in(UserPayload)
+    async def confirm_email_change(self, info: Info, token: str) -> UserPayload:
+        context = info.context
+        user = await email_change.confirm_change(context.resources, context.principal, token)
+        principal = context.principal
+        mine = principal.user_id == user.id and principal.has_scope("account:read")
+        return UserPayload(user=User.from_model(user) if mine else None)
+
+    @strawberry.mutation(
+        description="Cancel a pending address change with the token mailed to the current "
+        "address: the confirmation link stops working."
+    )
+    @domain_errors_in(UserPayload)
+    async def cancel_email_change(self, info: Info, token: str) -> UserPayload:
+        await email_change.cancel_change(token)
+        return UserPayload()

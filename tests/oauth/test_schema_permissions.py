@@ -15,6 +15,8 @@ PUBLIC = {
         "signUp",
         "logIn",
         "completeLogIn",
+        "confirmEmailChange",
+        "cancelEmailChange",
         "logOut",
         "verifyEmail",
         "requestPasswordReset",
