@@ -18,9 +18,9 @@ import ipaddress
 import json
 from dataclasses import dataclass, field
 
-from api.accounts import totp
+from api.accounts import totp, webauthn
 from api.accounts.factors import SecondFactor, factors_of
-from api.accounts.models import Session, User
+from api.accounts.models import Session, User, WebAuthnCredential
 from api.accounts.passwords import verify_password
 from api.accounts.sessions import create_session, revoke_sessions
 from api.auth.principal import Principal
@@ -88,13 +88,16 @@ async def complete_log_in(
     mfa_token: str,
     totp_code: str | None = None,
     recovery_code: str | None = None,
+    webauthn_assertion: str | None = None,
     ip: str | None,
     user_agent: str | None,
 ) -> SignIn:
     """Second step: check one factor against the pending sign-in; open the session."""
-    given = [c for c in (totp_code, recovery_code) if c]
+    given = [c for c in (totp_code, recovery_code, webauthn_assertion) if c]
     if len(given) != 1:
-        raise Invalid("Give exactly one of totpCode and recoveryCode.", field="totpCode")
+        raise Invalid(
+            "Give exactly one of totpCode, recoveryCode and webAuthnAssertion.", field="totpCode"
+        )
     redis = resources.redis
     key = _token_key(mfa_token or "")
     raw = await redis.get(key)
@@ -128,6 +131,14 @@ async def complete_log_in(
     if totp_code:
         ok = await totp.verify(resources.keyring, user_id, totp_code)
         field_name = "totpCode"
+    elif webauthn_assertion:
+        field_name = "webAuthnAssertion"
+        challenge = pending.get("challenge")
+        if not isinstance(challenge, str):
+            raise InvalidCode("Ask for the passkey challenge first.", field=field_name)
+        ok = await webauthn.verify_assertion(
+            resources, user_id, assertion=webauthn_assertion, challenge=challenge
+        )
     else:
         ok = await totp.use_recovery_code(user_id, recovery_code or "")
         field_name = "recoveryCode"
@@ -149,6 +160,21 @@ async def complete_log_in(
             "If this was not you, change your password and your second factor now.",
         )
     return SignIn(user=user, session_token=token)
+
+
+async def start_webauthn_log_in(resources: Resources, *, mfa_token: str) -> str:
+    """Assertion options for a pending sign-in (its challenge joins the pending record)."""
+    key = _token_key(mfa_token or "")
+    raw = await resources.redis.get(key)
+    pending = json.loads(raw) if raw is not None else None
+    if pending is None or pending["expires"] <= clock.now().timestamp():
+        raise InvalidCode(
+            "This sign-in expired or was already completed: log in again.", field="mfaToken"
+        )
+    options, challenge = await webauthn.authentication_options(resources, int(pending["userId"]))
+    pending["challenge"] = challenge
+    await resources.redis.set(key, json.dumps(pending), keepttl=True, xx=True)
+    return options
 
 
 # --- sessions and new devices --------------------------------------------------------
@@ -275,12 +301,8 @@ async def disable_totp(
         raise NotFound("No authenticator app is set up.", field="code")
     await _check_password_and_factor(resources, user, password=password, code=code)
     await totp.remove(user.id)
-    await totp.delete_recovery_codes(user.id)
-    await _mail_change(
-        resources,
-        user,
-        "The authenticator app (and the recovery codes) of your account were removed.",
-    )
+    await _drop_recovery_codes_if_no_factor(user.id)
+    await _mail_change(resources, user, "The authenticator app of your account was removed.")
     log.info("totp_disabled", user_id=user.id)
     return user
 
@@ -289,8 +311,8 @@ async def regenerate_recovery_codes(
     resources: Resources, principal: Principal, *, password: str, code: str
 ) -> list[str]:
     user = await User.get(id=require_session(principal))
-    if await totp.active_device(user.id) is None:
-        raise NotFound("Set up an authenticator app first.", field="code")
+    if not await factors_of(user.id):
+        raise NotFound("Set up a second factor first.", field="code")
     await _check_password_and_factor(resources, user, password=password, code=code)
     codes = await totp.replace_recovery_codes(user)
     await _mail_change(
@@ -298,6 +320,44 @@ async def regenerate_recovery_codes(
     )
     log.info("recovery_codes_regenerated", user_id=user.id)
     return codes
+
+
+async def _drop_recovery_codes_if_no_factor(user_id: int) -> None:
+    if not await factors_of(user_id):
+        await totp.delete_recovery_codes(user_id)
+
+
+async def start_passkey(resources: Resources, principal: Principal) -> str:
+    user = await User.get(id=require_session(principal))
+    return await webauthn.start_registration(resources, user)
+
+
+async def finish_passkey(
+    resources: Resources, principal: Principal, *, credential: str, name: str
+) -> tuple[WebAuthnCredential, list[str]]:
+    """Register the passkey; new recovery codes when the account had no factor yet."""
+    user = await User.get(id=require_session(principal))
+    first = not await factors_of(user.id)
+    row = await webauthn.finish_registration(resources, user, credential=credential, name=name)
+    codes = await totp.replace_recovery_codes(user) if first else []
+    await _mail_change(resources, user, f'A passkey ("{row.name}") was added to your account.')
+    log.info("passkey_added", user_id=user.id, credential=row.id)
+    return row, codes
+
+
+async def remove_passkey(
+    resources: Resources, principal: Principal, credential_pk: int, *, password: str, code: str
+) -> None:
+    """Remove a passkey: the password and a current code (authenticator app or recovery)."""
+    user = await User.get(id=require_session(principal))
+    row = await WebAuthnCredential.get_or_none(id=credential_pk, user_id=user.id)
+    if row is None:
+        raise NotFound("No passkey with this id.", field="id")
+    await _check_password_and_factor(resources, user, password=password, code=code)
+    await webauthn.remove(user.id, credential_pk)
+    await _drop_recovery_codes_if_no_factor(user.id)
+    await _mail_change(resources, user, f'The passkey "{row.name}" was removed from your account.')
+    log.info("passkey_removed", user_id=user.id, credential=credential_pk)
 
 
 async def staff_reset(resources: Resources, staff_id: int, *, email: str, reason: str) -> User:
@@ -308,6 +368,7 @@ async def staff_reset(resources: Resources, staff_id: int, *, email: str, reason
     if user is None:
         raise NotFound("No user with this e-mail.", field="email")
     await totp.remove(user.id)
+    await WebAuthnCredential.filter(user_id=user.id).delete()
     await totp.delete_recovery_codes(user.id)
     await revoke_sessions(resources.redis, user.id)
     await audit.record(

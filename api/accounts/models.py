@@ -116,3 +116,22 @@ class RecoveryCode(Model):
     class Meta:
         table = "recovery_codes"
         unique_together = (("user", "code_hash"),)
+
+
+class WebAuthnCredential(Model):
+    """A passkey or security key: its public key and last signature counter."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="webauthn_credentials", on_delete=fields.CASCADE
+    )
+    user_id: int
+    credential_id = fields.CharField(max_length=1400, unique=True)  # base64url
+    public_key = fields.TextField()  # COSE key, base64url
+    sign_count = fields.BigIntField(default=0)
+    name = fields.CharField(max_length=60)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webauthn_credentials"

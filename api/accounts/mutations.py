@@ -96,7 +96,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Second step of logIn for an account with a second factor: the mfaToken "
-        "and exactly one of totpCode (authenticator app) or recoveryCode (single use). "
+        "and exactly one of totpCode (authenticator app), webAuthnAssertion (passkey, after "
+        "startWebAuthnLogIn) or recoveryCode (single use). "
         "Returns the session like logIn. Wrong codes: INVALID_CODE; after 5 the mfaToken is "
         "void (log in again); too many per account: RATE_LIMITED."
     )
@@ -107,6 +108,13 @@ class Mutation:
         mfa_token: str,
         totp_code: str | None = None,
         recovery_code: str | None = None,
+        web_authn_assertion: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The browser's answer to startWebAuthnLogIn's options "
+                "(the PublicKeyCredential as JSON)."
+            ),
+        ] = None,
     ) -> AuthPayload:
         context = info.context
         try:
@@ -115,6 +123,7 @@ class Mutation:
                 mfa_token=mfa_token,
                 totp_code=totp_code,
                 recovery_code=recovery_code,
+                webauthn_assertion=web_authn_assertion,
                 ip=context.client_ip,
                 user_agent=_user_agent(context),
             )

@@ -6,7 +6,7 @@ import strawberry
 
 from api.accounts import access_tokens, models
 from api.accounts.sessions import active_sessions
-from api.accounts.types import PersonalAccessToken, Session, User
+from api.accounts.types import PersonalAccessToken, Session, User, WebAuthnCredential
 from api.core.errors import Forbidden
 from api.core.ids import encode
 from api.graphql.context import Info
@@ -32,6 +32,13 @@ class Viewer:
     async def personal_access_tokens(self, info: Info) -> list[PersonalAccessToken]:
         rows = await access_tokens.visible_to(info.context.principal).order_by("-id")
         return [PersonalAccessToken.from_model(p) for p in rows]
+
+    @strawberry.field(description="The caller's passkeys and security keys, oldest first.")
+    async def web_authn_credentials(self, info: Info) -> list[WebAuthnCredential]:
+        rows = await models.WebAuthnCredential.filter(
+            user_id=info.context.principal.user_id
+        ).order_by("id")
+        return [WebAuthnCredential.from_model(r) for r in rows]
 
     @strawberry.field(
         description="The caller's open sessions, most recently used first (at most 100)."

@@ -12,6 +12,9 @@ from api.accounts.types import (
     TotpEnrollmentPayload,
     User,
     UserPayload,
+    WebAuthnCredential,
+    WebAuthnOptionsPayload,
+    WebAuthnRegistrationPayload,
 )
 from api.core.errors import NotFound, RateLimited
 from api.core.ids import decode
@@ -164,3 +167,58 @@ class Mutation:
     async def cancel_email_change(self, info: Info, token: str) -> UserPayload:
         await email_change.cancel_change(token)
         return UserPayload()
+
+    @strawberry.mutation(
+        description="Start registering a passkey or security key (logged-in session only): "
+        "options for navigator.credentials.create(); the challenge is valid 5 minutes.",
+        permission_classes=WRITE,
+    )
+    @domain_errors_in(WebAuthnOptionsPayload)
+    async def start_web_authn_registration(self, info: Info) -> WebAuthnOptionsPayload:
+        options = await mfa.start_passkey(info.context.resources, info.context.principal)
+        return WebAuthnOptionsPayload(options=options)
+
+    @strawberry.mutation(
+        description="Finish registering a passkey with the browser's answer (the "
+        "PublicKeyCredential as JSON) and a name. The account is mailed.",
+        permission_classes=WRITE,
+    )
+    @domain_errors_in(WebAuthnRegistrationPayload)
+    async def finish_web_authn_registration(
+        self, info: Info, credential: str, name: str
+    ) -> WebAuthnRegistrationPayload:
+        row, codes = await mfa.finish_passkey(
+            info.context.resources, info.context.principal, credential=credential, name=name
+        )
+        return WebAuthnRegistrationPayload(
+            credential=WebAuthnCredential.from_model(row), recovery_codes=codes
+        )
+
+    @strawberry.mutation(
+        description="Remove a passkey: needs the password and a current code (authenticator "
+        "app or recovery code). The account is mailed.",
+        permission_classes=WRITE,
+    )
+    @domain_errors_in(DeletePayload)
+    async def remove_web_authn_credential(
+        self, info: Info, id: strawberry.ID, password: str, code: str
+    ) -> DeletePayload:
+        context = info.context
+        pk = decode(id, WebAuthnCredential.__name__)
+        try:
+            await mfa.remove_passkey(
+                context.resources, context.principal, pk, password=password, code=code
+            )
+        except RateLimited as exc:
+            raise _rate_limited(context, exc) from None
+        return DeletePayload(deleted_id=id)
+
+    @strawberry.mutation(
+        description="Second step of logIn with a passkey: options for "
+        "navigator.credentials.get() for the pending sign-in; then pass the answer to "
+        "completeLogIn(webAuthnAssertion:)."
+    )
+    @domain_errors_in(WebAuthnOptionsPayload)
+    async def start_web_authn_log_in(self, info: Info, mfa_token: str) -> WebAuthnOptionsPayload:
+        options = await mfa.start_webauthn_log_in(info.context.resources, mfa_token=mfa_token)
+        return WebAuthnOptionsPayload(options=options)

@@ -198,3 +198,49 @@ class TokenPayload(MutationPayload):
     id: strawberry.ID | None = strawberry.field(
         default=None, description="Global id of the token's metadata (to revoke it)."
     )
+
+
+@strawberry.type(description="A passkey or security key of the caller.")
+class WebAuthnCredential(relay.Node):
+    pk: relay.NodeID[int] = strawberry.field(description="Internal key.")
+    name: str = strawberry.field(description="The name given when it was registered.")
+    created_at: datetime = strawberry.field(description="When it was registered.")
+    last_used_at: datetime | None = strawberry.field(description="When it last signed in.")
+
+    @classmethod
+    def from_model(cls, row: models.WebAuthnCredential) -> WebAuthnCredential:
+        return cls(
+            pk=row.id, name=row.name, created_at=row.created_at, last_used_at=row.last_used_at
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        def mine(principal: Any) -> Any:
+            return models.WebAuthnCredential.filter(user_id=principal.user_id or 0)
+
+        return await resolve_scoped(
+            info, node_ids, scope="account:read", query=mine, to_node=cls.from_model
+        )
+
+
+@strawberry.type(description="WebAuthn options to pass to the browser's credentials API.")
+class WebAuthnOptionsPayload(MutationPayload):
+    options: str | None = strawberry.field(
+        default=None,
+        description="PublicKeyCredentialCreationOptions (registration) or "
+        "PublicKeyCredentialRequestOptions (sign-in), as JSON with base64url binary fields.",
+    )
+
+
+@strawberry.type(description="The answer of finishWebAuthnRegistration.")
+class WebAuthnRegistrationPayload(MutationPayload):
+    credential: WebAuthnCredential | None = strawberry.field(
+        default=None, description="The registered passkey."
+    )
+    recovery_codes: list[str] = strawberry.field(
+        default_factory=list,
+        description="Ten single-use recovery codes when this is the account's first second "
+        "factor (shown once); empty otherwise.",
+    )

@@ -15,6 +15,7 @@ PUBLIC = {
         "signUp",
         "logIn",
         "completeLogIn",
+        "startWebAuthnLogIn",
         "confirmEmailChange",
         "cancelEmailChange",
         "logOut",

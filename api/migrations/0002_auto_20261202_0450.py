@@ -34,6 +34,21 @@ class Migration(migrations.Migration):
             options={'table': 'totp_devices', 'app': 'models', 'unique_together': (('user',),), 'pk_attr': 'id', 'table_description': 'A TOTP authenticator (one per user). The secret is encrypted with the key ring.'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='WebAuthnCredential',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='webauthn_credentials', on_delete=OnDelete.CASCADE)),
+                ('credential_id', fields.CharField(unique=True, max_length=1400)),
+                ('public_key', fields.TextField(unique=False)),
+                ('sign_count', fields.BigIntField(default=0)),
+                ('name', fields.CharField(max_length=60)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('last_used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'webauthn_credentials', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A passkey or security key: its public key and last signature counter.'},
+            bases=['Model'],
+        ),
         ops.AddField(
             model_name='PersonalAccessToken',
             name='expires_at',
