@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pyotp
 
+from api.accounts import email_tokens
 from api.accounts.models import Session
+from api.accounts.service import RESET_TTL
 from api.core import clock
 from tests.accounts.helpers import COMPLETE, LOG_IN, next_step, phone
 from tests.factories.accounts import PASSWORD, create_account
@@ -161,3 +163,20 @@ async def test_accounts_without_a_factor_sign_in_in_one_step(gql, settings) -> N
     await create_account(settings, email="plain@example.test")
     payload = (await gql(LOG_IN, {"e": "plain@example.test", "p": PASSWORD}))["data"]["logIn"]
     assert payload["token"] and payload["mfaRequired"] is False and payload["mfaToken"] is None
+
+
+async def test_a_password_reset_link_does_not_skip_the_second_factor(gql, settings) -> None:
+    account = await create_account(settings, email="ada@example.test", totp_secret=SECRET)
+    link = await email_tokens.issue(account.user, email_tokens.RESET_PASSWORD, RESET_TTL)
+
+    reset = await gql(
+        """mutation($t: String!) { resetPassword(token: $t, password: "a brand new password") {
+        token mfaRequired mfaToken errors { code } } }""",
+        {"t": link},
+    )
+
+    payload = reset["data"]["resetPassword"]
+    assert payload["errors"] == [] and payload["token"] is None
+    assert payload["mfaRequired"] is True
+    done = await gql(COMPLETE, {"t": payload["mfaToken"], "c": phone(SECRET)})
+    assert done["data"]["completeLogIn"]["token"]
