@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from api.accounts.models import RecoveryCode, TotpDevice, WebAuthnCredential
+from tortoise.expressions import Q
+
+from api.accounts.models import RecoveryCode, TotpDevice, User, WebAuthnCredential
 from api.core.orm import column
 
 
@@ -30,9 +32,11 @@ async def factors_of(user_id: int) -> list[SecondFactor]:
 
 
 async def has_second_factor(user_id: int) -> bool:
-    return await TotpDevice.exists(
-        user_id=user_id, confirmed_at__isnull=False
-    ) or await WebAuthnCredential.exists(user_id=user_id)
+    """One query: an active authenticator app or a passkey."""
+    return await User.filter(
+        Q(totp_devices__confirmed_at__isnull=False) | Q(webauthn_credentials__id__isnull=False),
+        id=user_id,
+    ).exists()
 
 
 async def users_with_second_factor(user_ids: list[int]) -> set[int]:

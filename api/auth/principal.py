@@ -32,7 +32,9 @@ class Principal:
     memberships: dict[int, Role] = field(default_factory=dict)
     credential_id: int | None = None  # the session / token row, for revocation
     is_staff: bool = False
-    two_factor: bool = False  # the user has a second factor set up
+    # Whether the user has a second factor: resolved for staff and for members of a
+    # workspace that requires one (None otherwise: not needed to answer the request).
+    two_factor: bool | None = None
     # Workspaces the user belongs to whose requireTwoFactor policy hides them (no factor).
     two_factor_blocked: frozenset[int] = frozenset()
 
@@ -76,17 +78,22 @@ class Access:
     """What a user's credential may reach: memberships, minus what a 2FA policy hides."""
 
     memberships: dict[int, Role]
-    two_factor: bool
+    two_factor: bool | None
     two_factor_blocked: frozenset[int]
 
 
-async def access_of(user_id: int) -> Access:
-    """The user's memberships, without the workspaces requiring a second factor they lack."""
+async def access_of(user_id: int, *, is_staff: bool = False) -> Access:
+    """The user's memberships, without the workspaces requiring a second factor they lack.
+
+    The factor is looked up only when it matters (staff, or a workspace requiring one),
+    so most requests pay no query for it.
+    """
     rows = await Membership.filter(user_id=user_id).values_list(
         "workspace_id", "role", "workspace__require_two_factor"
     )
-    two_factor = await has_second_factor(user_id)
-    blocked = frozenset() if two_factor else frozenset(ws for ws, _, req in rows if req)
+    required = frozenset(ws for ws, _, req in rows if req)
+    two_factor = await has_second_factor(user_id) if is_staff or required else None
+    blocked = frozenset() if two_factor else required
     return Access(
         memberships={ws: Role(role) for ws, role, _ in rows if ws not in blocked},
         two_factor=two_factor,

@@ -26,7 +26,7 @@ Resolver = Callable[[str, Settings], Awaitable[Principal | None]]
 async def principal_for_user(
     user: User, kind: CredentialKind, scopes: frozenset[str], credential_id: int | None
 ) -> Principal:
-    access = await access_of(user.id)
+    access = await access_of(user.id, is_staff=user.is_staff)
     return Principal(
         kind=kind,
         user_id=user.id,

@@ -47,7 +47,7 @@ async def principal_for_access_token(token: str, settings: Settings) -> Principa
     user = row.user
     if user is None or not user.is_active:
         return None
-    access = await access_of(user.id)
+    access = await access_of(user.id, is_staff=user.is_staff)
     return Principal(
         kind="oauth",
         user_id=user.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from api.accounts.factors import users_with_second_factor
+from api.accounts.factors import has_second_factor, users_with_second_factor
 from api.accounts.models import User
 from api.auth.principal import Principal
 from api.core.errors import Forbidden, Invalid, LimitReached, NotFound, TwoFactorRequired
@@ -74,7 +74,7 @@ async def set_require_two_factor(
     workspace = await get_visible(principal, workspace_id)
     if principal.role_in(workspace_id) != Role.OWNER:
         raise Forbidden("Only an OWNER may change the sign-in policy.")
-    if required and not principal.two_factor:
+    if required and not await has_second_factor(principal.user_id or 0):
         raise TwoFactorRequired(
             "Set up a second factor yourself before requiring one.", field="required"
         )
