@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
+from api.accounts import security_mutations as accounts_security
 from api.core.errors import PublicGraphQLError
 from api.graphql.descriptions import fill_descriptions
 from api.graphql.masking import MaskWithRequestId
@@ -49,6 +50,7 @@ QUERIES: tuple[type, ...] = (
 )
 MUTATIONS: tuple[type, ...] = (
     accounts_mutations.Mutation,
+    accounts_security.Mutation,
     workspaces_mutations.Mutation,
     targets_mutations.Mutation,
     notifications_mutations.Mutation,

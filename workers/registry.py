@@ -7,7 +7,7 @@ from typing import Any
 from arq import func
 from arq.cron import CronJob, cron
 
-from workers.jobs.accounts import send_password_reset_email
+from workers.jobs.accounts import notify_expiring_tokens, send_password_reset_email
 from workers.jobs.alerting import alerting_tick, check_certificates, process_transitions
 from workers.jobs.backup import backup_database
 from workers.jobs.checks import run_checks
@@ -46,6 +46,7 @@ CORE_CRON_JOBS: list[CronJob] = [
     cron(backup_database, hour=3, minute=5, unique=True, timeout=3600),
     cron(compute_usage_statistics, hour=4, minute=20, unique=True, timeout=1800),
     cron(expire_data_exports, minute=15, unique=True, timeout=300),
+    cron(notify_expiring_tokens, minute=35, unique=True, timeout=300),  # hourly
 ]
 
 # Jobs of a probe worker (no database).

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import strawberry
 
-from api.accounts import access_tokens, service
+from api.accounts import access_tokens, mfa, service
 from api.accounts.cookies import clear_session_cookie, set_session_cookie
+from api.accounts.mfa import SignIn
 from api.accounts.sessions import revoke_session
 from api.accounts.types import AuthPayload, PersonalAccessToken, TokenPayload, User, UserPayload
 from api.core import ratelimit
@@ -40,6 +44,12 @@ async def _limit_anonymous(context: Context, action: str) -> None:
         raise _rate_limited(context, RateLimited(wait))
 
 
+def _signed_in(context: Context, sign_in: SignIn) -> AuthPayload:
+    if sign_in.session_token is not None:
+        set_session_cookie(context.response, context.settings, sign_in.session_token)
+    return AuthPayload.from_sign_in(sign_in)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -64,14 +74,16 @@ class Mutation:
         return UserPayload(user=User.from_model(user))
 
     @strawberry.mutation(
-        description="Log in: returns a session token and sets it as an HttpOnly cookie. "
-        "Repeated failures are throttled per account and per IP (RATE_LIMITED)."
+        description="Log in: returns a session token and sets it as an HttpOnly cookie; for "
+        "an account with a second factor, no session but mfaRequired, mfaToken and "
+        "mfaFactors (then call completeLogIn). Repeated failures are throttled per account "
+        "and per IP (RATE_LIMITED)."
     )
     @domain_errors_in(AuthPayload)
     async def log_in(self, info: Info, email: str, password: str) -> AuthPayload:
         context = info.context
         try:
-            user, token = await service.log_in(
+            sign_in = await service.log_in(
                 context.resources,
                 email=email,
                 password=password,
@@ -80,8 +92,44 @@ class Mutation:
             )
         except RateLimited as exc:
             raise _rate_limited(context, exc) from None
-        set_session_cookie(context.response, context.settings, token)
-        return AuthPayload(token=token, user=User.from_model(user))
+        return _signed_in(context, sign_in)
+
+    @strawberry.mutation(
+        description="Second step of logIn for an account with a second factor: the mfaToken "
+        "and exactly one of totpCode (authenticator app), webAuthnAssertion (passkey, after "
+        "startWebAuthnLogIn) or recoveryCode (single use). "
+        "Returns the session like logIn. Wrong codes: INVALID_CODE; after 5 the mfaToken is "
+        "void (log in again); too many per account: RATE_LIMITED."
+    )
+    @domain_errors_in(AuthPayload)
+    async def complete_log_in(
+        self,
+        info: Info,
+        mfa_token: str,
+        totp_code: str | None = None,
+        recovery_code: str | None = None,
+        web_authn_assertion: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The browser's answer to startWebAuthnLogIn's options "
+                "(the PublicKeyCredential as JSON)."
+            ),
+        ] = None,
+    ) -> AuthPayload:
+        context = info.context
+        try:
+            sign_in = await mfa.complete_log_in(
+                context.resources,
+                mfa_token=mfa_token,
+                totp_code=totp_code,
+                recovery_code=recovery_code,
+                webauthn_assertion=web_authn_assertion,
+                ip=context.client_ip,
+                user_agent=_user_agent(context),
+            )
+        except RateLimited as exc:
+            raise _rate_limited(context, exc) from None
+        return _signed_in(context, sign_in)
 
     @strawberry.mutation(
         description="End the current session and clear the cookie; true when a session ended "
@@ -109,16 +157,20 @@ class Mutation:
 
     @strawberry.mutation(
         description="Set a new password with a mailed reset token: every session ends and a "
-        "new one is returned (and set as the cookie)."
+        "new one is returned (and set as the cookie) - or, for an account with a second "
+        "factor, mfaRequired and an mfaToken for completeLogIn."
     )
     @domain_errors_in(AuthPayload)
     async def reset_password(self, info: Info, token: str, password: str) -> AuthPayload:
         context = info.context
-        user, session = await service.reset_password(
-            context.resources, token=token, password=password, user_agent=_user_agent(context)
+        sign_in = await service.reset_password(
+            context.resources,
+            token=token,
+            password=password,
+            user_agent=_user_agent(context),
+            ip=context.client_ip,
         )
-        set_session_cookie(context.response, context.settings, session)
-        return AuthPayload(token=session, user=User.from_model(user))
+        return _signed_in(context, sign_in)
 
     @strawberry.mutation(
         description="Change the password (logged-in session only); the other sessions end. "
@@ -155,9 +207,21 @@ class Mutation:
     )
     @domain_errors_in(TokenPayload)
     async def create_personal_access_token(
-        self, info: Info, name: str, scopes: list[str]
+        self,
+        info: Info,
+        name: str,
+        scopes: list[str],
+        expires_at: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="When the token stops working (1 hour to 366 days ahead; its "
+                "owner is mailed a week before). Omitted: until revoked."
+            ),
+        ] = None,
     ) -> TokenPayload:
-        row, token = await access_tokens.create(info.context.principal, name=name, scopes=scopes)
+        row, token = await access_tokens.create(
+            info.context.principal, name=name, scopes=scopes, expires_at=expires_at
+        )
         return TokenPayload(token=token, id=strawberry.ID(encode("PersonalAccessToken", row.id)))
 
     @strawberry.mutation(

@@ -17,10 +17,10 @@ from urllib.parse import quote
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from api.accounts import email_tokens
+from api.accounts import email_tokens, mfa
 from api.accounts.models import User
 from api.accounts.passwords import dummy_verify, hash_password, hasher, verify_password
-from api.accounts.sessions import create_session, revoke_sessions
+from api.accounts.sessions import revoke_sessions
 from api.accounts.validation import check_password, clean_display_name, normalize_email
 from api.auth.principal import Principal
 from api.core import ratelimit
@@ -177,8 +177,8 @@ async def _count_failure(resources: Resources, email: str, ip: str | None) -> No
 
 async def log_in(
     resources: Resources, *, email: str, password: str, ip: str, user_agent: str | None
-) -> tuple[User, str]:
-    """Check the credentials; return the user and a new session token.
+) -> mfa.SignIn:
+    """Check the credentials; return a new session, or the second step to complete.
 
     Raises RateLimited (too many recent failures for this account or this IP),
     WrongPassword (unknown address, wrong password, deactivated account: one answer),
@@ -211,9 +211,8 @@ async def log_in(
     if hasher(settings).check_needs_rehash(user.password_hash):
         user.password_hash = await hash_password(settings, password)
         await user.save(update_fields=["password_hash"])
-    token = await create_session(settings, user, user_agent)
-    log.info("login_succeeded", user_id=user.id, ip=ip)
-    return user, token
+    # A session, or the second step when the account has a second factor (api.accounts.mfa).
+    return await mfa.after_password(resources, user, ip=ip, user_agent=user_agent)
 
 
 # --- password reset ----------------------------------------------------------------
@@ -251,9 +250,18 @@ async def send_password_reset_email(resources: Resources, email: str) -> bool:
 
 
 async def reset_password(
-    resources: Resources, *, token: str, password: str, user_agent: str | None
-) -> tuple[User, str]:
-    """Set a new password from a mailed link; every session ends; return a new one."""
+    resources: Resources,
+    *,
+    token: str,
+    password: str,
+    user_agent: str | None,
+    ip: str | None = None,
+) -> mfa.SignIn:
+    """Set a new password from a mailed link; every session ends; return a new one.
+
+    The link proves the address, not the second factor: an account with one gets the
+    second step (mfaToken) instead of a session.
+    """
     check_password(password)  # before consuming, so a short password does not burn the link
     row = await email_tokens.consume(token, email_tokens.RESET_PASSWORD)
     user = await User.get_or_none(id=row.user_id, is_active=True)
@@ -267,7 +275,7 @@ async def reset_password(
     await ratelimit.reset(resources.redis, _account_key(user.email))
     await _mail_password_changed(resources, user)
     log.info("password_reset", user_id=user.id)
-    return user, await create_session(resources.settings, user, user_agent)
+    return await mfa.after_password(resources, user, ip=ip, user_agent=user_agent)
 
 
 # --- signed-in changes -------------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from arq.connections import ArqRedis
+from tortoise.queryset import QuerySet
 
 from api.accounts.models import PersonalAccessToken, Session, User
+from api.auth.principal import Principal
 from api.core import clock
 from api.core.orm import column
 from api.core.tokens import SESSION_PREFIX, hash_token, new_token
@@ -14,7 +16,9 @@ from api.events import publish
 from api.settings import Settings
 
 
-async def create_session(settings: Settings, user: User, user_agent: str | None = None) -> str:
+async def create_session(
+    settings: Settings, user: User, user_agent: str | None = None, *, ip: str | None = None
+) -> str:
     """Open a session; return its token (shown once, stored hashed)."""
     token = new_token(SESSION_PREFIX)
     now = clock.now()
@@ -24,6 +28,7 @@ async def create_session(settings: Settings, user: User, user_agent: str | None 
         last_used_at=now,
         expires_at=now + timedelta(days=settings.session_ttl_days),
         user_agent=(user_agent or "")[:255] or None,
+        ip=(ip or "")[:45] or None,
     )
     return token
 
@@ -60,3 +65,10 @@ async def revoke_everything(redis: ArqRedis, user_id: int) -> None:
     await Session.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
     await PersonalAccessToken.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
     await publish(redis, "revocation", userId=user_id, all=True)
+
+
+def active_sessions(principal: Principal) -> QuerySet[Session]:
+    """The caller's own open sessions (the only way to read them)."""
+    if principal.user_id is None:
+        return Session.filter(id__in=[])
+    return Session.filter(user_id=principal.user_id, revoked_at=None, expires_at__gt=clock.now())

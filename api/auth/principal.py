@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from api.accounts.factors import has_second_factor
+from api.core.errors import TwoFactorRequired
 from api.workspaces.models import ADMIN_ROLES, WRITER_ROLES, Membership, Role
 
 ALL_SCOPES: tuple[str, ...] = (
@@ -30,6 +32,11 @@ class Principal:
     memberships: dict[int, Role] = field(default_factory=dict)
     credential_id: int | None = None  # the session / token row, for revocation
     is_staff: bool = False
+    # Whether the user has a second factor: resolved for staff and for members of a
+    # workspace that requires one (None otherwise: not needed to answer the request).
+    two_factor: bool | None = None
+    # Workspaces the user belongs to whose requireTwoFactor policy hides them (no factor).
+    two_factor_blocked: frozenset[int] = frozenset()
 
     @property
     def authenticated(self) -> bool:
@@ -54,11 +61,41 @@ class Principal:
     def workspace_ids(self) -> list[int]:
         return list(self.memberships)
 
+    def check_two_factor(self, workspace_id: int, *, field: str | None = "workspaceId") -> None:
+        """TwoFactorRequired when the workspace's policy hides it from this user."""
+        if workspace_id in self.two_factor_blocked:
+            raise TwoFactorRequired(
+                "This workspace requires a second factor: set one up to reach its data.",
+                field=field,
+            )
+
 
 ANONYMOUS = Principal()
 
 
-async def memberships_of(user_id: int) -> dict[int, Role]:
-    """A user's role in each of their workspaces: the `memberships` of their principals."""
-    rows = await Membership.filter(user_id=user_id).values_list("workspace_id", "role")
-    return {ws: Role(role) for ws, role in rows}
+@dataclass(frozen=True)
+class Access:
+    """What a user's credential may reach: memberships, minus what a 2FA policy hides."""
+
+    memberships: dict[int, Role]
+    two_factor: bool | None
+    two_factor_blocked: frozenset[int]
+
+
+async def access_of(user_id: int, *, is_staff: bool = False) -> Access:
+    """The user's memberships, without the workspaces requiring a second factor they lack.
+
+    The factor is looked up only when it matters (staff, or a workspace requiring one),
+    so most requests pay no query for it.
+    """
+    rows = await Membership.filter(user_id=user_id).values_list(
+        "workspace_id", "role", "workspace__require_two_factor"
+    )
+    required = frozenset(ws for ws, _, req in rows if req)
+    two_factor = await has_second_factor(user_id) if is_staff or required else None
+    blocked = frozenset() if two_factor else required
+    return Access(
+        memberships={ws: Role(role) for ws, role, _ in rows if ws not in blocked},
+        two_factor=two_factor,
+        two_factor_blocked=blocked,
+    )

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
+from tortoise.expressions import Q
+
 from api.accounts.models import PersonalAccessToken, Session, User
-from api.auth.principal import ALL_SCOPES, ANONYMOUS, CredentialKind, Principal, memberships_of
+from api.auth.principal import ALL_SCOPES, ANONYMOUS, CredentialKind, Principal, access_of
 from api.core import clock
 from api.core.tokens import OAUTH_ACCESS_PREFIX, PAT_PREFIX, SESSION_PREFIX, hash_token
 from api.oauth.principal import principal_for_access_token
@@ -24,13 +26,16 @@ Resolver = Callable[[str, Settings], Awaitable[Principal | None]]
 async def principal_for_user(
     user: User, kind: CredentialKind, scopes: frozenset[str], credential_id: int | None
 ) -> Principal:
+    access = await access_of(user.id, is_staff=user.is_staff)
     return Principal(
         kind=kind,
         user_id=user.id,
         scopes=scopes,
-        memberships=await memberships_of(user.id),
+        memberships=access.memberships,
         credential_id=credential_id,
         is_staff=user.is_staff,
+        two_factor=access.two_factor,
+        two_factor_blocked=access.two_factor_blocked,
     )
 
 
@@ -52,14 +57,15 @@ async def _session(token: str, settings: Settings) -> Principal | None:
 
 
 async def _pat(token: str, settings: Settings) -> Principal | None:
+    now = clock.now()
     pat = (
         await PersonalAccessToken.filter(token_hash=hash_token(token), revoked_at=None)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .select_related("user")
         .first()
     )
     if pat is None or not pat.user.is_active:
         return None
-    now = clock.now()
     if pat.last_used_at is None or now - pat.last_used_at > timedelta(minutes=1):
         await PersonalAccessToken.filter(id=pat.id).update(last_used_at=now)
     return await principal_for_user(pat.user, "pat", frozenset(pat.scopes), pat.id)

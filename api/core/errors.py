@@ -55,6 +55,18 @@ class NotVerified(DomainError):
     code = "NOT_VERIFIED"
 
 
+class InvalidCode(DomainError):
+    """A wrong, reused or expired second-factor code, recovery code or sign-in token."""
+
+    code = "INVALID_CODE"
+
+
+class TwoFactorRequired(DomainError):
+    """The action or the workspace needs a second factor the user has not set up."""
+
+    code = "TWO_FACTOR_REQUIRED"
+
+
 class PublicGraphQLError(GraphQLError):
     """A GraphQL error meant for the client (never masked)."""
 
@@ -84,3 +96,12 @@ class RateLimited(PublicGraphQLError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many attempts; retry in {retry_after} s.", retryAfter=retry_after)
         self.retry_after = retry_after
+
+
+class TwoFactorRequiredError(PublicGraphQLError):
+    """A query touching data that needs a second factor (workspace policy, staff views)."""
+
+    code = "TWO_FACTOR_REQUIRED"
+
+    def __init__(self, message: str = "Set up a second factor first.", **extensions: Any) -> None:
+        super().__init__(message, **extensions)

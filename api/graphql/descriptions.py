@@ -47,6 +47,13 @@ ARGUMENTS = {
     "open": "True: open incidents only; false: resolved ones only; null: both.",
     "status": "Only those in this status.",
     "search": "Only those whose name contains this text (case-insensitive).",
+    "mfaToken": "The token logIn answered with (mfaRequired), valid 5 minutes, single use.",
+    "totpCode": "The 6-digit code of the authenticator app.",
+    "recoveryCode": "One of the recovery codes (each works once).",
+    "code": "A current second factor: an authenticator code or a recovery code.",
+    "newEmail": "The new e-mail address (confirmed by a mailed link).",
+    "credential": "The authenticator's answer (PublicKeyCredential JSON) to the options given.",
+    "required": "Whether members must have a second factor to see this workspace's data.",
 }
 
 ENUM_VALUES = {
@@ -91,6 +98,13 @@ ENUM_VALUES = {
         "EXPIRED": "The token or link is too old.",
         "WRONG_PASSWORD": "The e-mail or the password is wrong.",
         "NOT_VERIFIED": "The e-mail address is not verified yet.",
+        "INVALID_CODE": "The second-factor code is wrong, used already or expired.",
+        "TWO_FACTOR_REQUIRED": "This needs a second factor: enrol one first.",
+    },
+    "SecondFactor": {
+        "TOTP": "An authenticator app (6-digit codes).",
+        "WEBAUTHN": "A passkey or security key.",
+        "RECOVERY_CODE": "A single-use recovery code.",
     },
     "Role": {
         "OWNER": "Everything, billing and deleting the workspace included.",

@@ -19,6 +19,8 @@ class ErrorCode(Enum):
     EXPIRED = "EXPIRED"
     WRONG_PASSWORD = "WRONG_PASSWORD"
     NOT_VERIFIED = "NOT_VERIFIED"
+    INVALID_CODE = "INVALID_CODE"
+    TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
 
 
 @strawberry.type(description="An expected failure of a mutation: bad input, not found, ...")

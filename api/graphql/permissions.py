@@ -13,7 +13,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from api.auth.principal import ALL_SCOPES, Principal
-from api.core.errors import Forbidden, Unauthenticated
+from api.core.errors import Forbidden, TwoFactorRequiredError, Unauthenticated
 
 
 class IsAuthenticated(BasePermission):
@@ -77,4 +77,6 @@ class IsStaff(BasePermission):
             raise Unauthenticated()
         if not principal.is_staff or principal.kind != "session":
             raise Forbidden("Staff only.")
+        if not principal.two_factor:
+            raise TwoFactorRequiredError("Staff views need a second factor: set one up first.")
         return True

@@ -35,6 +35,16 @@ class Page:
 
 
 ERR = "errors { code message field }"
+# The sign-in of pages that need one: the password, then the second factor if the account
+# has one (a page's action needs a fully signed-in session, e.g. an OAuth consent).
+LOG_IN = (
+    "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) "
+    f"{{ mfaRequired mfaToken {ERR} }} }}"
+)
+COMPLETE_LOG_IN = (
+    "mutation($t: String!, $c: String, $r: String) { completeLogIn(mfaToken: $t, "
+    f"totpCode: $c, recoveryCode: $r) {{ token {ERR} }} }}"
+)
 PAGES = (
     Page("/verify-email", "Confirm your e-mail address", "Confirm this address for Hitflow.",
          f"mutation($token: String!) {{ r: verifyEmail(token: $token) {{ {ERR} }} }}"),
@@ -45,6 +55,13 @@ PAGES = (
          "Your account becomes inaccessible at once and its data is deleted within 30 days.",
          "mutation($token: String!) { r: confirmAccountDeletion(token: $token) }",
          button="Delete my account"),
+    Page("/account/confirm-email-change", "Confirm your new e-mail address",
+         "Make this address the sign-in address of your Hitflow account.",
+         f"mutation($token: String!) {{ r: confirmEmailChange(token: $token) {{ {ERR} }} }}"),
+    Page("/account/cancel-email-change", "Cancel the e-mail address change",
+         "Keep your current address: the confirmation link sent to the new one stops working.",
+         f"mutation($token: String!) {{ r: cancelEmailChange(token: $token) {{ {ERR} }} }}",
+         button="Cancel the change"),
     Page("/confirm-channel", "Receive Hitflow alerts",
          "Confirm that this address may receive alerts from a Hitflow workspace.",
          f"mutation($token: String!) {{ r: confirmAlertChannel(token: $token) {{ {ERR} }} }}"),
@@ -68,14 +85,39 @@ async function gql(query, variables) {
     headers: {'Content-Type': 'application/json'}, body: JSON.stringify({query, variables})});
   return r.json();
 }
+let mfaToken = null;
+function failed(res, name) {
+  const payload = res.data && res.data[name];
+  const errs = (res.errors || []).concat((payload && payload.errors) || []);
+  if (errs.length) { out.textContent = errs[0].message; return true; }
+  return false;
+}
+async function signIn() {
+  // Two steps for an account with a second factor: the password, then a code.
+  if (!mfaToken) {
+    const login = await gql(cfg.logIn, {e: document.getElementById('email').value,
+      p: document.getElementById('login-password').value});
+    if (failed(login, 'logIn')) return false;
+    if (!login.data.logIn.mfaRequired) return true;
+    mfaToken = login.data.logIn.mfaToken;
+    document.getElementById('mfa').hidden = false;
+  }
+  const code = document.getElementById('mfa-code').value.trim();
+  if (!code) { out.textContent = 'Enter the code from your authenticator app.'; return false; }
+  const totp = /^[0-9 ]{6,7}$/.test(code);
+  const done = await gql(cfg.completeLogIn, {t: mfaToken, c: totp ? code : null,
+    r: totp ? null : code});
+  if (failed(done, 'completeLogIn')) {
+    if (done.data && done.data.completeLogIn && done.data.completeLogIn.errors.some(
+        e => e.field === 'mfaToken')) mfaToken = null;
+    return false;
+  }
+  return true;
+}
 async function run(query) {
   out.textContent = '...';
   if (cfg.needsLogin && document.getElementById('email').value) {
-    const login = await gql('mutation($e: String!, $p: String!) { logIn(email: $e, password: $p)'
-      + ' { errors { message } } }', {e: document.getElementById('email').value,
-      p: document.getElementById('login-password').value});
-    const errs = (login.errors || []).concat((login.data && login.data.logIn.errors) || []);
-    if (errs.length) { out.textContent = errs[0].message; return; }
+    if (!await signIn()) return;
   }
   const variables = {token: cfg.value};
   for (const name of cfg.inputs) variables[name] = document.getElementById(name).value;
@@ -101,6 +143,8 @@ def _render(page: Page, value: str) -> str:
         "inputs": list(page.inputs),
         "needsLogin": page.needs_login,
         "redirect": page.redirect_field,
+        "logIn": LOG_IN if page.needs_login else None,
+        "completeLogIn": COMPLETE_LOG_IN if page.needs_login else None,
     }
     inputs = "".join(
         f'<p><label>New password <input type="password" id="{name}" minlength="10"></label></p>'
@@ -109,7 +153,9 @@ def _render(page: Page, value: str) -> str:
     login = (
         "<fieldset><legend>Log in (if you are not already)</legend>"
         '<p><label>E-mail <input type="email" id="email"></label></p>'
-        '<p><label>Password <input type="password" id="login-password"></label></p></fieldset>'
+        '<p><label>Password <input type="password" id="login-password"></label></p>'
+        '<p id="mfa" hidden><label>Code from your authenticator app (or a recovery code) '
+        '<input id="mfa-code" autocomplete="one-time-code"></label></p></fieldset>'
         if page.needs_login
         else ""
     )

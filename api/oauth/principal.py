@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.auth.principal import ACCOUNT_SCOPES, Principal, memberships_of
+from api.auth.principal import ACCOUNT_SCOPES, Principal, access_of
 from api.core import clock
 from api.core.tokens import hash_token
 from api.oauth.models import OAuthToken
@@ -49,10 +49,13 @@ async def principal_for_access_token(token: str, settings: Settings) -> Principa
     user = row.user
     if user is None or not user.is_active:
         return None
+    access = await access_of(user.id, is_staff=user.is_staff)
     return Principal(
         kind="oauth",
         user_id=user.id,
         scopes=scopes,
-        memberships=await memberships_of(user.id),
+        memberships=access.memberships,
         credential_id=row.id,
+        two_factor=access.two_factor,
+        two_factor_blocked=access.two_factor_blocked,
     )

@@ -30,6 +30,8 @@ class Workspace(Model):
     name = fields.CharField(max_length=100)
     plan = fields.CharField(max_length=32, default="free")
     personal = fields.BooleanField(default=False)
+    # Members without a second factor cannot read or change this workspace's data.
+    require_two_factor = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -107,3 +107,22 @@ class Mutation:
     async def revoke_invitation(self, info: Info, id: strawberry.ID) -> DeletePayload:
         await members.revoke_invitation(info.context.principal, decode(id, "Invitation"))
         return DeletePayload(deleted_id=id)
+
+    @strawberry.mutation(
+        description="Require (or stop requiring) a second factor from every member (OWNER "
+        "only; you need one yourself to turn it on). Members without one get "
+        "TWO_FACTOR_REQUIRED on this workspace's data until they set one up.",
+        permission_classes=WRITE,
+    )
+    @domain_errors_in(WorkspacePayload)
+    async def set_workspace_require_two_factor(
+        self, info: Info, workspace_id: strawberry.ID, required: bool
+    ) -> WorkspacePayload:
+        principal = info.context.principal
+        ws = await service.set_require_two_factor(
+            info.context.resources,
+            principal,
+            decode(workspace_id, "Workspace", field="workspaceId"),
+            required=required,
+        )
+        return WorkspacePayload(workspace=Workspace.from_model(ws, principal.memberships[ws.id]))

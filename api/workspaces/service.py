@@ -5,10 +5,17 @@ from __future__ import annotations
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from api.accounts.factors import has_second_factor, users_with_second_factor
 from api.accounts.models import User
 from api.auth.principal import Principal
-from api.core.errors import Invalid, LimitReached, NotFound
+from api.core.errors import Forbidden, Invalid, LimitReached, NotFound, TwoFactorRequired
+from api.core.logging import get_logger
+from api.core.orm import column
+from api.events import publish
+from api.resources import Resources
 from api.workspaces.models import Membership, Role, Workspace
+
+log = get_logger(__name__)
 
 
 def visible_to(principal: Principal) -> QuerySet[Workspace]:
@@ -52,7 +59,33 @@ async def get_visible(
     principal: Principal, workspace_id: int, *, field: str = "workspaceId"
 ) -> Workspace:
     """The workspace if the principal is a member; NotFound otherwise (no enumeration)."""
+    principal.check_two_factor(workspace_id, field=field)
     workspace = await visible_to(principal).get_or_none(id=workspace_id)
     if workspace is None:
         raise NotFound("No workspace with this id.", field=field)
+    return workspace
+
+
+async def set_require_two_factor(
+    resources: Resources, principal: Principal, workspace_id: int, *, required: bool
+) -> Workspace:
+    """OWNER only. Members without a second factor lose the workspace's data at once
+    (their live subscriptions to it close) until they set one up."""
+    workspace = await get_visible(principal, workspace_id)
+    if principal.role_in(workspace_id) != Role.OWNER:
+        raise Forbidden("Only an OWNER may change the sign-in policy.")
+    if required and not await has_second_factor(principal.user_id or 0):
+        raise TwoFactorRequired(
+            "Set up a second factor yourself before requiring one.", field="required"
+        )
+    workspace.require_two_factor = required
+    await workspace.save(update_fields=["require_two_factor"])
+    if required:
+        members = await column(Membership.filter(workspace_id=workspace_id), "user_id")
+        protected = await users_with_second_factor(members)
+        for user_id in sorted(set(members) - protected):
+            await publish(
+                resources.redis, "membership_removed", workspaceId=workspace_id, userId=user_id
+            )
+    log.info("workspace_two_factor_policy", workspace_id=workspace_id, required=required)
     return workspace

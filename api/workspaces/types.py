@@ -10,7 +10,9 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from api.core.errors import TwoFactorRequiredError
 from api.core.ids import encode
+from api.core.values import db_ints
 from api.graphql.context import Info
 from api.graphql.loaders import loader
 from api.graphql.nodes import resolve_scoped
@@ -78,10 +80,19 @@ class Workspace(relay.Node):
     pk: relay.NodeID[int] = strawberry.field(description="Internal key.")
     name: str = strawberry.field(description="Display name.")
     viewer_role: Role = strawberry.field(description="The caller's role in this workspace.")
+    require_two_factor: bool = strawberry.field(
+        description="Whether members need a second factor to reach this workspace's data "
+        "(set by an OWNER with setWorkspaceRequireTwoFactor)."
+    )
 
     @classmethod
     def from_model(cls, ws: models.Workspace, role: str) -> Workspace:
-        return cls(pk=ws.id, name=ws.name, viewer_role=Role(role))
+        return cls(
+            pk=ws.id,
+            name=ws.name,
+            viewer_role=Role(role),
+            require_two_factor=ws.require_two_factor,
+        )
 
     @strawberry.field(
         description="The workspace's members, oldest first (at most the first 100).",
@@ -177,7 +188,13 @@ class Workspace(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        memberships = info.context.principal.memberships
+        node_ids = list(node_ids)
+        principal = info.context.principal
+        if principal.two_factor_blocked and set(db_ints(node_ids)) & principal.two_factor_blocked:
+            raise TwoFactorRequiredError(
+                "This workspace requires a second factor: set one up to reach its data."
+            )
+        memberships = principal.memberships
         return await resolve_scoped(
             info,
             node_ids,

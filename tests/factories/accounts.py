@@ -5,10 +5,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from api.accounts.models import PersonalAccessToken, User
+import pyotp
+
+from api.accounts.models import PersonalAccessToken, TotpDevice, User
 from api.accounts.passwords import hash_password
 from api.accounts.sessions import create_session
 from api.auth.principal import ALL_SCOPES, Principal
+from api.core import clock
+from api.core.crypto import KeyRing
 from api.core.ids import encode
 from api.core.tokens import PAT_PREFIX, hash_token, new_token
 from api.settings import Settings
@@ -37,8 +41,13 @@ async def create_account(
     password: str = PASSWORD,
     verified: bool = True,
     staff: bool = False,
+    totp_secret: str | None = None,
 ) -> Account:
-    """A user with a personal workspace (owner) and a session token."""
+    """A user with a personal workspace (owner) and a session token.
+
+    Staff accounts get an authenticator app (staff views need a second factor);
+    `totp_secret` gives any account one with that secret.
+    """
     email = email or f"user{next(_seq)}@example.test"
     user = await User.create(
         email=email,
@@ -47,8 +56,16 @@ async def create_account(
         is_staff=staff,
     )
     workspace = await create_personal_workspace(user)
+    if staff or totp_secret:
+        await enable_totp(settings, user, totp_secret or pyotp.random_base32())
     token = await create_session(settings, user)
     return Account(user=user, workspace=workspace, token=token)
+
+
+async def enable_totp(settings: Settings, user: User, secret: str) -> None:
+    """An active authenticator app with this base32 secret (as after a confirmed enrolment)."""
+    sealed = KeyRing(settings.key_ring_keys).encrypt_bytes(secret.encode(), aad=b"totp-secret")
+    await TotpDevice.create(user=user, secret_encrypted=sealed.hex(), confirmed_at=clock.now())
 
 
 async def add_member(workspace: Workspace, user: User, role: Role) -> Membership:

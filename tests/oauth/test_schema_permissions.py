@@ -14,6 +14,10 @@ PUBLIC = {
     "Mutation": {
         "signUp",
         "logIn",
+        "completeLogIn",
+        "startWebAuthnLogIn",
+        "confirmEmailChange",
+        "cancelEmailChange",
         "logOut",
         "verifyEmail",
         "requestPasswordReset",
