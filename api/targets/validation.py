@@ -51,7 +51,11 @@ Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # allow_inf_nan=False: a GraphQL literal (jsonValue: 1e999) reaches here as inf,
+    # which would be stored and served back as invalid JSON.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
 
 class BasicAuth(_Config):
