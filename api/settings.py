@@ -6,6 +6,7 @@ Bad values fail at start with a message that names the variable.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import secrets
 from functools import cached_property
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     app_url: str | None = None
     cors_origins: CommaList = Field(default_factory=list)
+    # Peers whose X-Forwarded-For / -Proto uvicorn believes (IPs or networks, "*" = any);
+    # empty: forwarded headers are ignored. Client IPs feed rate limits and logs.
+    trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     smtp_url: str | None = None
     mail_from: str = "Hitflow <noreply@localhost>"
     regions: CommaList = Field(default_factory=lambda: list(REGIONS))
@@ -114,7 +118,24 @@ class Settings(BaseSettings):
     privacy_policy_effective_at: str = "2026-01-01T00:00:00+00:00"
     privacy_policy_url: str | None = None
 
-    _split_lists = field_validator("secret_keys", "cors_origins", "regions", mode="before")(_split)
+    _split_lists = field_validator(
+        "secret_keys", "cors_origins", "regions", "trusted_proxies", mode="before"
+    )(_split)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        proxies = [v.strip() for v in value if v.strip()]
+        for proxy in proxies:
+            if proxy == "*":
+                continue
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"must be IP addresses or networks (or *), got {proxy!r}"
+                ) from None
+        return proxies
 
     @field_validator("public_url", "app_url")
     @classmethod

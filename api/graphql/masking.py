@@ -81,25 +81,32 @@ class MaskWithRequestId(MaskErrors):
         _tag(self.execution_context.pre_execution_errors, PARSE_FAILED)
 
     def on_validate(self) -> Iterator[None]:
-        yield
+        # Before the yield: strawberry reads the errors inside the validation block. The
+        # validation cache (an earlier extension) has set them by now.
         ctx = self.execution_context
-        if not ctx.pre_execution_errors and self._production():
+        if self._production():
             principal = getattr(ctx.context, "principal", None)
             if principal is None or not principal.authenticated:
                 assert ctx.graphql_document is not None
+                errors = ctx.pre_execution_errors
+                if errors is None:
+                    errors = validate(
+                        ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
+                    )
                 refused = validate(
                     ctx.schema._schema, ctx.graphql_document, [NoSchemaIntrospectionCustomRule]
                 )
                 if refused:
                     # A new list: the validation cache holds the one it returned.
                     ctx.pre_execution_errors = [
+                        *errors,
                         GraphQLError(
                             "Introspection needs a signed-in user or a token.",
-                            nodes=error.nodes,
+                            nodes=refused[0].nodes,
                             extensions={"code": VALIDATION_FAILED},
-                        )
-                        for error in refused
+                        ),
                     ]
+        yield
         _tag(ctx.pre_execution_errors, VALIDATION_FAILED)
 
     def on_execute(self) -> Iterator[None]:
