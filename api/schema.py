@@ -24,7 +24,12 @@ from strawberry.tools import merge_types
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.core.errors import PublicGraphQLError
-from api.graphql.masking import FiniteFloatsRule, MaskWithRequestId, tag_parse_errors
+from api.graphql.masking import (
+    FiniteFloatsRule,
+    MaskWithRequestId,
+    NoNulStringsRule,
+    tag_parse_errors,
+)
 from api.live.sharing import SharingExecutionContext
 from api.live.subscriptions import Subscription
 from api.maintenance import mutations as maintenance_mutations
@@ -89,6 +94,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         depth_rule(max_depth, None),
         aliases_rule(max_aliases),
         FiniteFloatsRule,
+        NoNulStringsRule,
     ]
     return HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol, cast
 
 from graphql import GraphQLError, GraphQLSyntaxError, validate
-from graphql.language import FloatValueNode
+from graphql.language import FloatValueNode, StringValueNode
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry.extensions import MaskErrors
 from strawberry.relay.types import GlobalIDValueError
@@ -195,6 +195,21 @@ class FiniteFloatsRule(ValidationRule):
             self.report_error(
                 GraphQLError(
                     f"Float out of range: {node.value[:32]}.",
+                    node,
+                    extensions={"code": VALIDATION_FAILED},
+                )
+            )
+
+
+class NoNulStringsRule(ValidationRule):
+    """A string literal holding NUL (\\u0000) is refused: PostgreSQL cannot store it in text,
+    and no field has a use for it (JSON variables holding it are refused as a body)."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(
+                GraphQLError(
+                    "Strings must not contain NUL (\\u0000).",
                     node,
                     extensions={"code": VALIDATION_FAILED},
                 )

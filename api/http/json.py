@@ -2,8 +2,9 @@
 
 Python's json accepts NaN, Infinity and numbers that overflow to inf, none of which is
 JSON: stored, they would later be served back as invalid JSON. A body nested thousands
-deep would raise RecursionError (a 500). All three are refused as a JSONDecodeError
-(a ValueError), which the endpoint answers with a 400 and a websocket with 4400.
+deep would raise RecursionError (a 500). A NUL character in a string cannot be stored in
+PostgreSQL text (a database error, so a 500). All are refused as a JSONDecodeError (a
+ValueError), which the endpoint answers with a 400 and a websocket with 4400.
 """
 
 from __future__ import annotations
@@ -53,8 +54,27 @@ def strict_json(data: str | bytes) -> object:
     if text.count("[") + text.count("{") > MAX_NESTING and _nesting(text) > MAX_NESTING:
         raise json.JSONDecodeError(f"JSON nested deeper than {MAX_NESTING} levels", text, 0)
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError:
         raise
     except (ValueError, RecursionError) as exc:
         raise json.JSONDecodeError(str(exc), text, 0) from exc
+    if "\\u0000" in text and _has_nul(value):
+        # PostgreSQL cannot store NUL in text; no field of ours has a use for it.
+        raise json.JSONDecodeError("NUL character (\\u0000) in a string", text, 0)
+    return value
+
+
+def _has_nul(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

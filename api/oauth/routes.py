@@ -78,6 +78,9 @@ async def _oauth_request(
                 "Send parameters as application/x-www-form-urlencoded (RFC 6749)."
             )
         form = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+    if any("\x00" in k or "\x00" in v for k, v in (*query, *form)):
+        # Never a valid parameter, and PostgreSQL cannot compare text holding NUL.
+        raise InvalidRequestError("Parameters must not contain NUL characters.")
     settings = server.resources.settings
     uri = settings.public_url + request.url.path
     if not settings.production:

@@ -151,6 +151,24 @@ async def test_infinite_assertion_value_is_refused_at_input(client, settings) ->
     assert "Infinity" not in listed.text
 
 
+async def test_nul_characters_are_refused_before_the_database(client, settings) -> None:
+    # PostgreSQL cannot store NUL in text: refused at the edge, on every database.
+    account = await create_account(settings)
+    variables = {"input": http_input(account.workspace_gid, name="a\u0000b")}
+    response = await post(client, {"query": CREATE, "variables": variables}, account.token)
+    assert response.status_code == 400
+    literal = 'mutation { logIn(email: "a\\u0000@e.test", password: "x") { errors { code } } }'
+    error = only_error(await post(client, {"query": literal}))
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert "NUL" in error["message"]
+    response = await client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "a\x00", "client_secret": "b"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
 # --- Documents -----------------------------------------------------------------------
 
 

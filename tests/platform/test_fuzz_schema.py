@@ -4,7 +4,7 @@ hypothesis-graphql writes operations for one root field at a time: valid ones (P
 with arguments drawn from the field's input types) and ones with one schema violation
 (NEGATIVE). Ids are drawn from real ones (the user's, another tenant's), other node types
 and malformed ones; DateTimes from edge dates with extreme offsets; JSON values nested,
-with huge numbers. Generation is derandomized (the same operations on every run) and
+with huge numbers; strings may hold NUL (which PostgreSQL cannot store). Generation is derandomized (the same operations on every run) and
 bounded per field, so the whole sweep takes seconds.
 
 Each answer must be a JSON document (strict: no NaN / Infinity) below 500 whose every
@@ -31,7 +31,7 @@ from tests.factories.accounts import create_account
 from tests.factories.incidents import create_incident
 from tests.factories.targets import create_target
 
-POSITIVE_PER_FIELD = 12
+POSITIVE_PER_FIELD = 10
 NEGATIVE_PER_FIELD = 2
 ALLOWED_CODES = {
     "BAD_USER_INPUT",
@@ -193,7 +193,7 @@ async def test_every_query_and_mutation_fuzzed_gives_no_internal_error(
         for name in root_fields(kind):
             has_args = bool(getattr(schema._schema, f"{kind}_type").fields[name].args)
             documents = collect(
-                make(schema._schema, fields=[name], custom_scalars=scalars, allow_x00=False),
+                make(schema._schema, fields=[name], custom_scalars=scalars),
                 POSITIVE_PER_FIELD if has_args else 3,
             )
             if has_args:
@@ -203,7 +203,6 @@ async def test_every_query_and_mutation_fuzzed_gives_no_internal_error(
                         schema._schema,
                         fields=[name],
                         custom_scalars=scalars,
-                        allow_x00=False,
                         mode=Mode.NEGATIVE,
                     ),
                     NEGATIVE_PER_FIELD,
