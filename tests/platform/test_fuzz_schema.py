@@ -140,6 +140,16 @@ def json_nodes() -> st.SearchStrategy[graphql.ValueNode]:
     return st.recursive(leaves, extend, max_leaves=8)
 
 
+def string_nodes() -> st.SearchStrategy[graphql.ValueNode]:
+    """Short text mostly; sometimes longer than any column (varchar limits on PostgreSQL)."""
+    texts = st.one_of(
+        st.text(max_size=20),
+        st.text(max_size=20),
+        st.sampled_from(["x" * 101, "x" * 256, "é" * 1000, "a@" + "b" * 300 + ".test"]),
+    )
+    return texts.map(lambda value: graphql.StringValueNode(value=value))
+
+
 def collect(strategy: st.SearchStrategy[str], count: int) -> list[str]:
     """`count` derandomized examples of `strategy` (no shrinking: a failure names its query)."""
     found: list[str] = []
@@ -184,7 +194,12 @@ async def test_every_query_and_mutation_fuzzed_gives_no_internal_error(
         encode("MaintenanceWindow", 1),
         encode("OAuthClient", 1),
     ]
-    scalars = {"ID": id_nodes(real_ids), "DateTime": datetime_nodes(), "JSON": json_nodes()}
+    scalars = {
+        "ID": id_nodes(real_ids),
+        "DateTime": datetime_nodes(),
+        "JSON": json_nodes(),
+        "String": string_nodes(),
+    }
     failures: list[str] = []
     sent = 0
     seen: Counter[str] = Counter()  # statuses and error codes, printed with -s
