@@ -19,7 +19,7 @@ from api.auth.resolve import SESSION_COOKIE, resolve_token
 from api.core.errors import RateLimited, Unauthenticated
 from api.core.logging import get_logger
 from api.graphql.context import Context
-from api.http.json import strict_json
+from api.http.json import StrictJSONError, strict_json
 from api.http.middleware import BodyTooLarge
 from api.live.fastpath import LegacyWSHandler, TransportWSHandler
 from api.oauth.ratelimit import enforce_token_rate_limit
@@ -158,6 +158,8 @@ class HitflowGraphQL(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         try:
             value = self.decode_json(data)
+        except StrictJSONError as exc:
+            raise HTTPException(400, f"Refused JSON: {exc.reason}.") from exc
         except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError on bad bytes
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(value, dict | list):

@@ -59,22 +59,33 @@ def strict_json(data: str | bytes) -> object:
         raise
     except (ValueError, RecursionError) as exc:
         raise json.JSONDecodeError(str(exc), text, 0) from exc
-    if "\\u0000" in text and _has_nul(value):
+    if "\\u0000" in text and (where := _nul_at(value)) is not None:
         # PostgreSQL cannot store NUL in text; no field of ours has a use for it.
-        raise json.JSONDecodeError("NUL character (\\u0000) in a string", text, 0)
+        raise StrictJSONError(f"{where or 'a key'} holds a NUL character (\\u0000)", text)
     return value
 
 
-def _has_nul(value: object) -> bool:
-    stack = [value]
+class StrictJSONError(json.JSONDecodeError):
+    """Valid JSON we refuse anyway; its message is meant for the client."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message, text, 0)
+        self.reason = message
+
+
+def _nul_at(value: object) -> str | None:
+    """The path of the first string holding NUL (e.g. variables.input.name), else None."""
+    stack: list[tuple[str, object]] = [("", value)]
     while stack:
-        item = stack.pop()
+        path, item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return path
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            for key, child in item.items():
+                if "\x00" in key:
+                    return path
+                stack.append((f"{path}.{key}" if path else key, child))
         elif isinstance(item, list):
-            stack.extend(item)
-    return False
+            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+    return None

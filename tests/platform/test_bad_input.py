@@ -157,6 +157,7 @@ async def test_nul_characters_are_refused_before_the_database(client, settings) 
     variables = {"input": http_input(account.workspace_gid, name="a\u0000b")}
     response = await post(client, {"query": CREATE, "variables": variables}, account.token)
     assert response.status_code == 400
+    assert "variables.input.name holds a NUL" in response.json()["errors"][0]["message"]
     literal = 'mutation { logIn(email: "a\\u0000@e.test", password: "x") { errors { code } } }'
     error = only_error(await post(client, {"query": literal}))
     assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
