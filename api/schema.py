@@ -26,7 +26,12 @@ from api.accounts import queries as accounts_queries
 from api.accounts import security_mutations as accounts_security
 from api.core.errors import PublicGraphQLError
 from api.graphql.descriptions import fill_descriptions
-from api.graphql.masking import MaskWithRequestId
+from api.graphql.masking import (
+    FiniteFloatsRule,
+    MaskWithRequestId,
+    NoNulStringsRule,
+    tag_parse_errors,
+)
 from api.graphql.persisted import PersistedQueries
 from api.live.sharing import SharingExecutionContext
 from api.live.subscriptions import Subscription
@@ -82,13 +87,19 @@ class HitflowSchema(strawberry.Schema):
         """Strawberry logs every error at ERROR level, client mistakes included; here
         MaskWithRequestId logs the unexpected ones (with the request id) and the rest
         are answers to the client, not incidents."""
+        tag_parse_errors(errors)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     max_depth = settings.graphql_max_depth if settings else 12
     max_aliases = settings.graphql_max_aliases if settings else 30
     max_tokens = settings.graphql_max_tokens if settings else 3000
-    rules: list[type[ASTValidationRule]] = [depth_rule(max_depth, None), aliases_rule(max_aliases)]
+    rules: list[type[ASTValidationRule]] = [
+        depth_rule(max_depth, None),
+        aliases_rule(max_aliases),
+        FiniteFloatsRule,
+        NoNulStringsRule,
+    ]
     built = HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),

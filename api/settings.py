@@ -6,6 +6,7 @@ Bad values fail at start with a message that names the variable.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import secrets
 from functools import cached_property
@@ -66,6 +67,9 @@ class Settings(BaseSettings):
             "x-apollo-operation-name",
         ]
     )
+    # Peers whose X-Forwarded-For / -Proto uvicorn believes (IPs or networks, "*" = any);
+    # empty: forwarded headers are ignored. Client IPs feed rate limits and logs.
+    trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     smtp_url: str | None = None
     mail_from: str = "Hitflow <noreply@localhost>"
     regions: CommaList = Field(default_factory=lambda: list(REGIONS))
@@ -138,8 +142,28 @@ class Settings(BaseSettings):
     privacy_policy_url: str | None = None
 
     _split_lists = field_validator(
-        "secret_keys", "cors_origins", "cors_allow_headers", "regions", mode="before"
+        "secret_keys",
+        "cors_origins",
+        "cors_allow_headers",
+        "regions",
+        "trusted_proxies",
+        mode="before",
     )(_split)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        proxies = [v.strip() for v in value if v.strip()]
+        for proxy in proxies:
+            if proxy == "*":
+                continue
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"must be IP addresses or networks (or *), got {proxy!r}"
+                ) from None
+        return proxies
 
     @field_validator("public_url", "app_url")
     @classmethod

@@ -131,7 +131,9 @@ def api_server(resources: Resources) -> Any:
         # uvicorn's plain-text lines would only repeat them.
         log_level="warning",
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-* believed only from the configured proxies (HITFLOW_TRUSTED_PROXIES).
+        proxy_headers=bool(resources.settings.trusted_proxies),
+        forwarded_allow_ips=resources.settings.trusted_proxies or None,
         ws_ping_interval=20,
         ws_max_size=resources.settings.max_body_bytes,  # the body cap, for websocket messages
         # permessage-deflate costs ~100 KB of zlib state per websocket and CPU per

@@ -150,6 +150,25 @@ def _literal_ip(host: str) -> str | None:
         return None
 
 
+def literal_refusal(host: str, allow_private: bool) -> str | None:
+    """Why `host`, as written, must not be reached (before any DNS), or None.
+
+    For checks when a target or channel is saved: an IP literal that is private, loopback,
+    link-local..., or a name that can only mean this machine (localhost, *.localhost, RFC
+    6761). Names that resolve to such addresses are caught when connecting (Guard.vet).
+    Cloud metadata addresses are refused even when private networks are allowed.
+    """
+    name = host.strip().rstrip(".").lower()
+    literal = _literal_ip(name)
+    if literal is None:
+        if name == "localhost" or name.endswith(".localhost"):
+            return None if allow_private else "loopback name"
+        return None
+    if _is_metadata(literal):
+        return "cloud metadata address"
+    return None if allow_private else refusal_reason(literal)
+
+
 _DEFAULT_GUARDS = {True: Guard(True), False: Guard(False)}
 
 

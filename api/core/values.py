@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, overload
 
 from api.core.errors import Invalid
@@ -29,7 +29,26 @@ def aware(value: datetime, field: str) -> datetime: ...
 @overload
 def aware(value: datetime | None, field: str) -> datetime | None: ...
 def aware(value: datetime | None, field: str) -> datetime | None:
-    """`value` unchanged when it carries a time zone; Invalid naming `field` when naive."""
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+    """`value` in UTC; Invalid naming `field` when naive or outside EARLIEST..LATEST.
+
+    The range keeps date arithmetic (a window's length, a year back, a day's floor) and
+    comparisons between offsets clear of datetime's year 1..9999 limits: 0001-01-01T00:00
+    +14:00 is a valid GraphQL DateTime that overflows once taken to UTC.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
         raise Invalid(f"Give {field} with a time zone (e.g. 2030-01-01T00:00:00Z).", field=field)
-    return value
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise Invalid(
+            f"{field} must be between {EARLIEST.year} and {LATEST.year} (UTC).", field=field
+        )
+    return utc
+
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)

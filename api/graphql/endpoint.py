@@ -12,7 +12,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from api.auth.principal import ANONYMOUS, Principal
 from api.auth.ratelimit import enforce_operation_rate_limit
@@ -20,6 +22,7 @@ from api.auth.resolve import SESSION_COOKIE, resolve_token
 from api.core.errors import RateLimited, Unauthenticated
 from api.core.logging import get_logger
 from api.graphql.context import Context
+from api.http.json import StrictJSONError, strict_json
 from api.http.middleware import BodyTooLarge
 from api.live.fastpath import LegacyWSHandler, TransportWSHandler
 from api.live.relay import CLOSE_REVOKED
@@ -147,9 +150,49 @@ class HitflowGraphQL(GraphQL[Context, None]):
             "extensions" not in request.query_params
         )
 
+    def decode_json(self, data: str | bytes) -> object:
+        # HTTP bodies and websocket messages: strict JSON (no NaN/Infinity, no float that
+        # overflows to inf; stored values are served back as JSON) and bounded nesting.
+        return strict_json(data)
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> Any:
+        # As strawberry's, but a subscription over plain HTTP is a 400 naming the
+        # websocket (strawberry would run it as a query and fail inside).
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type == OperationType.SUBSCRIPTION:
+                raise HTTPException(
+                    400, "Subscriptions are served over a websocket (graphql-transport-ws)."
+                ) from exc
+            raise HTTPException(400, exc.as_http_error_reason(request_adapter.method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+
     def parse_json(self, data: str | bytes) -> Any:
         try:
             value = self.decode_json(data)
+        except StrictJSONError as exc:
+            raise HTTPException(400, f"Refused JSON: {exc.reason}.") from exc
         except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError on bad bytes
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(value, dict | list):

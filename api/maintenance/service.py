@@ -152,8 +152,8 @@ async def create_window(
         raise NotFound("No Target with this id in this workspace.", field="targetId")
     if len(name) > 100:
         raise Invalid("The name must have at most 100 characters.", field="name")
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise Invalid("Give times with a time zone.", field="startsAt")
+    # Checked, not converted: a weekly window repeats in the offset it was given in.
+    aware(starts_at, "startsAt"), aware(ends_at, "endsAt")
     if ends_at <= starts_at:
         raise Invalid("endsAt must be after startsAt.", field="endsAt")
     if ends_at - starts_at > (timedelta(days=7) if weekly else MAX_LENGTH):

@@ -198,8 +198,11 @@ async def check_urls(settings: Settings, kind: ChannelKind, secrets: dict[str, A
         try:
             await check_url_safe(url, allow_private)
         except UnsafeTarget as exc:
+            reason = _reason(exc)
+            if not allow_private and reason not in ("cannot be resolved", "cloud metadata address"):
+                reason += "; allowed only when HITFLOW_PROBE_ALLOW_PRIVATE_NETWORKS=true"
             raise UnsafeTarget(
-                f"{name} points at an address Hitflow may not reach ({_reason(exc)}).",
+                f"{name} points at an address Hitflow may not reach ({reason}).",
                 field=f"config.{name}",
             ) from None
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import partial
 from urllib.parse import urlencode
 
 from anyio import to_thread
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -31,13 +33,40 @@ def _error(error: OAuth2Error, status: int = 400) -> JSONResponse:
     body = {"error": error.error}
     if error.description:
         body["error_description"] = error.description
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
+    headers = dict(NO_STORE)
+    if isinstance(error, MalformedClientCredentials):
+        # RFC 6749 5.2: a client that tried the Authorization header gets 401 + challenge.
+        status = 401
+        headers["WWW-Authenticate"] = 'Basic realm="hitflow"'
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class MalformedClientCredentials(InvalidClientError):
+    """An Authorization: Basic header that is not base64 of UTF-8 "id:secret" (RFC 7617)."""
+
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__(description="Malformed Basic credentials.")
+
+
+def _check_basic(header: str | None) -> None:
+    """authlib decodes the header without guarding it (bad bytes raised a 500)."""
+    if header is None or header[:6].lower() != "basic ":
+        return
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (ValueError, binascii.Error):
+        raise MalformedClientCredentials() from None
+    if ":" not in decoded:
+        raise MalformedClientCredentials()
 
 
 async def _oauth_request(
     server: HitflowAuthorizationServer, request: Request
 ) -> StarletteOAuth2Request:
     """Read everything authlib needs up front: its hooks are synchronous."""
+    _check_basic(request.headers.get("authorization"))
     query: list[tuple[str, str]] = []
     form: list[tuple[str, str]] = []
     if request.method == "GET":
@@ -49,6 +78,9 @@ async def _oauth_request(
                 "Send parameters as application/x-www-form-urlencoded (RFC 6749)."
             )
         form = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+    if any("\x00" in k or "\x00" in v for k, v in (*query, *form)):
+        # Never a valid parameter, and PostgreSQL cannot compare text holding NUL.
+        raise InvalidRequestError("Parameters must not contain NUL characters.")
     settings = server.resources.settings
     uri = settings.public_url + request.url.path
     if not settings.production:

@@ -29,6 +29,7 @@ from api.targets.models import Target, TargetKind, TargetRegionState, TargetStat
 from api.targets.secrets import decrypt_secrets, encrypt_secrets, split_secrets
 from api.targets.state import Verdict, transition
 from api.targets.validation import (
+    check_destination,
     check_name,
     check_regions,
     check_timing,
@@ -141,7 +142,8 @@ async def create_target(
         timeout_seconds = default_timeout(interval_seconds)
     check_timing(settings, interval_seconds, timeout_seconds)
     codes = [] if kind == TargetKind.HEARTBEAT else check_regions(settings, regions)
-    public, secrets = split_secrets(parse_config(kind, config))
+    parsed = check_destination(settings, kind, parse_config(kind, config))
+    public, secrets = split_secrets(parsed)
     policy = await _policy(workspace_id, alert_policy)
     token_hash, token_blob = (
         _new_heartbeat_token(resources) if kind == TargetKind.HEARTBEAT else (None, None)
@@ -193,7 +195,9 @@ async def update_target(
         if (config := changes.get("config")) is not _UNSET:
             previous = decrypt_secrets(resources.keyring, target.secrets_encrypted)
             public, secrets = split_secrets(
-                parse_config(target.kind, config), previous, target.config
+                check_destination(settings, target.kind, parse_config(target.kind, config)),
+                previous,
+                target.config,
             )
             updates["config"] = public
             updates["secrets_encrypted"] = encrypt_secrets(resources.keyring, secrets)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -22,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from api.core.errors import Invalid
+from api.core.errors import Invalid, UnsafeTarget
+from api.core.netguard import literal_refusal
 from api.core.regions import REGIONS
 from api.settings import Settings
 from api.targets.checks import (
@@ -51,7 +53,11 @@ Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # allow_inf_nan=False: a GraphQL literal (jsonValue: 1e999) reaches here as inf,
+    # which would be stored and served back as invalid JSON.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
 
 class BasicAuth(_Config):
@@ -261,6 +267,43 @@ def parse_config(kind: TargetKind, raw: Any) -> dict[str, Any]:
         message = str(err["msg"]).removeprefix("Value error, ")
         raise Invalid(f"{path}: {message}.", field=f"config.{path}" if path else "config") from None
     return parsed.model_dump(by_alias=True, exclude_none=True)
+
+
+# The config keys (as parsed) naming what a probe connects to, per kind.
+_DESTINATIONS: dict[TargetKind, tuple[str, ...]] = {
+    TargetKind.HTTP: ("url",),
+    TargetKind.TCP: ("host",),
+    TargetKind.TLS: ("host",),
+    TargetKind.ICMP: ("host",),
+    TargetKind.DNS: ("nameserver",),
+}
+PRIVATE_SETTING = "HITFLOW_PROBE_ALLOW_PRIVATE_NETWORKS"
+
+
+def check_destination(
+    settings: Settings, kind: TargetKind, config: dict[str, Any]
+) -> dict[str, Any]:
+    """`config` unchanged, or UnsafeTarget when it names a private, loopback, link-local...
+    address literal (or localhost) that probes may not reach: refused when saved, not only
+    when probed. Host names are vetted again, resolved, at every probe (api.core.netguard).
+    """
+    allow = settings.probe_allow_private_networks
+    for key in _DESTINATIONS.get(kind, ()):
+        value = config.get(key)
+        if not isinstance(value, str):
+            continue
+        host = (urlsplit(value).hostname or "") if key == "url" else value
+        reason = literal_refusal(host, allow)
+        if reason is None:
+            continue
+        if reason == "cloud metadata address":
+            raise UnsafeTarget(f"{key} is a {reason}: never probed.", field=f"config.{key}")
+        raise UnsafeTarget(
+            f"{key} is a {reason}: probes reach private networks only when the operator"
+            f" sets {PRIVATE_SETTING}=true.",
+            field=f"config.{key}",
+        )
+    return config
 
 
 def check_name(name: str) -> str:
