@@ -21,8 +21,12 @@ from api.core.ids import decode
 from api.graphql.context import Context, Info
 from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import IsStaff, requires
+from api.oauth.permissions import SessionOnly
 
 WRITE = [requires("account:write")]
+# Second factors are the keys to the account: a personal or OAuth token must not add,
+# remove or replace them (it could lock the owner out), only the user's own session.
+FACTORS = [requires("account:write"), SessionOnly]
 
 
 def _rate_limited(context: Context, exc: RateLimited) -> RateLimited:
@@ -37,7 +41,7 @@ class Mutation:
         description="Start setting up an authenticator app (logged-in session only): returns "
         "a new secret, its otpauth:// URI and a QR code. Nothing changes until "
         "confirmTotpEnrollment; starting again replaces an unconfirmed secret.",
-        permission_classes=WRITE,
+        permission_classes=FACTORS,
     )
     @domain_errors_in(TotpEnrollmentPayload)
     async def start_totp_enrollment(self, info: Info) -> TotpEnrollmentPayload:
@@ -49,7 +53,7 @@ class Mutation:
     @strawberry.mutation(
         description="Turn the authenticator app on with a current code from it; returns ten "
         "recovery codes (shown once). The account is mailed.",
-        permission_classes=WRITE,
+        permission_classes=FACTORS,
     )
     @domain_errors_in(RecoveryCodesPayload)
     async def confirm_totp_enrollment(self, info: Info, code: str) -> RecoveryCodesPayload:
@@ -60,7 +64,7 @@ class Mutation:
         description="Turn the authenticator app off (and void the recovery codes): needs the "
         "password and a current code (from the app, or a recovery code). The account is "
         "mailed.",
-        permission_classes=WRITE,
+        permission_classes=FACTORS,
     )
     @domain_errors_in(UserPayload)
     async def disable_totp(self, info: Info, password: str, code: str) -> UserPayload:
@@ -76,7 +80,7 @@ class Mutation:
     @strawberry.mutation(
         description="Replace the recovery codes with ten new ones (the old ones stop "
         "working): needs the password and a current code. The account is mailed.",
-        permission_classes=WRITE,
+        permission_classes=FACTORS,
     )
     @domain_errors_in(RecoveryCodesPayload)
     async def regenerate_recovery_codes(
@@ -171,7 +175,7 @@ class Mutation:
     @strawberry.mutation(
         description="Start registering a passkey or security key (logged-in session only): "
         "options for navigator.credentials.create(); the challenge is valid 5 minutes.",
-        permission_classes=WRITE,
+        permission_classes=FACTORS,
     )
     @domain_errors_in(WebAuthnOptionsPayload)
     async def start_web_authn_registration(self, info: Info) -> WebAuthnOptionsPayload:
@@ -181,7 +185,7 @@ class Mutation:
     @strawberry.mutation(
         description="Finish registering a passkey with the browser's answer (the "
         "PublicKeyCredential as JSON) and a name. The account is mailed.",
-        permission_classes=WRITE,
+        permission_classes=FACTORS,
     )
     @domain_errors_in(WebAuthnRegistrationPayload)
     async def finish_web_authn_registration(
@@ -197,7 +201,7 @@ class Mutation:
     @strawberry.mutation(
         description="Remove a passkey: needs the password and a current code (authenticator "
         "app or recovery code). The account is mailed.",
-        permission_classes=WRITE,
+        permission_classes=FACTORS,
     )
     @domain_errors_in(DeletePayload)
     async def remove_web_authn_credential(

@@ -38,6 +38,9 @@ CREDENTIALS = {
     "TokenPayload.token": "session only (createPersonalAccessToken)",
     "OAuthAuthorizationPayload.redirectUrl": "session only (it carries the authorization code)",
     "AuthPayload.token": "only in answer to the password (logIn, signUp, resetPassword)",
+    "AuthPayload.mfaToken": "only in answer to the password (logIn), single use, 5 minutes",
+    "TotpEnrollmentPayload.secret": "session only (startTotpEnrollment)",
+    "TotpEnrollmentPayload.uri": "session only (startTotpEnrollment): it holds the secret",
 }
 # Named like credentials, but not one (public, or an identifier only).
 NOT_CREDENTIALS = {
@@ -141,10 +144,12 @@ async def test_client_secret_token_and_consent_need_a_session(gql, settings) -> 
     rotate = "mutation($id: ID!) { rotateOAuthClientSecret(id: $id) { clientSecret } }"
     mint = 'mutation { createPersonalAccessToken(name: "x", scopes: ["targets:read"]) { token } }'
     approve = 'mutation { approveOAuthAuthorization(id: "nope") { redirectUrl } }'
+    totp = "mutation { startTotpEnrollment { secret uri } }"
     for document, variables in (
         (rotate, {"id": registered["client"]["id"]}),
         (mint, {}),
         (approve, {}),
+        (totp, {}),
     ):
         result = await gql(document, variables, token=pat)
         assert result["data"] is None, result
