@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # 5 batches/s per region, 1-4 flushes each, so 200 000 entries hold over an hour of
     # backlog for two regions. Beyond the cap the OLDEST entries are dropped.
     results_stream_max_len: int = Field(default=200_000, ge=1000)
+    # Results an ingester took but did not commit (it died) are taken over by another
+    # after this long.
+    ingest_claim_idle_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     # Accounts and abuse limits.
     argon2_time_cost: int = Field(default=3, ge=1)

@@ -215,7 +215,9 @@ async def stream_stats(redis: Any) -> dict[str, Any]:
 async def start_ingest(ctx: dict[str, Any]) -> None:
     if ctx.get("burst") or "ingester" in ctx:
         return  # a burst worker runs no loop; a restarted arq loop keeps the running one
-    ingester = Ingester(ctx["resources"])
+    resources = ctx["resources"]
+    claim_idle_ms = int(resources.settings.ingest_claim_idle_seconds * 1000)
+    ingester = Ingester(resources, claim_idle_ms=claim_idle_ms)
     ctx["ingester"] = ingester
     ingester.start()
 
