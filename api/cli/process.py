@@ -156,27 +156,32 @@ RECONNECT_MAX = 1.0  # so a dependency back is noticed within a second
 
 
 async def _open_when_reachable(settings: Settings, url: str) -> Resources:
-    """Open the shared resources, waiting (with backoff) for Redis if it is not up yet."""
+    """Open the shared resources once Redis answers: a process started while Redis is
+    down (or restarting) waits for it, with backoff and one log line, rather than exit."""
+    from redis.asyncio import Redis
+
+    from api.redis import is_unreachable
     from api.resources import open_resources
 
     delay, waiting = RECONNECT_MIN, False
     while True:
+        probe = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         try:
-            resources = await open_resources(settings, url)
+            await probe.ping()
+            break
         except Exception as exc:
-            from api.redis import is_unreachable
-
             if not is_unreachable(exc):
                 raise
             if not waiting:
                 waiting = True
                 log.warning("dependency_unavailable", dependency="redis", error=_short(exc))
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECONNECT_MAX)
-            continue
-        if waiting:
-            log.info("dependency_available", dependency="redis")
-        return resources
+        finally:
+            await probe.aclose()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RECONNECT_MAX)
+    if waiting:
+        log.info("dependency_available", dependency="redis")
+    return await open_resources(settings, url)
 
 
 def _short(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -120,7 +121,11 @@ class Process:
 
 
 class Site:
-    """The monitored site: a local HTTP server that answers, is down, or answers slowly."""
+    """The monitored site: a local HTTP server that answers, is down, or answers slowly.
+
+    It runs its own event loop in a thread, so that the test (which waits on processes
+    synchronously now and then) never makes it slow to answer: a false DOWN would be ours.
+    """
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -128,20 +133,37 @@ class Site:
         self.delay = 0.0
         self.requests = 0
         self.in_flight = 0
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
+    def _call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
+
     async def up(self) -> None:
-        if self.server is None:
-            self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self._call(self._up())
 
     async def down(self) -> None:
         """Stop listening: connections are refused (a site that is down)."""
+        self._call(self._down())
+
+    async def _up(self) -> None:
+        if self.server is None:
+            self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+
+    async def _down(self) -> None:
         if self.server is not None:
             self.server.close()
             self.server = None
+
+    def close(self) -> None:
+        self._call(self._down())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.requests += 1
@@ -288,9 +310,12 @@ class Deployment:
                 conn.close()
 
     async def close(self) -> None:
+        for proc in self.processes:  # all at once: they stop in parallel
+            if proc.alive():
+                proc.process.send_signal(signal.SIGTERM)
         for proc in self.processes:
             proc.stop()
-        await self.site.down()
+        self.site.close()
         if self.redis is not None:
             with contextlib.suppress(Exception):
                 await self.redis.aclose()
