@@ -68,7 +68,9 @@ async def test_the_ingester_recreates_its_group_after_redis_lost_its_data(settin
     try:
         await hand_off(resources.redis, [probe_result(target, "eu-west", due_ms=1)])
         await wait_for(lambda: CheckResult.filter(target_id=target.id).exists(), timeout=5)
-        await resources.redis.flushall()  # the stream and its group vanish
+        # The stream and its group vanish (what FLUSHALL or an eviction does to them; the
+        # process-level FLUSHALL is in test_faults.py, on a Redis of its own).
+        await resources.redis.delete(RESULTS_STREAM)
         await hand_off(resources.redis, [probe_result(target, "eu-west", due_ms=2)])
 
         async def both() -> bool:

@@ -58,6 +58,7 @@ class Ingester:
         self._task: asyncio.Task[None] | None = None
         self._last_claim = 0.0
         self._failing = False
+        self._own_pending = False  # entries this consumer read and could not store yet
 
     async def ensure_group(self) -> None:
         try:
@@ -82,8 +83,9 @@ class Ingester:
                 if not grouped:
                     await self.ensure_group()
                     grouped = True
-                await self.step()
-                if self._failing:
+                # Resumed once something was read AND stored (a read of nothing proves
+                # nothing about the database).
+                if await self.step() and self._failing:
                     self._failing = False
                     log.info("ingest_resumed")
             except asyncio.CancelledError:
@@ -98,6 +100,7 @@ class Ingester:
                 await self._failed(exc)
 
     async def _failed(self, exc: Exception) -> None:
+        self._own_pending = True
         if not self._failing:  # one line per outage, not one per attempt
             self._failing = True
             log.error("ingest_step_failed", error=repr(exc))
@@ -107,13 +110,24 @@ class Ingester:
         if time.monotonic() - self._last_claim > CLAIM_EVERY:
             self._last_claim = time.monotonic()
             await self.reclaim()
-        response = await self.redis.xreadgroup(
-            GROUP, self.consumer, {RESULTS_STREAM: ">"}, count=self.batch, block=self.block_ms
-        )
-        entries = [entry for _, stream_entries in (response or []) for entry in stream_entries]
+        if self._own_pending:
+            # After a failed step (the database or Redis away) what this consumer read is
+            # still pending: take it again, oldest first, before anything new.
+            entries = await self._read("0", block=None)
+            if entries:
+                await self.process(entries)
+                return len(entries)
+            self._own_pending = False
+        entries = await self._read(">", block=self.block_ms)
         if entries:
             await self.process(entries)
         return len(entries)
+
+    async def _read(self, start: str, *, block: int | None) -> list[tuple[Any, Any]]:
+        response = await self.redis.xreadgroup(
+            GROUP, self.consumer, {RESULTS_STREAM: start}, count=self.batch, block=block
+        )
+        return [entry for _, stream_entries in (response or []) for entry in stream_entries]
 
     async def reclaim(self) -> int:
         """Take over entries another (dead) consumer left pending too long."""
