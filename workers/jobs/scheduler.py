@@ -107,6 +107,7 @@ class Scheduler:
         self._last_heartbeat = 0.0
         self._last_renew = 0.0
         self._failing = False
+        self._overdue_failing = False
         self._side: dict[str, asyncio.Task[None]] = {}  # database work, off the tick path
 
     # --- lifecycle ------------------------------------------------------------------
@@ -189,8 +190,12 @@ class Scheduler:
     async def _mark_overdue(self) -> None:
         try:
             await mark_overdue(self.resources)
-        except Exception as exc:  # the database is away: next time (every 5 s)
-            log.warning("scheduler_overdue_heartbeats_failed", error=repr(exc))
+        except Exception as exc:  # the database is away: next time (every 5 s), log once
+            if not self._overdue_failing:
+                self._overdue_failing = True
+                log.warning("scheduler_overdue_heartbeats_failed", error=repr(exc))
+            return
+        self._overdue_failing = False
 
     # --- work -----------------------------------------------------------------------
 
