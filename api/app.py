@@ -7,6 +7,7 @@ live-event relay) and stops them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -41,16 +42,22 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+READY_TIMEOUT = 2.0  # a dependency that does not answer within this is "not ready"
+
+
 async def readyz(request: Request) -> JSONResponse:
+    """503 while the database or Redis does not answer (a load balancer stops routing
+    here); 200 again as soon as both do: the clients reconnect by themselves."""
     resources: Resources = request.app.state.resources
     checks: dict[str, str] = {}
     try:
-        await connections.get("default").execute_query("SELECT 1")
+        query = connections.get("default").execute_query("SELECT 1")
+        await asyncio.wait_for(query, READY_TIMEOUT)
         checks["database"] = "ok"
     except Exception as exc:  # readiness must report, never raise
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        await resources.redis.ping()
+        await asyncio.wait_for(resources.redis.ping(), READY_TIMEOUT)
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"

@@ -91,6 +91,15 @@ def _die_with_parent() -> None:
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def is_unreachable(exc: BaseException) -> bool:
+    """Does this error mean "Redis (or another server) cannot be reached right now" - a
+    restart, a failover, a network cut, Redis loading its data - rather than a bug?"""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError | TimeoutError)
+
+
 def redis_settings(url: str) -> RedisSettings:
     settings = RedisSettings.from_dsn(url)
     settings.conn_timeout = 5

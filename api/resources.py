@@ -5,6 +5,7 @@ The API keeps them on `app.state.resources`, the workers in arq's `ctx["resource
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 
 import httpx
@@ -27,6 +28,8 @@ class Resources:
     redis: ArqRedis
     keyring: KeyRing
     http: httpx.AsyncClient  # outbound calls to providers (not probes: they build their own)
+    # The redis-server child this process started (no HITFLOW_REDIS_URL), else None.
+    embedded_redis: subprocess.Popen[bytes] | None = None
 
     async def close(self) -> None:
         await self.http.aclose()

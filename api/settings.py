@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Fault tolerance (docs/operations.md).
+    # A file the worker / probe processes keep touching (every second) while their
+    # dependencies answer, and remove when they do not: `hitflow health --file` reads it.
+    ready_file: Path | None = None
+    # Cap of the results stream (XADD MAXLEN ~): the backlog of results that probes handed
+    # over and the core worker has not ingested yet (an ingest stall, a database outage).
+    # An entry is one probe flush (the results one batch finished within 250 ms): about
+    # 5 batches/s per region, 1-4 flushes each, so 200 000 entries hold over an hour of
+    # backlog for two regions. Beyond the cap the OLDEST entries are dropped.
+    results_stream_max_len: int = Field(default=200_000, ge=1000)
+    # Results an ingester took but did not commit (it died) are taken over by another
+    # after this long.
+    ingest_claim_idle_seconds: float = Field(default=30.0, ge=1, le=3600)
+
     # Accounts and abuse limits.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65536, ge=64)

@@ -10,7 +10,7 @@ from arq.cron import CronJob, cron
 from workers.jobs.accounts import notify_expiring_tokens, send_password_reset_email
 from workers.jobs.alerting import alerting_tick, check_certificates, process_transitions
 from workers.jobs.backup import backup_database
-from workers.jobs.checks import run_checks
+from workers.jobs.checks import IN_PROGRESS_SECONDS, run_batch
 from workers.jobs.delivery import close_clients, deliver_notification
 from workers.jobs.export import build_data_export, expire_data_exports
 from workers.jobs.ingest import start_ingest, stop_ingest
@@ -49,9 +49,16 @@ CORE_CRON_JOBS: list[CronJob] = [
     cron(notify_expiring_tokens, minute=35, unique=True, timeout=300),  # hourly
 ]
 
-# Jobs of a probe worker (no database).
+# Jobs of a probe worker (no database). A batch runs at most PROBE_JOB_TIMEOUT s (a check's
+# own timeout is shorter than its interval); arq's in-progress mark of a running batch
+# lives PROBE_IN_PROGRESS_SECONDS and is renewed while the batch runs, so the batch of a
+# probe killed mid-way is re-run (try 2 of max_tries) by the next probe within that time.
+# The scheduler's job expiry (workers/jobs/scheduler.py, JOB_EXPIRES) covers a start
+# delay, a full run and that re-run.
+PROBE_JOB_TIMEOUT = 120
+PROBE_IN_PROGRESS_SECONDS = IN_PROGRESS_SECONDS
 PROBE_FUNCTIONS: list[Any] = [
-    func(run_checks, max_tries=3, timeout=120),
+    func(run_batch, name="run_checks", max_tries=3, timeout=PROBE_JOB_TIMEOUT),
 ]
 
 # Coroutines run once when a core worker starts / stops, after `resources` is in ctx

@@ -22,6 +22,8 @@ def _url(resources: Resources) -> str:
 
 def core_worker(resources: Resources, *, burst: bool = False, **overrides: Any) -> Worker:
     async def on_startup(ctx: dict[str, Any]) -> None:
+        # Runs again each time the supervisor re-enters arq's loop after a Redis outage
+        # (api/cli/process.py): the hooks start their loops only once.
         ctx["resources"] = resources
         ctx["burst"] = burst  # long-running loops (scheduler, ingest) skip burst runs
         for hook in registry.CORE_STARTUP:
@@ -69,7 +71,14 @@ def probe_worker(
         "keep_result": 60,
     }
     options.update(overrides)
-    return Worker(**options)
+    worker = Worker(**options)
+    # arq marks a started job "in progress" for the longest job timeout + 10 s, and no
+    # other worker starts it while the mark lives: a probe killed mid-batch would leave
+    # its batch unstarted for 130 s, past the job's expiry. The mark lives 10 s instead and
+    # the running batch renews it (workers/jobs/checks.py), so a dead probe's batch is
+    # taken by the next probe of the region within ~10 s.
+    worker.in_progress_timeout_s = registry.PROBE_IN_PROGRESS_SECONDS
+    return worker
 
 
 async def _noop(ctx: dict[str, Any]) -> None:

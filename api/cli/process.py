@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import signal
 import socket
+import time
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -33,7 +35,6 @@ async def runtime(settings: Settings, *, database: bool = True) -> AsyncIterator
     """Redis (embedded when no URL is set), the database and the shared resources."""
     from api.db import close_db, init_db
     from api.redis import EmbeddedRedis
-    from api.resources import open_resources
 
     embedded = None
     url = settings.redis_url
@@ -47,7 +48,8 @@ async def runtime(settings: Settings, *, database: bool = True) -> AsyncIterator
     try:
         if database:
             await init_db(settings)
-        resources = await open_resources(settings, url)
+        resources = await _open_when_reachable(settings, url)
+        resources.embedded_redis = embedded.process if embedded else None
         try:
             yield resources
         finally:
@@ -147,3 +149,162 @@ def api_server(resources: Resources) -> Any:
     # Signals are ours (until_signal stops the workers too): uvicorn must not capture them.
     server.capture_signals = contextlib.nullcontext
     return server
+
+
+# --- surviving the loss of Redis and of the database (docs/operations.md) -------------------
+
+RECONNECT_MIN = 0.1  # seconds between attempts: doubling up to RECONNECT_MAX
+RECONNECT_MAX = 1.0  # so a dependency back is noticed within a second
+
+
+async def _open_when_reachable(settings: Settings, url: str) -> Resources:
+    """Open the shared resources once Redis answers: a process started while Redis is
+    down (or restarting) waits for it, with backoff and one log line, rather than exit."""
+    from redis.asyncio import Redis
+
+    from api.redis import is_unreachable
+    from api.resources import open_resources
+
+    delay, waiting = RECONNECT_MIN, False
+    while True:
+        probe = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            await probe.ping()
+            break
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            if not waiting:
+                waiting = True
+                log.warning("dependency_unavailable", dependency="redis", error=_short(exc))
+        finally:
+            await probe.aclose()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RECONNECT_MAX)
+    if waiting:
+        log.info("dependency_available", dependency="redis")
+    return await open_resources(settings, url)
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+class Health:
+    """What a worker or probe process knows about its dependencies.
+
+    A watcher pings Redis (and the database, for the core worker) every second, logs one
+    line per change of state (never one per attempt), and keeps the readiness file
+    (HITFLOW_READY_FILE) touched while everything answers, removed while something does
+    not; `hitflow health --file F` (compose's healthcheck) reads it.
+    """
+
+    INTERVAL = 1.0
+    PROBE_TIMEOUT = 2.0
+
+    def __init__(self, resources: Resources, *, database: bool, ready_file: Path | None) -> None:
+        self.resources = resources
+        self.database = database
+        self.ready_file = ready_file
+        self.state: dict[str, bool] = {}
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.state) and all(self.state.values())
+
+    def record(self, dependency: str, ok: bool, error: BaseException | None = None) -> None:
+        before = self.state.get(dependency)
+        self.state[dependency] = ok
+        if before is ok:
+            return
+        if ok:
+            if before is not None:
+                log.info("dependency_available", dependency=dependency)
+        else:
+            log.warning(
+                "dependency_unavailable",
+                dependency=dependency,
+                error=_short(error) if error else "unknown",
+            )
+
+    async def probe_once(self) -> bool:
+        try:
+            await asyncio.wait_for(self.resources.redis.ping(), self.PROBE_TIMEOUT)
+            self.record("redis", True)
+        except Exception as exc:
+            self.record("redis", False, exc)
+        if self.database:
+            from tortoise import connections
+
+            try:
+                query = connections.get("default").execute_query("SELECT 1")
+                await asyncio.wait_for(query, self.PROBE_TIMEOUT)
+                self.record("database", True)
+            except Exception as exc:
+                self.record("database", False, exc)
+        self._write_ready_file()
+        return self.ready
+
+    def _write_ready_file(self) -> None:
+        if self.ready_file is None:
+            return
+        try:
+            if self.ready:
+                self.ready_file.parent.mkdir(parents=True, exist_ok=True)
+                self.ready_file.write_text(f"{int(time.time())}\n")
+            else:
+                self.ready_file.unlink(missing_ok=True)
+        except OSError as exc:  # a readiness file we cannot write must not stop the work
+            log.warning("ready_file_not_written", path=str(self.ready_file), error=_short(exc))
+
+    async def watch(self) -> None:
+        """Probe every second. Stops (so the process exits 1) if the process's own embedded
+        redis-server died: nobody else would restart it."""
+        try:
+            while True:
+                embedded = self.resources.embedded_redis
+                if embedded is not None and embedded.poll() is not None:
+                    raise RuntimeError("the embedded redis-server stopped")
+                await self.probe_once()
+                await asyncio.sleep(self.INTERVAL)
+        finally:
+            if self.ready_file is not None:
+                self.ready_file.unlink(missing_ok=True)
+
+    async def redis_back(self) -> None:
+        """Return once Redis answers again (tried with backoff up to RECONNECT_MAX)."""
+        delay = RECONNECT_MIN
+        while True:
+            try:
+                await asyncio.wait_for(self.resources.redis.ping(), self.PROBE_TIMEOUT)
+                self.record("redis", True)
+                return
+            except Exception as exc:
+                self.record("redis", False, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX)
+
+
+async def supervise(worker: Any, health: Health, *, name: str) -> None:
+    """Run an arq worker's loop and restart it when Redis goes away and comes back.
+
+    arq's poll loop raises on any Redis error (a restart, a failover, a network cut); we
+    wait for Redis to answer again and re-enter the loop on the same Worker: jobs it was
+    running go on in their tasks, and its startup hooks are idempotent (they start the
+    scheduler and the ingester once). Any other error is a bug: it stops the process
+    (exit 1), for the supervisor (compose, systemd, Kubernetes) to restart it.
+    """
+    while True:
+        try:
+            await worker.main()
+            return  # a burst worker that drained its queue
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            from api.redis import is_unreachable
+
+            if not is_unreachable(exc):
+                raise
+            log.warning("worker_loop_interrupted", worker=name, error=_short(exc))
+        await health.redis_back()
+        log.info("worker_loop_resumed", worker=name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +13,7 @@ import typer
 from api.cli import options
 from api.cli.options import USAGE, Host, Port, fail
 from api.cli.process import (
+    Health,
     api_server,
     close_workers,
     exit_unless,
@@ -18,6 +21,7 @@ from api.cli.process import (
     local_url,
     log,
     runtime,
+    supervise,
     until_signal,
 )
 
@@ -27,6 +31,7 @@ def register(app: typer.Typer) -> None:
     app.command()(api)
     app.command()(worker)
     app.command()(probe)
+    app.command()(health)
 
 
 def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
@@ -46,9 +51,11 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
             workers = [core_worker(resources)] + [
                 probe_worker(resources, region) for region in settings.regions
             ]
+            health = Health(resources, database=True, ready_file=settings.ready_file)
             tasks = [asyncio.create_task(server.serve(sockets=[sock]))] + [
-                asyncio.create_task(w.async_run()) for w in workers
+                asyncio.create_task(supervise(w, health, name=w.queue_name)) for w in workers
             ]
+            tasks.append(asyncio.create_task(health.watch()))
             log.info(
                 "hitflow_up",
                 url=f"http://{host}:{port}/graphql",
@@ -89,9 +96,13 @@ def worker() -> None:
 
         async with runtime(settings) as resources:
             w = core_worker(resources)
-            task = asyncio.create_task(w.async_run())
+            health = Health(resources, database=True, ready_file=settings.ready_file)
+            tasks = [
+                asyncio.create_task(supervise(w, health, name=w.queue_name)),
+                asyncio.create_task(health.watch()),
+            ]
             log.info("hitflow_worker_started", queue=w.queue_name)
-            ok = await until_signal([task])
+            ok = await until_signal(tasks)
             await close_workers([w])
             return ok
 
@@ -111,10 +122,37 @@ def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) ->
 
         async with runtime(settings, database=False) as resources:
             w = probe_worker(resources, region)
-            task = asyncio.create_task(w.async_run())
+            health = Health(resources, database=False, ready_file=settings.ready_file)
+            tasks = [
+                asyncio.create_task(supervise(w, health, name=w.queue_name)),
+                asyncio.create_task(health.watch()),
+            ]
             log.info("hitflow_probe_started", region=region, queue=w.queue_name)
-            ok = await until_signal([task])
+            ok = await until_signal(tasks)
             await close_workers([w])
             return ok
 
     exit_unless(asyncio.run(main()))
+
+
+def health(
+    file: Annotated[
+        Path | None,
+        typer.Option(help="The readiness file of a worker or probe (HITFLOW_READY_FILE)."),
+    ] = None,
+    max_age: Annotated[
+        float, typer.Option(help="Seconds after which an untouched file means not ready.")
+    ] = 10.0,
+) -> None:
+    """Exit 0 if the worker or probe writing the readiness file is ready, 1 if not
+    (for a container healthcheck: `hitflow health --file /tmp/hitflow.ready`)."""
+    path = file or options.settings().ready_file
+    if path is None:
+        fail("no readiness file: pass --file or set HITFLOW_READY_FILE", USAGE)
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        fail(f"not ready: {path} is absent (a dependency is down, or the process is not up)")
+    if age > max_age:
+        fail(f"not ready: {path} not touched for {age:.0f} s (the process is stuck or gone)")
+    typer.echo("ready")

@@ -304,8 +304,10 @@ def test_embedded_redis_dies_with_a_killed_hitflow(data_dir: Path, running: Any)
     assert redis_servers_for(socket_path) == [], f"orphan redis-server {redis_pid}"
 
 
-def test_a_probe_that_loses_redis_exits_non_zero(data_dir: Path, running: Any) -> None:
-    # So that a supervisor (systemd, Docker, Kubernetes) restarts it.
+def test_a_probe_whose_embedded_redis_dies_exits_non_zero(data_dir: Path, running: Any) -> None:
+    # Nobody else restarts the process's own redis-server: it exits, so that a supervisor
+    # (systemd, Docker, Kubernetes) restarts both. (A Redis of its own, HITFLOW_REDIS_URL,
+    # is waited for instead: tests/faults.)
     proc = running("probe", "--region", "eu-west", env=environment(data_dir))
     proc.wait_for_event("hitflow_probe_started")
     (redis_pid,) = redis_servers_for(data_dir / "redis" / "redis.sock")

@@ -4,19 +4,39 @@ Results are XADDed to RESULTS_STREAM as they complete (flushed every 250 ms), so
 fast check is not held back by a slow one; the core worker ingests them
 (workers/jobs/ingest.py). A re-run of the job (worker killed) produces the same check
 ids, which the ingest skips.
+
+`run_batch` is the job arq runs (registered as "run_checks"): it renews the batch's
+in-progress mark while it runs, so that a probe killed mid-batch leaves a mark that
+expires within IN_PROGRESS_SECONDS and the next probe of the region re-runs the batch;
+and it skips a batch first started more than STALE_AFTER s after its checks were due
+(a probe backlog: those slots are skipped, the next ones run on time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
+from arq.constants import in_progress_key_prefix
+
+from api.core import clock
+from api.core.logging import get_logger
+from api.redis import is_unreachable
 from api.targets.probe_contract import RESULTS_STREAM
 from workers.probes.base import ProbeContext, probe_context
 from workers.probes.runner import run_check
 
 FLUSH_SECONDS = 0.25
+IN_PROGRESS_SECONDS = 10  # arq's in-progress mark of a running batch; renewed every 3 s
+STALE_AFTER = 30.0  # a batch first started this late (s after due) is skipped
+HANDOFF_PATIENCE = 30.0  # how long results wait in memory for Redis to come back
+DEFAULT_STREAM_MAX_LEN = 200_000  # Settings.results_stream_max_len
+
+log = get_logger(__name__)
 
 
 def _probe_context(ctx: dict[str, Any]) -> ProbeContext:
@@ -28,10 +48,67 @@ def _probe_context(ctx: dict[str, Any]) -> ProbeContext:
     return pctx
 
 
-async def hand_off(redis: Any, results: list[dict[str, Any]]) -> None:
-    if results:
-        payload = json.dumps(results, separators=(",", ":"), default=str)
-        await redis.xadd(RESULTS_STREAM, {"r": payload})
+async def hand_off(
+    redis: Any, results: list[dict[str, Any]], *, max_len: int = DEFAULT_STREAM_MAX_LEN
+) -> None:
+    """XADD results to the stream, capped at ~max_len entries (the oldest go first).
+
+    While Redis is unreachable (a restart) the results wait here, retried with backoff for
+    up to HANDOFF_PATIENCE s; after that the job fails and arq retries the batch."""
+    if not results:
+        return
+    payload = json.dumps(results, separators=(",", ":"), default=str)
+    deadline = time.monotonic() + HANDOFF_PATIENCE
+    delay = 0.1
+    while True:
+        try:
+            await redis.xadd(RESULTS_STREAM, {"r": payload}, maxlen=max_len, approximate=True)
+            return
+        except Exception as exc:
+            if not is_unreachable(exc) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+@contextlib.asynccontextmanager
+async def renewing_in_progress(ctx: dict[str, Any]) -> AsyncIterator[None]:
+    """Keep arq's in-progress mark of this job alive while it runs (see module docstring)."""
+    redis, job_id = ctx.get("redis") or ctx["resources"].redis, ctx.get("job_id")
+
+    async def renew() -> None:
+        key = in_progress_key_prefix + str(job_id)
+        while True:
+            await asyncio.sleep(IN_PROGRESS_SECONDS / 3)
+            # PEXPIRE never creates a key: a mark already gone (job finished) stays gone.
+            with contextlib.suppress(Exception):  # Redis away: the mark expires, that is all
+                await redis.pexpire(key, IN_PROGRESS_SECONDS * 1000)
+
+    task = asyncio.create_task(renew()) if job_id else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def is_stale(ctx: dict[str, Any], checks: list[dict[str, Any]]) -> bool:
+    """A first try started STALE_AFTER s past its checks' due time (a re-run never is)."""
+    if not checks or int(ctx.get("job_try") or 1) > 1:
+        return False
+    oldest_due = min(int(check["due"]) for check in checks) / 1000
+    return clock.now().timestamp() - oldest_due > STALE_AFTER
+
+
+async def run_batch(ctx: dict[str, Any], *, region: str, checks: list[dict[str, Any]]) -> int:
+    """The probe job (arq name "run_checks"): run_checks with the rules above."""
+    if is_stale(ctx, checks):
+        log.warning("probe_batch_skipped_stale", region=region, checks=len(checks))
+        return 0
+    async with renewing_in_progress(ctx):
+        return await run_checks(ctx, region=region, checks=checks)
 
 
 async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str, Any]]) -> int:
@@ -40,5 +117,9 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
     pending = {asyncio.create_task(run_check(check, region, pctx)) for check in checks}
     while pending:
         done, pending = await asyncio.wait(pending, timeout=FLUSH_SECONDS)
-        await hand_off(redis, [task.result() for task in done])
+        await hand_off(redis, [task.result() for task in done], max_len=_max_len(ctx))
     return len(checks)
+
+
+def _max_len(ctx: dict[str, Any]) -> int:
+    return int(ctx["resources"].settings.results_stream_max_len)

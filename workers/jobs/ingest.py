@@ -4,6 +4,12 @@ Entries are XACKed (and deleted) only after their results are committed; entries
 pending by a consumer that died are reclaimed with XAUTOCLAIM after CLAIM_IDLE_MS, so
 a killed core worker loses nothing. Ingest is idempotent on check_id, so a re-delivery
 stores nothing twice.
+
+When Redis loses its data (a FLUSHALL, a restart without persistence, eviction) the
+group and the stream vanish: the next read answers NOGROUP and the ingester creates them
+again (from the stream's start, so results probes added since are not skipped). The
+probes cap the stream (XADD MAXLEN ~ HITFLOW_RESULTS_STREAM_MAX_LEN); `stream_stats`
+reports its length and the ingest lag.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
+from api.core import clock
 from api.core.logging import get_logger
 from api.incidents.dispatch import dispatch_transitions
 from api.targets.probe_contract import RESULTS_STREAM
@@ -50,6 +57,8 @@ class Ingester:
         self.stats = {"entries": 0, "stored": 0, "duplicates": 0}
         self._task: asyncio.Task[None] | None = None
         self._last_claim = 0.0
+        self._failing = False
+        self._own_pending = False  # entries this consumer read and could not store yet
 
     async def ensure_group(self) -> None:
         try:
@@ -68,27 +77,57 @@ class Ingester:
                 await self._task
 
     async def run(self) -> None:
-        await self.ensure_group()
+        grouped = False
         while True:
             try:
-                await self.step()
+                if not grouped:
+                    await self.ensure_group()
+                    grouped = True
+                # Resumed once something was read AND stored (a read of nothing proves
+                # nothing about the database).
+                if await self.step() and self._failing:
+                    self._failing = False
+                    log.info("ingest_resumed")
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # DB or Redis hiccup: entries stay pending, retry
-                log.error("ingest_step_failed", error=repr(exc))
-                await asyncio.sleep(1)
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):  # Redis lost the stream and its group: recreate
+                    log.warning("ingest_group_recreated", error=str(exc)[:200])
+                    grouped = False
+                    continue
+                await self._failed(exc)
+            except Exception as exc:  # DB or Redis away: entries stay pending, retry
+                await self._failed(exc)
+
+    async def _failed(self, exc: Exception) -> None:
+        self._own_pending = True
+        if not self._failing:  # one line per outage, not one per attempt
+            self._failing = True
+            log.error("ingest_step_failed", error=repr(exc))
+        await asyncio.sleep(0.5)
 
     async def step(self) -> int:
         if time.monotonic() - self._last_claim > CLAIM_EVERY:
             self._last_claim = time.monotonic()
             await self.reclaim()
-        response = await self.redis.xreadgroup(
-            GROUP, self.consumer, {RESULTS_STREAM: ">"}, count=self.batch, block=self.block_ms
-        )
-        entries = [entry for _, stream_entries in (response or []) for entry in stream_entries]
+        if self._own_pending:
+            # After a failed step (the database or Redis away) what this consumer read is
+            # still pending: take it again, oldest first, before anything new.
+            entries = await self._read("0", block=None)
+            if entries:
+                await self.process(entries)
+                return len(entries)
+            self._own_pending = False
+        entries = await self._read(">", block=self.block_ms)
         if entries:
             await self.process(entries)
         return len(entries)
+
+    async def _read(self, start: str, *, block: int | None) -> list[tuple[Any, Any]]:
+        response = await self.redis.xreadgroup(
+            GROUP, self.consumer, {RESULTS_STREAM: start}, count=self.batch, block=block
+        )
+        return [entry for _, stream_entries in (response or []) for entry in stream_entries]
 
     async def reclaim(self) -> int:
         """Take over entries another (dead) consumer left pending too long."""
@@ -148,10 +187,51 @@ class Ingester:
         await pipe.execute()
 
 
+async def stream_stats(redis: Any) -> dict[str, Any]:
+    """The results stream's backlog, for monitoring: `length` (entries in the stream: the
+    ingest backlog, as ingested entries are deleted), `pending` (delivered to an ingester,
+    not yet committed), `oldest_pending_age_s` (how long the oldest of those has waited
+    since it was added), `lag` (entries not yet delivered to any ingester; None on Redis
+    before 7), `consumers`, and `group` (False when the group is missing: Redis lost it
+    and no ingester has recreated it yet)."""
+    length = int(await redis.xlen(RESULTS_STREAM))
+    stats: dict[str, Any] = {
+        "length": length,
+        "pending": 0,
+        "oldest_pending_age_s": None,
+        "lag": None,
+        "consumers": 0,
+        "group": False,
+    }
+    try:
+        groups = await redis.xinfo_groups(RESULTS_STREAM)
+    except ResponseError:  # no such stream
+        return stats
+    for info in groups:
+        name = info.get("name")
+        if (name.decode() if isinstance(name, bytes) else name) != GROUP:
+            continue
+        stats["group"] = True
+        stats["pending"] = int(info.get("pending") or 0)
+        stats["consumers"] = int(info.get("consumers") or 0)
+        lag = info.get("lag")
+        stats["lag"] = None if lag is None else int(lag)
+    if stats["pending"]:
+        summary = await redis.xpending(RESULTS_STREAM, GROUP)
+        oldest = summary.get("min")
+        if oldest:
+            oldest = oldest.decode() if isinstance(oldest, bytes) else str(oldest)
+            added_ms = int(oldest.split("-")[0])
+            stats["oldest_pending_age_s"] = max(0.0, clock.now().timestamp() - added_ms / 1000)
+    return stats
+
+
 async def start_ingest(ctx: dict[str, Any]) -> None:
-    if ctx.get("burst"):
-        return  # a burst worker drains its queue and exits: no long-running loop
-    ingester = Ingester(ctx["resources"])
+    if ctx.get("burst") or "ingester" in ctx:
+        return  # a burst worker runs no loop; a restarted arq loop keeps the running one
+    resources = ctx["resources"]
+    claim_idle_ms = int(resources.settings.ingest_claim_idle_seconds * 1000)
+    ingester = Ingester(resources, claim_idle_ms=claim_idle_ms)
     ctx["ingester"] = ingester
     ingester.start()
 

@@ -1,5 +1,10 @@
 """The scheduler: one leader (Redis lock with TTL renewal) ticking every 200 ms.
 
+A tick touches Redis only (the due-set and the specs live there): the database work -
+rebuilding the due-set when leadership is taken, marking late heartbeats - runs in
+side tasks, so ticks go on while the database is locked or down (on SQLite the worker's
+one connection is shared with ingest, whose writes can wait for seconds).
+
 Each tick atomically takes the due targets out of the due-set and puts them back at
 due + interval (never now + interval: no drift), then enqueues ONE arq job per region
 carrying every check that region has due in this tick (amortises arq's per-job cost),
@@ -41,7 +46,12 @@ TICK_SECONDS = 0.2
 LOCK_TTL_MS = 3000
 MAX_PER_TICK = 20000
 HEARTBEAT_EVERY = 5.0
-JOB_EXPIRES = timedelta(seconds=30)  # a check not started within 30 s is stale: skip it
+# arq drops a job not started (or re-run) within this time. It covers a start delay
+# (batches first started over 30 s late are skipped by the probe: checks.STALE_AFTER),
+# a whole run (registry.PROBE_JOB_TIMEOUT, 120 s) and the re-run of a batch whose probe
+# died (its in-progress mark expires within 10 s), so that a killed probe's batch is
+# never dropped by expiry.
+JOB_EXPIRES = timedelta(seconds=180)
 
 # Take what is due (score <= now), move each to its next slot, return id/score/spec.
 # Slots missed while nobody scheduled are skipped rather than fired in a burst.
@@ -96,6 +106,9 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._last_heartbeat = 0.0
         self._last_renew = 0.0
+        self._failing = False
+        self._overdue_failing = False
+        self._side: dict[str, asyncio.Task[None]] = {}  # database work, off the tick path
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -103,10 +116,12 @@ class Scheduler:
         self._task = asyncio.create_task(self.run(), name="hitflow-scheduler")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in [self._task, *self._side.values()]:
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._side.clear()
         if self.leader:
             with contextlib.suppress(Exception):
                 await self.redis.eval(_RELEASE_LUA, 1, LOCK_KEY, self.token)
@@ -117,11 +132,16 @@ class Scheduler:
             started = time.monotonic()
             try:
                 await self.step()
+                if self._failing:
+                    self._failing = False
+                    log.info("scheduler_resumed")
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # keep scheduling through transient Redis/DB errors
-                log.error("scheduler_step_failed", error=repr(exc))
-                await asyncio.sleep(1)
+            except Exception as exc:  # keep scheduling through transient Redis errors
+                if not self._failing:  # one line per outage, not one per attempt
+                    self._failing = True
+                    log.error("scheduler_step_failed", error=repr(exc))
+                await asyncio.sleep(0.5)
             delay = self.tick_seconds if self.leader else 1.0
             await asyncio.sleep(max(0.0, delay - (time.monotonic() - started)))
 
@@ -132,7 +152,8 @@ class Scheduler:
                 self.leader = True
                 self._last_renew = now
                 log.info("scheduler_leader_acquired")
-                await self.rebuild()
+                # Ticks go on with the due-set as Redis has it while this reads the database.
+                self._in_side("rebuild", self._rebuild_until_done)
             else:
                 return
         elif now - self._last_renew > LOCK_TTL_MS / 3000:
@@ -144,7 +165,37 @@ class Scheduler:
         await self.tick()
         if now - self._last_heartbeat > HEARTBEAT_EVERY:
             self._last_heartbeat = now
+            self._in_side("overdue", self._mark_overdue)
+
+    def _in_side(self, name: str, work: Any) -> None:
+        """Run `work()` in a side task unless the previous one of that name still runs."""
+        running = self._side.get(name)
+        if running is None or running.done():
+            self._side[name] = asyncio.create_task(work(), name=f"hitflow-scheduler-{name}")
+
+    async def _rebuild_until_done(self) -> None:
+        failing = False
+        while self.leader:
+            try:
+                await self.rebuild()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is away: try again, log once
+                if not failing:
+                    failing = True
+                    log.error("scheduler_rebuild_failed", error=repr(exc))
+                await asyncio.sleep(1)
+
+    async def _mark_overdue(self) -> None:
+        try:
             await mark_overdue(self.resources)
+        except Exception as exc:  # the database is away: next time (every 5 s), log once
+            if not self._overdue_failing:
+                self._overdue_failing = True
+                log.warning("scheduler_overdue_heartbeats_failed", error=repr(exc))
+            return
+        self._overdue_failing = False
 
     # --- work -----------------------------------------------------------------------
 
@@ -216,8 +267,8 @@ def _s(value: Any) -> str:
 
 
 async def start_scheduler(ctx: dict[str, Any]) -> None:
-    if ctx.get("burst"):
-        return  # a burst worker drains its queue and exits: no long-running loop
+    if ctx.get("burst") or "scheduler" in ctx:
+        return  # a burst worker runs no loop; a restarted arq loop keeps the running one
     scheduler = Scheduler(ctx["resources"])
     ctx["scheduler"] = scheduler
     scheduler.start()
