@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.permission import BasePermission
 
 from api.accounts import email_change, mfa
 from api.accounts.sessions import revoke_session, revoke_sessions
@@ -26,7 +27,7 @@ from api.oauth.permissions import SessionOnly
 WRITE = [requires("account:write")]
 # Second factors are the keys to the account: a personal or OAuth token must not add,
 # remove or replace them (it could lock the owner out), only the user's own session.
-FACTORS = [requires("account:write"), SessionOnly]
+FACTORS: list[type[BasePermission]] = [requires("account:write"), SessionOnly]
 
 
 def _rate_limited(context: Context, exc: RateLimited) -> RateLimited:
