@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -100,6 +100,16 @@ async def close_workers(workers: Sequence[Any]) -> None:
             await w.close()
         except Exception as exc:  # e.g. Redis is gone: nothing left to clean up there
             log.warning("worker_close_failed", error=repr(exc))
+
+
+def run_loop(main: Coroutine[Any, Any, bool], settings: Settings) -> bool:
+    """Run `main` on asyncio's loop, or on uvloop's with HITFLOW_UVLOOP=true."""
+    if settings.uvloop:
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main)
+    return asyncio.run(main)
 
 
 def exit_unless(ok: bool) -> None:

@@ -17,6 +17,7 @@ from api.cli.process import (
     listen,
     local_url,
     log,
+    run_loop,
     runtime,
     until_signal,
 )
@@ -92,7 +93,7 @@ def worker() -> None:
             await close_workers([w])
             return ok
 
-    exit_unless(asyncio.run(main()))
+    exit_unless(run_loop(main(), settings))
 
 
 def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) -> None:
@@ -114,4 +115,4 @@ def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) ->
             await close_workers([w])
             return ok
 
-    exit_unless(asyncio.run(main()))
+    exit_unless(run_loop(main(), settings))
