@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     # Probe admission control (workers/probes/load.py, docs/performance.md): a check the
     # probe cannot run fairly is recorded INCONCLUSIVE, never DOWN.
     probe_max_concurrency: int = Field(default=500, ge=1, le=100_000)  # checks in flight
-    probe_start_budget_seconds: float = Field(default=5.0, gt=0, le=300)  # after due time
+    # A check starts at most min(this, half its interval) after its due time.
+    probe_start_budget_seconds: float = Field(default=30.0, gt=0, le=300)
     probe_max_loop_lag_ms: float = Field(default=250.0, gt=0, le=60_000)
     probe_load_log_seconds: float = Field(default=60.0, gt=0, le=3600)
     # uvloop as the event loop of `hitflow probe` and `hitflow worker`.

@@ -215,9 +215,18 @@ async def prepare_database(
     await Tortoise.close_connections()
 
 
+# Why a check was INCONCLUSIVE (workers/probes/load.py's wording).
+REASONS = {
+    "after its due time": "late",
+    "loop lags": "loop lag",
+    "in flight": "concurrency",
+    "stalled": "timeout in a stalled loop",
+}
+
+
 async def collect(
     db_url: str, t0: float, t1: float
-) -> tuple[list[float], int, dict[str, int], dict[str, int]]:
+) -> tuple[list[float], int, dict[str, int], dict[str, int], dict[str, int]]:
     from tortoise import Tortoise, connections
 
     from api.db import tortoise_config
@@ -231,6 +240,21 @@ async def collect(
         f"WHERE checked_at >= {placeholder}",
         [since],
     )
+    # Storage per result row: table + indexes (PostgreSQL), or the whole file (SQLite).
+    if db_url.startswith("postgres"):
+        size = await conn.execute_query_dict(
+            "SELECT pg_total_relation_size('check_results') AS b, "
+            "pg_relation_size('check_results') AS t, COUNT(*) AS n FROM check_results"
+        )
+        storage = {
+            "bytes": int(size[0]["b"]),
+            "table_bytes": int(size[0]["t"]),
+            "rows": int(size[0]["n"]),
+        }
+    else:
+        n = await conn.execute_query_dict("SELECT COUNT(*) AS n FROM check_results")
+        path = Path(db_url.removeprefix("sqlite://"))
+        storage = {"bytes": path.stat().st_size, "table_bytes": 0, "rows": int(n[0]["n"])}
     await Tortoise.close_connections()
     lateness: list[float] = []
     statuses: dict[str, int] = {}
@@ -246,13 +270,17 @@ async def collect(
             checked = checked.replace(tzinfo=UTC)
         statuses[row["status"]] = statuses.get(row["status"], 0) + 1
         if row["status"] in ("INCONCLUSIVE", "DOWN"):
-            kind = f"{row['status']} {str(row['error'] or '').split(':', 1)[0]}"
+            error = str(row["error"] or "")
+            kind = f"{row['status']} {error.split(':', 1)[0]}"
+            for words, why in REASONS.items():
+                if words in error:
+                    kind += f" ({why})"
             kinds[kind] = kinds.get(kind, 0) + 1
         if row["status"] == "INCONCLUSIVE" and str(row["error"]).startswith("SKIPPED"):
             continue  # not started: no lateness (checked_at is the refusal's time)
         lateness.append(checked.timestamp() - due)
     done = sum(n for status, n in statuses.items() if status != "INCONCLUSIVE")
-    return lateness, done, statuses, kinds
+    return lateness, done, statuses, kinds, storage
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -436,6 +464,7 @@ def main() -> None:
         expected *= len(regions)
         time.sleep(7)  # results due before t1 still in flight (timeout 5 s)
         stream_backlog = r.xlen("hitflow:results")
+        redis_memory = int(r.info("memory")["used_memory"])
         probe_metrics = {
             region: {
                 k.decode(): int(v) for k, v in r.hgetall(f"hitflow:metrics:probe:{region}").items()
@@ -449,7 +478,7 @@ def main() -> None:
                 p.wait(15)
             except subprocess.TimeoutExpired:
                 p.kill()
-        lateness, done, statuses, kinds = asyncio.run(collect(db_url, t0, t1))
+        lateness, done, statuses, kinds, storage = asyncio.run(collect(db_url, t0, t1))
         window = t1 - t0
         cpu_ms = (cpu1 - cpu0) * 1000 / max(done, 1)
         figures: dict[str, Any] = {
@@ -471,6 +500,11 @@ def main() -> None:
             "inconclusive_and_down_by_kind": kinds,
             "probe_metrics": probe_metrics,
             "uvloop": args.uvloop,
+            "db_bytes_per_row": storage["bytes"] / max(storage["rows"], 1),
+            "db_table_bytes_per_row": storage["table_bytes"] / max(storage["rows"], 1),
+            "db_rows": storage["rows"],
+            "redis_used_memory_mb": redis_memory / 2**20,
+            "redis_bytes_per_target": redis_memory / max(args.targets, 1),
             "core_workers": args.core_workers,
             "cpu_percent_per_process": {
                 role: round(100 * (c1 - c0) / (t1 - t0), 1)
@@ -541,6 +575,9 @@ def report(f: dict[str, Any], raw: dict[str, Any], bare: dict[str, Any]) -> None
     print(f"INCONCLUSIVE              {f['inconclusive']}  {f['inconclusive_and_down_by_kind']}")
     print(f"probe metrics (Redis)     {f['probe_metrics']}")
     print(f"uvloop / core workers     {f['uvloop']} / {f['core_workers']}")
+    print(f"storage                   {f['db_bytes_per_row']:.0f} bytes per result row "
+          f"({f['db_rows']} rows; table alone {f['db_table_bytes_per_row']:.0f} B)  "
+          f"redis {f['redis_used_memory_mb']:.1f} MB = {f['redis_bytes_per_target']:.0f} B per target")  # fmt: skip
     for role, pct in f["cpu_percent_per_process"].items():
         per = f["cpu_ms_per_check_per_process"][role]
         print(f"  CPU {role:<20} {pct:5.1f} % of a core  {per:.3f} ms per check")

@@ -183,3 +183,45 @@ async def test_checks_beyond_the_concurrency_limit_wait_then_are_skipped_not_dow
     await target.refresh_from_db()
     assert target.status == TargetStatus.UP
     await ctx["probe_load"].stop()
+
+
+async def test_inconclusive_results_neither_count_as_failures_nor_reset_them(settings, resources):
+    from datetime import timedelta
+
+    from api.results.rollups import rollup_hour
+    from api.results.stats import target_stats
+    from api.targets.models import ResultRollup, TargetRegionState
+    from api.targets.state import ingest_results
+    from tests.factories.results import probe_result
+
+    account = await create_account(settings)
+    target = await create_target(account.workspace, regions=[REGION], alert_policy={"retries": 2})
+    start = clock.now()
+    seq = ["UP", "DOWN", "INCONCLUSIVE", "INCONCLUSIVE"]
+    for i, status in enumerate(seq):
+        error = "SKIPPED: not started, probe event loop lags 900 ms" if i > 1 else None
+        at = start + timedelta(milliseconds=i)
+        await ingest_results(
+            resources, [probe_result(target, REGION, status, due_ms=1000 + i, error=error, at=at)]
+        )
+    state = await TargetRegionState.get(target_id=target.id, region=REGION)
+    # One real failure of the two `retries` asks for: still UP, and the skipped checks
+    # did not wipe the failure count either.
+    assert state.consecutive_failures == 1 and str(state.status) == "UP"
+    await target.refresh_from_db()
+    assert target.status == TargetStatus.UP
+
+    # Uptime over the window: 1 failure of 2 real checks (the INCONCLUSIVE are no checks).
+    stats = await target_stats(target.id, start - timedelta(minutes=1))
+    assert (stats.overall.checks, stats.overall.failures) == (2, 1)
+    # ... and in the hourly rollup of those results.
+    await rollup_hour(target.id, start)
+    rollup = await ResultRollup.get(target_id=target.id, span="h")
+    assert (rollup.checks, rollup.failures) == (2, 1)
+
+    await ingest_results(
+        resources,
+        [probe_result(target, REGION, "DOWN", due_ms=2000, at=start + timedelta(seconds=1))],
+    )
+    await target.refresh_from_db()
+    assert target.status == TargetStatus.DOWN  # the second real failure in a row

@@ -79,6 +79,7 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
             int(check["due"]),
             lambda: run_check(check, region, pctx),
             lambda reason: skipped_result(check, region, reason),
+            check["spec"].get("interval"),
         )
 
     pending = {asyncio.create_task(admitted(check)) for check in checks}

@@ -6,8 +6,9 @@ do so fairly:
 - **loop lag**: a sampler task sleeps `SAMPLE_SECONDS` and records how late it wakes up.
   `lag_ms` is the worst lag of the last second; `stall_ms` accumulates every lag since
   the process started, so a check can tell how much of its own time the loop lost.
-- **start budget**: a check that would start more than `probe_start_budget_seconds`
-  after its due time is not started.
+- **start budget**: a check that would start more than half its interval after its due
+  time (at most `probe_start_budget_seconds`) is not started: it would overlap the next
+  check of the same target, and dropping stale work is how a late probe catches up.
 - **concurrency**: at most `probe_max_concurrency` checks run at once in the process; a
   check beyond it waits for a slot, bounded by its start budget.
 
@@ -53,7 +54,7 @@ def probe_metrics_key(region: str) -> str:
 @dataclass
 class Limits:
     max_concurrency: int = 500
-    start_budget_seconds: float = 5.0
+    start_budget_seconds: float = 30.0
     max_loop_lag_ms: float = 250.0
     log_seconds: float = 60.0
 
@@ -145,14 +146,17 @@ class ProbeLoad:
 
     # --- admission -----------------------------------------------------------------------
 
-    def refusal(self, due_ms: int) -> str | None:
+    def budget(self, interval: float | None) -> float:
+        """How late a check of this interval may start (seconds after its due time)."""
+        if interval:
+            return min(self.limits.start_budget_seconds, interval / 2)
+        return self.limits.start_budget_seconds
+
+    def refusal(self, due_ms: int, budget: float) -> str | None:
         """Why a check due at `due_ms` cannot start fairly now (None: it can)."""
         late = clock.now().timestamp() - due_ms / 1000
-        if late > self.limits.start_budget_seconds:
-            return (
-                f"starts {late:.1f} s after its due time "
-                f"(budget {self.limits.start_budget_seconds:g} s)"
-            )
+        if late > budget:
+            return f"starts {late:.1f} s after its due time (budget {budget:g} s)"
         if self.lag_ms > self.limits.max_loop_lag_ms:
             return (
                 f"probe event loop lags {self.lag_ms:.0f} ms "
@@ -165,15 +169,17 @@ class ProbeLoad:
         due_ms: int,
         check: Callable[[], Awaitable[dict[str, Any]]],
         skipped: Callable[[str], dict[str, Any]],
+        interval: float | None = None,
     ) -> dict[str, Any]:
         """Run `check` if it can be judged fairly, else the `skipped(reason)` result."""
         assert self._slots is not None, "ProbeLoad.start() first"
-        reason = self.refusal(due_ms)
+        budget = self.budget(interval)
+        reason = self.refusal(due_ms, budget)
         if reason is not None:
             self.count("skipped")
             return skipped(reason)
         if self._slots.locked():  # every slot taken: wait, at most until the budget ends
-            wait = due_ms / 1000 + self.limits.start_budget_seconds - clock.now().timestamp()
+            wait = due_ms / 1000 + budget - clock.now().timestamp()
             try:
                 async with asyncio.timeout(max(0.0, wait)):
                     await self._slots.acquire()
@@ -183,7 +189,7 @@ class ProbeLoad:
                     f"{self.in_flight} checks in flight (limit {self.limits.max_concurrency})"
                     " until its start budget ran out"
                 )
-            reason = self.refusal(due_ms)
+            reason = self.refusal(due_ms, budget)
             if reason is not None:
                 self._slots.release()
                 self.count("skipped")
