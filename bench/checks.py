@@ -314,7 +314,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--core-workers", type=int, default=1, help="`hitflow worker` processes")
     parser.add_argument(
-        "--uvloop", choices=["on", "off"], default="off", help="HITFLOW_UVLOOP for Hitflow"
+        "--uvloop",
+        choices=["on", "off"],
+        default="off",
+        help="uvloop in the probe and worker processes (HITFLOW_PROBE/WORKER_UVLOOP)",
     )
     parser.add_argument(
         "--overload", action="store_true", help="drive --overload-factor x --capacity"
@@ -386,7 +389,8 @@ def main() -> None:
             "HITFLOW_PROBE_ALLOW_PRIVATE_NETWORKS": "true",
             "HITFLOW_MIN_INTERVAL_SECONDS": "1",
             "HITFLOW_LOG_LEVEL": "WARNING",
-            "HITFLOW_UVLOOP": "true" if args.uvloop == "on" else "false",
+            "HITFLOW_PROBE_UVLOOP": "true" if args.uvloop == "on" else "false",
+            "HITFLOW_WORKER_UVLOOP": "true" if args.uvloop == "on" else "false",
             # The overload log line, once per 10 s (the default is a minute).
             "HITFLOW_PROBE_LOAD_LOG_SECONDS": "10",
         }

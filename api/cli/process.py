@@ -102,12 +102,12 @@ async def close_workers(workers: Sequence[Any]) -> None:
             log.warning("worker_close_failed", error=repr(exc))
 
 
-def run_loop(main: Coroutine[Any, Any, bool], settings: Settings) -> bool:
-    """Run `main` on asyncio's loop, or on uvloop's with HITFLOW_UVLOOP=true."""
-    if settings.uvloop:
-        import uvloop
+def run_loop(main: Coroutine[Any, Any, bool], *, uvloop: bool) -> bool:
+    """Run `main` on asyncio's loop, or on uvloop's (HITFLOW_PROBE_UVLOOP/WORKER_UVLOOP)."""
+    if uvloop:
+        import uvloop as uv
 
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        with asyncio.Runner(loop_factory=uv.new_event_loop) as runner:
             return runner.run(main)
     return asyncio.run(main)
 

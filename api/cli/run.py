@@ -93,7 +93,7 @@ def worker() -> None:
             await close_workers([w])
             return ok
 
-    exit_unless(run_loop(main(), settings))
+    exit_unless(run_loop(main(), uvloop=settings.worker_uvloop))
 
 
 def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) -> None:
@@ -115,4 +115,4 @@ def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) ->
             await close_workers([w])
             return ok
 
-    exit_unless(run_loop(main(), settings))
+    exit_unless(run_loop(main(), uvloop=settings.probe_uvloop))
