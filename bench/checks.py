@@ -542,6 +542,10 @@ def main() -> None:
             print(f"\n{len(problems)} error lines in the Hitflow logs; the last ones:")
             for line in problems[-5:]:
                 print("  " + line[:400])
+            first = next(i for i, line in enumerate(lines) if line in problems)
+            print("the first one in context:")
+            for line in lines[first : first + 80]:
+                print("  " + line[:400])
         if args.json:
             print(json.dumps(figures, default=str))
     finally:
