@@ -225,3 +225,20 @@ async def test_inconclusive_results_neither_count_as_failures_nor_reset_them(set
     )
     await target.refresh_from_db()
     assert target.status == TargetStatus.DOWN  # the second real failure in a row
+
+
+async def test_a_real_timeout_on_a_healthy_probe_is_still_down(settings, resources, target_server):
+    # The target never answers and the probe is not overloaded: the timeout is the
+    # target's, so the result is DOWN (the loop's small wake-up jitter over the 5 s is
+    # not mistaken for a stall).
+    account = await create_account(settings)
+    target = await create_target(
+        account.workspace, url=target_server.base + "/slow", regions=[REGION], timeout=5.0
+    )
+    ctx: dict[str, Any] = {"resources": resources}
+    now_ms = int(clock.now().timestamp() * 1000)
+    await run_checks(ctx, region=REGION, checks=batch(target, 1, now_ms))
+    await ingest_all(resources)
+    row = await CheckResult.get(target_id=target.id)
+    assert str(row.status) == "DOWN" and (row.error or "").startswith("TIMEOUT"), row.error
+    await ctx["probe_load"].stop()

@@ -80,6 +80,7 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
             lambda: run_check(check, region, pctx),
             lambda reason: skipped_result(check, region, reason),
             check["spec"].get("interval"),
+            check["spec"].get("timeout"),
         )
 
     pending = {asyncio.create_task(admitted(check)) for check in checks}
