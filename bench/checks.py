@@ -3,6 +3,9 @@
     python bench/checks.py                       # 2000 targets / 10 s = 200 checks/s, 60 s
     python bench/checks.py --duration 20 --database postgres
     python bench/checks.py --targets 5000 --probes 2     # 500 checks/s, 2 probe processes
+    python bench/checks.py --overload --capacity 500     # 1000 checks/s on 1 probe process
+    python bench/checks.py --uvloop on --core-workers 2  # uvloop in every Hitflow process
+    python bench/checks.py --profile /tmp/prof           # cProfile of each Hitflow process
 
 It starts, as separate processes: a fast local target server (raw asyncio), a private
 redis-server, `hitflow worker` (scheduler + ingest + the other core jobs) and
@@ -12,6 +15,11 @@ checks due vs done, lateness (actual start - due) p50/p99, CPU ms per check of a
 Hitflow processes together, peak RSS; then, at the same request rate against the same
 server, the CPU ms per request of a raw asyncio socket GET loop and of a bare httpx
 loop (new connection each), and the ratios.
+
+--overload drives --overload-factor (2) x --capacity checks/s (the measured capacity of
+one probe process times --probes; --targets is derived) and reports the false DOWN
+results (every target is up), the checks the probes skipped or forgave (INCONCLUSIVE)
+and the lateness of those that ran.
 """
 
 from __future__ import annotations
@@ -207,7 +215,18 @@ async def prepare_database(
     await Tortoise.close_connections()
 
 
-async def collect(db_url: str, t0: float, t1: float) -> tuple[list[float], int, dict[str, int]]:
+# Why a check was INCONCLUSIVE (workers/probes/load.py's wording).
+REASONS = {
+    "after its due time": "late",
+    "loop lags": "loop lag",
+    "in flight": "concurrency",
+    "stalled": "timeout in a stalled loop",
+}
+
+
+async def collect(
+    db_url: str, t0: float, t1: float
+) -> tuple[list[float], int, dict[str, int], dict[str, int], dict[str, int]]:
     from tortoise import Tortoise, connections
 
     from api.db import tortoise_config
@@ -217,12 +236,29 @@ async def collect(db_url: str, t0: float, t1: float) -> tuple[list[float], int, 
     since = datetime.fromtimestamp(t0 - 30, UTC)
     placeholder = "$1" if db_url.startswith("postgres") else "?"
     rows = await conn.execute_query_dict(
-        f"SELECT check_id, checked_at, status FROM check_results WHERE checked_at >= {placeholder}",
+        "SELECT check_id, checked_at, status, error FROM check_results "
+        f"WHERE checked_at >= {placeholder}",
         [since],
     )
+    # Storage per result row: table + indexes (PostgreSQL), or the whole file (SQLite).
+    if db_url.startswith("postgres"):
+        size = await conn.execute_query_dict(
+            "SELECT pg_total_relation_size('check_results') AS b, "
+            "pg_relation_size('check_results') AS t, COUNT(*) AS n FROM check_results"
+        )
+        storage = {
+            "bytes": int(size[0]["b"]),
+            "table_bytes": int(size[0]["t"]),
+            "rows": int(size[0]["n"]),
+        }
+    else:
+        n = await conn.execute_query_dict("SELECT COUNT(*) AS n FROM check_results")
+        path = Path(db_url.removeprefix("sqlite://"))
+        storage = {"bytes": path.stat().st_size, "table_bytes": 0, "rows": int(n[0]["n"])}
     await Tortoise.close_connections()
     lateness: list[float] = []
     statuses: dict[str, int] = {}
+    kinds: dict[str, int] = {}  # INCONCLUSIVE by kind (skipped / forgiven) and DOWN errors
     for row in rows:
         due = int(row["check_id"].rsplit(":", 1)[1]) / 1000
         if not (t0 <= due < t1):
@@ -232,9 +268,19 @@ async def collect(db_url: str, t0: float, t1: float) -> tuple[list[float], int, 
             checked = datetime.fromisoformat(checked)
         if checked.tzinfo is None:
             checked = checked.replace(tzinfo=UTC)
-        lateness.append(checked.timestamp() - due)
         statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-    return lateness, len(lateness), statuses
+        if row["status"] in ("INCONCLUSIVE", "DOWN"):
+            error = str(row["error"] or "")
+            kind = f"{row['status']} {error.split(':', 1)[0]}"
+            for words, why in REASONS.items():
+                if words in error:
+                    kind += f" ({why})"
+            kinds[kind] = kinds.get(kind, 0) + 1
+        if row["status"] == "INCONCLUSIVE" and str(row["error"]).startswith("SKIPPED"):
+            continue  # not started: no lateness (checked_at is the refusal's time)
+        lateness.append(checked.timestamp() - due)
+    done = sum(n for status, n in statuses.items() if status != "INCONCLUSIVE")
+    return lateness, done, statuses, kinds, storage
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -266,8 +312,32 @@ def main() -> None:
         "--compare-seconds", type=float, default=None, help="length of each comparison loop"
     )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument("--core-workers", type=int, default=1, help="`hitflow worker` processes")
+    parser.add_argument(
+        "--uvloop",
+        choices=["on", "off"],
+        default="off",
+        help="uvloop in the probe and worker processes (HITFLOW_PROBE/WORKER_UVLOOP)",
+    )
+    parser.add_argument(
+        "--overload", action="store_true", help="drive --overload-factor x --capacity"
+    )
+    parser.add_argument("--overload-factor", type=float, default=2.0)
+    parser.add_argument(
+        "--capacity",
+        type=float,
+        default=500.0,
+        help="measured checks/s one probe process sustains (docs/performance.md)",
+    )
+    parser.add_argument("--profile", default=None, help="directory for a cProfile per process")
+    parser.add_argument(
+        "--env", action="append", default=[], help="extra HITFLOW_X=Y for Hitflow processes"
+    )
     args = parser.parse_args()
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    if args.overload:
+        wanted = args.capacity * args.probes * args.overload_factor
+        args.targets = int(wanted * args.interval / len(regions))
     rate = args.targets * len(regions) / args.interval
     work = Path(tempfile.mkdtemp(prefix="hitflow-bench-"))
     procs: list[subprocess.Popen[bytes]] = []
@@ -319,17 +389,34 @@ def main() -> None:
             "HITFLOW_PROBE_ALLOW_PRIVATE_NETWORKS": "true",
             "HITFLOW_MIN_INTERVAL_SECONDS": "1",
             "HITFLOW_LOG_LEVEL": "WARNING",
+            "HITFLOW_PROBE_UVLOOP": "true" if args.uvloop == "on" else "false",
+            "HITFLOW_WORKER_UVLOOP": "true" if args.uvloop == "on" else "false",
+            # The overload log line, once per 10 s (the default is a minute).
+            "HITFLOW_PROBE_LOAD_LOG_SECONDS": "10",
         }
+        for pair in args.env:
+            name, _, value = pair.partition("=")
+            env[name] = value
         hitflow = shutil.which("hitflow") or str(Path(sys.executable).parent / "hitflow")
         log = open(work / "hitflow.log", "wb")
-        hitflow_procs = [subprocess.Popen([hitflow, "worker"], env=env, stdout=log, stderr=log)]
-        for region in regions:
-            for _ in range(args.probes):
-                hitflow_procs.append(
-                    subprocess.Popen(
-                        [hitflow, "probe", "--region", region], env=env, stdout=log, stderr=log
-                    )
+        roles = [f"worker {i + 1}" for i in range(args.core_workers)]
+        roles += [f"probe {r} {i + 1}" for r in regions for i in range(args.probes)]
+        hitflow_procs = []
+        for role in roles:
+            argv = (
+                ["worker"] if role.startswith("worker") else ["probe", "--region", role.split()[1]]
+            )
+            if args.profile:
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+                out = str(Path(args.profile) / (role.replace(" ", "-") + ".prof"))
+                code = (
+                    "import cProfile, sys; from api.cli import main; "
+                    f"sys.argv = ['hitflow', *{argv!r}]; cProfile.run('main()', {out!r})"
                 )
+                cmd = [sys.executable, "-c", code]
+            else:
+                cmd = [hitflow, *argv]
+            hitflow_procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=log))
         procs.extend(hitflow_procs)
         ps = [psutil.Process(p.pid) for p in hitflow_procs]
         redis_ps = psutil.Process(redis_proc.pid)
@@ -346,7 +433,8 @@ def main() -> None:
         import redis as redis_sync
 
         r = redis_sync.Redis.from_url(redis_url)
-        cpu0 = sum(_cpu(p) for p in ps)
+        cpus0 = [_cpu(p) for p in ps]
+        cpu0 = sum(cpus0)
         rcpu0 = _cpu(redis_ps)
         enq0 = int(r.get("hitflow:sched:enqueued") or 0)
         t0 = time.time()
@@ -365,7 +453,8 @@ def main() -> None:
             peak_rss = max(peak_rss, total)
             time.sleep(0.5)
         t1 = time.time()
-        cpu1 = sum(_cpu(p) for p in ps)
+        cpus1 = [_cpu(p) for p in ps]
+        cpu1 = sum(cpus1)
         rcpu1 = _cpu(redis_ps)
         enq1 = int(r.get("hitflow:sched:enqueued") or 0)
         expected = 0
@@ -379,6 +468,13 @@ def main() -> None:
         expected *= len(regions)
         time.sleep(7)  # results due before t1 still in flight (timeout 5 s)
         stream_backlog = r.xlen("hitflow:results")
+        redis_memory = int(r.info("memory")["used_memory"])
+        probe_metrics = {
+            region: {
+                k.decode(): int(v) for k, v in r.hgetall(f"hitflow:metrics:probe:{region}").items()
+            }
+            for region in regions
+        }
         for p in hitflow_procs:
             p.send_signal(signal.SIGTERM)
         for p in hitflow_procs:
@@ -386,7 +482,7 @@ def main() -> None:
                 p.wait(15)
             except subprocess.TimeoutExpired:
                 p.kill()
-        lateness, done, statuses = asyncio.run(collect(db_url, t0, t1))
+        lateness, done, statuses, kinds, storage = asyncio.run(collect(db_url, t0, t1))
         window = t1 - t0
         cpu_ms = (cpu1 - cpu0) * 1000 / max(done, 1)
         figures: dict[str, Any] = {
@@ -403,6 +499,25 @@ def main() -> None:
             "done_percent": 100 * done / max(expected, 1),
             "done_per_s": done / window,
             "statuses": statuses,
+            "false_down": statuses.get("DOWN", 0),  # every bench target is up
+            "inconclusive": statuses.get("INCONCLUSIVE", 0),
+            "inconclusive_and_down_by_kind": kinds,
+            "probe_metrics": probe_metrics,
+            "uvloop": args.uvloop,
+            "db_bytes_per_row": storage["bytes"] / max(storage["rows"], 1),
+            "db_table_bytes_per_row": storage["table_bytes"] / max(storage["rows"], 1),
+            "db_rows": storage["rows"],
+            "redis_used_memory_mb": redis_memory / 2**20,
+            "redis_bytes_per_target": redis_memory / max(args.targets, 1),
+            "core_workers": args.core_workers,
+            "cpu_percent_per_process": {
+                role: round(100 * (c1 - c0) / (t1 - t0), 1)
+                for role, c0, c1 in zip(roles, cpus0, cpus1, strict=True)
+            },
+            "cpu_ms_per_check_per_process": {
+                role: round((c1 - c0) * 1000 / max(done, 1), 3)
+                for role, c0, c1 in zip(roles, cpus0, cpus1, strict=True)
+            },
             "lateness_p50_ms": percentile(lateness, 50) * 1000,
             "lateness_p99_ms": percentile(lateness, 99) * 1000,
             "lateness_max_ms": max(lateness) * 1000 if lateness else float("nan"),
@@ -426,6 +541,10 @@ def main() -> None:
         if problems:
             print(f"\n{len(problems)} error lines in the Hitflow logs; the last ones:")
             for line in problems[-5:]:
+                print("  " + line[:400])
+            first = next(i for i, line in enumerate(lines) if line in problems)
+            print("the first one in context:")
+            for line in lines[first : first + 80]:
                 print("  " + line[:400])
         if args.json:
             print(json.dumps(figures, default=str))
@@ -460,6 +579,16 @@ def report(f: dict[str, Any], raw: dict[str, Any], bare: dict[str, Any]) -> None
     print(f"checks done               {f['checks_done']}  = {f['done_percent']:.2f} %  "
           f"({f['done_per_s']:.1f}/s)  [{ok(f['done_percent'] >= 99.5)}>= 99.5 %]")  # fmt: skip
     print(f"statuses                  {f['statuses']}")
+    print(f"false DOWN (all up)       {f['false_down']}  [{ok(f['false_down'] == 0)}0]")
+    print(f"INCONCLUSIVE              {f['inconclusive']}  {f['inconclusive_and_down_by_kind']}")
+    print(f"probe metrics (Redis)     {f['probe_metrics']}")
+    print(f"uvloop / core workers     {f['uvloop']} / {f['core_workers']}")
+    print(f"storage                   {f['db_bytes_per_row']:.0f} bytes per result row "
+          f"({f['db_rows']} rows; table alone {f['db_table_bytes_per_row']:.0f} B)  "
+          f"redis {f['redis_used_memory_mb']:.1f} MB = {f['redis_bytes_per_target']:.0f} B per target")  # fmt: skip
+    for role, pct in f["cpu_percent_per_process"].items():
+        per = f["cpu_ms_per_check_per_process"][role]
+        print(f"  CPU {role:<20} {pct:5.1f} % of a core  {per:.3f} ms per check")
     print(f"lateness p50 / p99 / max  {f['lateness_p50_ms']:.0f} / {f['lateness_p99_ms']:.0f} / "
           f"{f['lateness_max_ms']:.0f} ms  [{ok(f['lateness_p99_ms'] < 1000)}p99 < 1 s]")  # fmt: skip
     print(f"CPU per check (Hitflow)   {f['cpu_ms_per_check']:.2f} ms  "

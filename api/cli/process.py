@@ -7,7 +7,7 @@ import contextlib
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +102,16 @@ async def close_workers(workers: Sequence[Any]) -> None:
             await w.close()
         except Exception as exc:  # e.g. Redis is gone: nothing left to clean up there
             log.warning("worker_close_failed", error=repr(exc))
+
+
+def run_loop(main: Coroutine[Any, Any, bool], *, uvloop: bool) -> bool:
+    """Run `main` on asyncio's loop, or on uvloop's (HITFLOW_PROBE_UVLOOP/WORKER_UVLOOP)."""
+    if uvloop:
+        import uvloop as uv
+
+        with asyncio.Runner(loop_factory=uv.new_event_loop) as runner:
+            return runner.run(main)
+    return asyncio.run(main)
 
 
 def exit_unless(ok: bool) -> None:

@@ -20,6 +20,7 @@ from api.cli.process import (
     listen,
     local_url,
     log,
+    run_loop,
     runtime,
     supervise,
     until_signal,
@@ -106,7 +107,7 @@ def worker() -> None:
             await close_workers([w])
             return ok
 
-    exit_unless(asyncio.run(main()))
+    exit_unless(run_loop(main(), uvloop=settings.worker_uvloop))
 
 
 def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) -> None:
@@ -132,7 +133,7 @@ def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) ->
             await close_workers([w])
             return ok
 
-    exit_unless(asyncio.run(main()))
+    exit_unless(run_loop(main(), uvloop=settings.probe_uvloop))
 
 
 def health(

@@ -82,6 +82,7 @@ ENUM_VALUES = {
         "UP": "The check passed.",
         "DEGRADED": "It answered, but slowly or with a certificate close to expiry.",
         "DOWN": "The check failed.",
+        "INCONCLUSIVE": "Not judged: the probe was overloaded (never counts as DOWN).",
     },
     "DeliveryStatus": {
         "PENDING": "Not delivered yet (waiting or retrying).",

@@ -46,8 +46,10 @@ async def compute_statistics(settings: Settings) -> dict[str, int]:
     for kind, wss in kinds.items():
         out["targets_by_kind"][kind] = (float(counts[kind]), wss)
 
-    rows = await CheckResult.filter(checked_at__gte=since).values_list(
-        "region", "response_time_ms", "status", "target_id", "target__workspace_id"
+    rows = await (
+        CheckResult.filter(checked_at__gte=since)
+        .exclude(status=CheckStatus.INCONCLUSIVE)
+        .values_list("region", "response_time_ms", "status", "target_id", "target__workspace_id")
     )
     by_region: dict[str, list[float]] = defaultdict(list)
     region_checks: dict[str, int] = defaultdict(int)

@@ -47,6 +47,7 @@ async def rollup_hour(target_id: int | None, hour: datetime) -> int:
         "SUM(CASE WHEN status = 'DOWN' THEN 1 ELSE 0 END) AS failures, "
         "SUM(response_time_ms) AS sum_ms, COUNT(response_time_ms) AS timed "
         "FROM check_results WHERE checked_at >= ? AND checked_at < ? AND in_maintenance = ? "
+        "AND status <> 'INCONCLUSIVE' "  # not a verdict: counts as no check
         f"{where} GROUP BY target_id, region, bucket",
         [start, start + HOUR, False, *params],
     )

@@ -157,6 +157,7 @@ async def target_stats(
             "SUM(CASE WHEN status = 'DOWN' THEN 1 ELSE 0 END) AS failures, "
             "SUM(response_time_ms) AS sum_ms, COUNT(response_time_ms) AS timed "
             f"FROM check_results WHERE target_id = ? {region_sql} AND in_maintenance = ? "
+            "AND status <> 'INCONCLUSIVE' "  # not a verdict: counts as no check
             f"AND ({clauses}) GROUP BY region, bucket",
             [target_id, *region_params, False, *(v for r in raw for v in r)],
         )

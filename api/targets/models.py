@@ -35,6 +35,9 @@ class CheckStatus(StrEnum):
     UP = "UP"
     DEGRADED = "DEGRADED"
     DOWN = "DOWN"
+    # Not a verdict on the target: the probe could not run the check fairly (overloaded,
+    # started too late); ignored by the state machine and by uptime figures.
+    INCONCLUSIVE = "INCONCLUSIVE"
 
 
 class Target(Model):

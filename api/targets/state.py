@@ -196,6 +196,8 @@ async def _advance(
     retries = retries_of(target)
     changed: dict[str, TargetRegionState] = {}
     for r in sorted(results, key=lambda x: str(x["checked_at"])):
+        if r["status"] == CheckStatus.INCONCLUSIVE:
+            continue  # the probe could not judge (overloaded): not evidence either way
         region = str(r["region"])
         at = _dt(r["checked_at"])
         state = states.get(region)

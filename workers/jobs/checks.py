@@ -10,6 +10,10 @@ in-progress mark while it runs, so that a probe killed mid-batch leaves a mark t
 expires within IN_PROGRESS_SECONDS and the next probe of the region re-runs the batch;
 and it skips a batch first started more than STALE_AFTER s after its checks were due
 (a probe backlog: those slots are skipped, the next ones run on time).
+
+Every check goes through the process's admission control (workers/probes/load.py): a
+check the probe cannot run fairly (too late, loop lagging, too many in flight) comes
+back INCONCLUSIVE instead of DOWN, and is counted in the region's probe metrics hash.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from api.core.logging import get_logger
 from api.redis import is_unreachable
 from api.targets.probe_contract import RESULTS_STREAM
 from workers.probes.base import ProbeContext, probe_context
-from workers.probes.runner import run_check
+from workers.probes.load import INCONCLUSIVE, Limits, ProbeLoad, probe_metrics_key
+from workers.probes.runner import run_check, skipped_result
 
 FLUSH_SECONDS = 0.25
 IN_PROGRESS_SECONDS = 10  # arq's in-progress mark of a running batch; renewed every 3 s
@@ -48,21 +53,49 @@ def _probe_context(ctx: dict[str, Any]) -> ProbeContext:
     return pctx
 
 
+def probe_load(ctx: dict[str, Any], region: str) -> ProbeLoad:
+    """The process's admission control (its loop-lag sampler starts with the first job)."""
+    load: ProbeLoad | None = ctx.get("probe_load")
+    if load is None:
+        load = ProbeLoad(region, Limits.of(ctx["resources"].settings))
+        ctx["probe_load"] = load
+    load.start()
+    return load
+
+
 async def hand_off(
-    redis: Any, results: list[dict[str, Any]], *, max_len: int = DEFAULT_STREAM_MAX_LEN
+    redis: Any,
+    results: list[dict[str, Any]],
+    region: str | None = None,
+    *,
+    max_len: int = DEFAULT_STREAM_MAX_LEN,
 ) -> None:
-    """XADD results to the stream, capped at ~max_len entries (the oldest go first).
+    """XADD the batch's results as one entry, capped at ~max_len entries (the oldest go
+    first), with (given `region`) the probe metrics in the same round trip.
 
     While Redis is unreachable (a restart) the results wait here, retried with backoff for
     up to HANDOFF_PATIENCE s; after that the job fails and arq retries the batch."""
     if not results:
         return
     payload = json.dumps(results, separators=(",", ":"), default=str)
+    skipped = sum(
+        1 for r in results if r["status"] == INCONCLUSIVE and str(r["error"]).startswith("SKIPPED")
+    )
+    forgiven = sum(1 for r in results if r["status"] == INCONCLUSIVE) - skipped
     deadline = time.monotonic() + HANDOFF_PATIENCE
     delay = 0.1
     while True:
         try:
-            await redis.xadd(RESULTS_STREAM, {"r": payload}, maxlen=max_len, approximate=True)
+            pipe = redis.pipeline(transaction=False)
+            pipe.xadd(RESULTS_STREAM, {"r": payload}, maxlen=max_len, approximate=True)
+            if region is not None:
+                key = probe_metrics_key(region)
+                pipe.hincrby(key, "results", len(results))
+                if skipped:
+                    pipe.hincrby(key, "skipped", skipped)
+                if forgiven:
+                    pipe.hincrby(key, "forgiven", forgiven)
+            await pipe.execute()
             return
         except Exception as exc:
             if not is_unreachable(exc) or time.monotonic() > deadline:
@@ -113,11 +146,22 @@ async def run_batch(ctx: dict[str, Any], *, region: str, checks: list[dict[str, 
 
 async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str, Any]]) -> int:
     pctx = _probe_context(ctx)
+    load = probe_load(ctx, region)
     redis = ctx["resources"].redis
-    pending = {asyncio.create_task(run_check(check, region, pctx)) for check in checks}
+
+    def admitted(check: dict[str, Any]) -> Any:
+        return load.run(
+            int(check["due"]),
+            lambda: run_check(check, region, pctx),
+            lambda reason: skipped_result(check, region, reason),
+            check["spec"].get("interval"),
+            check["spec"].get("timeout"),
+        )
+
+    pending = {asyncio.create_task(admitted(check)) for check in checks}
     while pending:
         done, pending = await asyncio.wait(pending, timeout=FLUSH_SECONDS)
-        await hand_off(redis, [task.result() for task in done], max_len=_max_len(ctx))
+        await hand_off(redis, [task.result() for task in done], region, max_len=_max_len(ctx))
     return len(checks)
 
 

@@ -24,6 +24,7 @@ from workers.probes.base import DEGRADED, DOWN, UP, CheckFailed, Outcome, ProbeC
 from workers.probes.dns import check_dns
 from workers.probes.http import check_http
 from workers.probes.icmp import check_icmp
+from workers.probes.load import INCONCLUSIVE
 from workers.probes.tcp import check_tcp
 from workers.probes.tls import check_tls
 
@@ -36,6 +37,19 @@ PROBES: dict[str, Callable[[dict[str, Any], float, ProbeContext], Awaitable[Outc
     "ICMP": check_icmp,
 }
 TIMING_KEYS = ("dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "transfer_ms")
+RESULT_KEYS = (
+    "check_id",
+    "target_id",
+    "region",
+    "checked_at",
+    "due_at",
+    "status",
+    "response_time_ms",
+    *TIMING_KEYS,
+    "http_status",
+    "error",
+    "certificate_expires_at",
+)
 
 
 def check_id(target_id: int, region: str, due_ms: int) -> str:
@@ -82,6 +96,23 @@ async def run_check(check: dict[str, Any], region: str, pctx: ProbeContext) -> d
         if outcome.certificate_expires_at
         else None,
     }
+
+
+def skipped_result(check: dict[str, Any], region: str, reason: str) -> dict[str, Any]:
+    """The INCONCLUSIVE result of a check the probe did not start (workers/probes/load.py)."""
+    spec = check["spec"]
+    due_ms = int(check["due"])
+    result: dict[str, Any] = dict.fromkeys(RESULT_KEYS)
+    result.update(
+        check_id=check_id(spec["targetId"], region, due_ms),
+        target_id=spec["targetId"],
+        region=region,
+        checked_at=clock.now().isoformat(),
+        due_at=datetime.fromtimestamp(due_ms / 1000, UTC).isoformat(),
+        status=INCONCLUSIVE,
+        error=f"SKIPPED: not started, {reason}",
+    )
+    return result
 
 
 def apply_degraded_rules(outcome: Outcome, config: dict[str, Any], spec: dict[str, Any]) -> None:

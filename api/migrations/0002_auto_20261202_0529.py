@@ -1,5 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from api.targets.models import CheckStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
@@ -49,6 +50,11 @@ class Migration(migrations.Migration):
             options={'table': 'webauthn_credentials', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A passkey or security key: its public key and last signature counter.'},
             bases=['Model'],
         ),
+        ops.AlterField(
+            model_name='CheckResult',
+            name='status',
+            field=fields.CharEnumField(description='UP: UP\nDEGRADED: DEGRADED\nDOWN: DOWN\nINCONCLUSIVE: INCONCLUSIVE', enum_type=CheckStatus, max_length=16),
+        ),
         ops.AddField(
             model_name='PersonalAccessToken',
             name='expires_at',
@@ -63,6 +69,11 @@ class Migration(migrations.Migration):
             model_name='Session',
             name='ip',
             field=fields.CharField(null=True, max_length=45),
+        ),
+        ops.AlterField(
+            model_name='TargetRegionState',
+            name='status',
+            field=fields.CharEnumField(null=True, description='UP: UP\nDEGRADED: DEGRADED\nDOWN: DOWN\nINCONCLUSIVE: INCONCLUSIVE', enum_type=CheckStatus, max_length=16),
         ),
         ops.AddField(
             model_name='Workspace',
