@@ -78,10 +78,9 @@ async def hand_off(
     if not results:
         return
     payload = json.dumps(results, separators=(",", ":"), default=str)
-    skipped = sum(
-        1 for r in results if r["status"] == INCONCLUSIVE and str(r["error"]).startswith("SKIPPED")
-    )
-    forgiven = sum(1 for r in results if r["status"] == INCONCLUSIVE) - skipped
+    inconclusive = [r for r in results if region is not None and r["status"] == INCONCLUSIVE]
+    skipped = sum(1 for r in inconclusive if str(r["error"]).startswith("SKIPPED"))
+    forgiven = len(inconclusive) - skipped
     deadline = time.monotonic() + HANDOFF_PATIENCE
     delay = 0.1
     while True:
@@ -149,9 +148,13 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
     load = probe_load(ctx, region)
     redis = ctx["resources"].redis
 
+    # A re-run (its probe died mid-batch) is late by nature: its lateness is counted from
+    # the re-run, so the checks are run rather than skipped (issue 12: never silently lost).
+    rerun_from = int(clock.now().timestamp() * 1000) if int(ctx.get("job_try") or 1) > 1 else 0
+
     def admitted(check: dict[str, Any]) -> Any:
         return load.run(
-            int(check["due"]),
+            max(int(check["due"]), rerun_from),
             lambda: run_check(check, region, pctx),
             lambda reason: skipped_result(check, region, reason),
             check["spec"].get("interval"),
