@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=3000, ge=50)
+    # Invitations (api/workspaces/members.py, docs/security.md "Limits"): mails per day.
+    invitations_per_workspace_per_day: int = Field(default=50, ge=1)
+    invitations_per_inviter_per_day: int = Field(default=30, ge=1)
+    invitations_per_recipient_per_day: int = Field(default=3, ge=1)
 
     # Alerting and delivery (api/incidents, api/notifications, workers/jobs/delivery.py).
     alert_max_attempts: int = Field(default=6, ge=1, le=20)
