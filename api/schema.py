@@ -6,6 +6,7 @@ A domain contributes `api/<domain>/queries.py: Query`, `mutations.py: Mutation`,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -20,10 +21,13 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.core.errors import PublicGraphQLError
+from api.graphql.cost import Guard, QueryCost, Slots, TimedOut, TooManyInFlight
 from api.graphql.masking import MaskWithRequestId
 from api.live.sharing import SharingExecutionContext
 from api.live.subscriptions import Subscription
@@ -74,6 +78,42 @@ def _should_mask(error: Any) -> bool:
 
 
 class HitflowSchema(strawberry.Schema):
+    # Per-principal concurrency and the query deadline (api/graphql/cost.py); None for
+    # a schema built without settings (schema export).
+    guard: Guard | None = None
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        async def run() -> ExecutionResult:
+            return await super(HitflowSchema, self).execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+
+        if self.guard is None:
+            return await run()
+        try:
+            result: ExecutionResult = await self.guard.run(context_value, run)
+        except (TooManyInFlight, TimedOut) as exc:
+            response = getattr(context_value, "response", None)
+            if isinstance(exc, TooManyInFlight) and response is not None:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return ExecutionResult(data=None, errors=[exc])
+        return result
+
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         """Strawberry logs every error at ERROR level, client mistakes included; here
         MaskWithRequestId logs the unexpected ones (with the request id) and the rest
@@ -85,7 +125,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     max_aliases = settings.graphql_max_aliases if settings else 30
     max_tokens = settings.graphql_max_tokens if settings else 3000
     rules: list[type[ASTValidationRule]] = [depth_rule(max_depth, None), aliases_rule(max_aliases)]
-    return HitflowSchema(
+    cost: list[Any] = [lambda: QueryCost(settings)] if settings else []
+    built = HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=Subscription,
@@ -102,9 +143,20 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # Validated once per distinct document (the rules depend on the schema only):
             # no per-subscription validation garbage (~3.5 KB each until a full GC).
             lambda: ValidationCache(maxsize=256),
+            # Static cost limit, reported in extensions.cost (api/graphql/cost.py).
+            *cost,
             lambda: MaskWithRequestId(should_mask_error=_should_mask),
         ],
     )
+    if settings is not None:
+        built.guard = Guard(
+            Slots(
+                settings.graphql_max_concurrent_per_principal,
+                settings.graphql_concurrency_wait_seconds,
+            ),
+            settings.graphql_timeout_seconds,
+        )
+    return built
 
 
 schema = build_schema()

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=3000, ge=50)
+    # Fair use of the API between tenants (api/graphql/cost.py, docs/security.md "Limits").
+    graphql_max_cost: int = Field(default=5000, ge=10)
+    graphql_cost_list_size: int = Field(default=20, ge=1)  # assumed length of plain lists
+    graphql_max_concurrent_per_principal: int = Field(default=4, ge=1)
+    graphql_concurrency_wait_seconds: float = Field(default=2.0, ge=0)
+    graphql_timeout_seconds: float = Field(default=10.0, gt=0)
     # Invitations (api/workspaces/members.py, docs/security.md "Limits"): mails per day.
     invitations_per_workspace_per_day: int = Field(default=50, ge=1)
     invitations_per_inviter_per_day: int = Field(default=30, ge=1)
