@@ -5,7 +5,8 @@ Cost (computed on the validated document, before anything is resolved):
 - a leaf field (scalar, enum, or a list of them) costs 0, except a mutation (1);
   introspection costs 0 (it is bounded by the schema's size);
 - any other field costs 1 (`FIELD_COSTS` raises known-expensive ones), plus its
-  selection;
+  selection; objects built in memory from their parent (`FREE_FIELDS`: a target's
+  regions, a result's timings) cost 0;
 - a connection (a type `...Connection` with `edges`) fetches `first` / `last` items
   (a literal or a variable; DEFAULT_PAGE when absent, at most MAX_PAGE): its `edges`
   selection is counted that many times, each item costing 1 plus its selection;
@@ -64,6 +65,15 @@ from api.settings import Settings
 FIELD_COSTS: dict[tuple[str, str], int] = {
     ("Target", "stats"): 10,
 }
+# Objects built in memory from their parent (no query of their own): free, items too.
+FREE_FIELDS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("Target", "regions"),
+        ("Query", "probeRegions"),
+        ("CheckResult", "timings"),
+        ("TargetStats", "byRegion"),
+    }
+)
 
 
 class QueryTooCostly(PublicGraphQLError):
@@ -164,6 +174,8 @@ class _Walk:
         if definition is None:
             return 0
         named = get_named_type(definition.type)
+        if (parent.name, name) in FREE_FIELDS:
+            return 0
         if is_leaf_type(named):
             # A mutation does work whatever it answers.
             default = 1 if parent is self.schema.mutation_type else 0
