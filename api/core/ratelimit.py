@@ -54,7 +54,8 @@ return 0
 
 async def refund(redis: ArqRedis, key: str) -> None:
     """Give back one unit counted by `hit` (the attempt turned out not to count)."""
-    await redis.eval(_REFUND, 1, _full(key))
+    # redis-py types eval() as sync-or-async; on the asyncio client it is a coroutine.
+    await redis.eval(_REFUND, 1, _full(key))  # type: ignore[misc]
 
 
 async def peek(redis: ArqRedis, key: str, *, limit: int) -> int | None:
