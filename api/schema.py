@@ -27,7 +27,7 @@ from strawberry.types.graphql import OperationType
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.core.errors import PublicGraphQLError
-from api.graphql.cost import Guard, QueryCost, Slots, TimedOut, TooManyInFlight
+from api.graphql.cost import CostCache, Guard, QueryCost, Slots, TimedOut, TooManyInFlight
 from api.graphql.masking import MaskWithRequestId
 from api.live.sharing import SharingExecutionContext
 from api.live.subscriptions import Subscription
@@ -125,7 +125,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     max_aliases = settings.graphql_max_aliases if settings else 30
     max_tokens = settings.graphql_max_tokens if settings else 3000
     rules: list[type[ASTValidationRule]] = [depth_rule(max_depth, None), aliases_rule(max_aliases)]
-    cost: list[Any] = [lambda: QueryCost(settings)] if settings else []
+    costs = CostCache()
+    cost: list[Any] = [lambda: QueryCost(settings, costs)] if settings else []
     built = HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -275,24 +277,60 @@ def operation_cost(
     return walk.selection(root, operation.selection_set)
 
 
+class CostCache:
+    """The cost of recent (document, operation, variables): a repeated operation (a
+    dashboard polling, a flood of one refused query) is costed once. Bounded LRU."""
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._costs: OrderedDict[tuple[str, str | None, str], int] = OrderedDict()
+
+    @staticmethod
+    def key(query: Any, operation_name: str | None, variables: Any) -> Any:
+        if not isinstance(query, str):
+            return None
+        try:
+            return (query, operation_name, json.dumps(variables, sort_keys=True))
+        except (TypeError, ValueError):
+            return None
+
+    def get(self, key: Any) -> int | None:
+        cost = self._costs.get(key) if key is not None else None
+        if cost is not None:
+            self._costs.move_to_end(key)
+        return cost
+
+    def put(self, key: Any, cost: int) -> None:
+        if key is None:
+            return
+        self._costs[key] = cost
+        if len(self._costs) > self.maxsize:
+            self._costs.popitem(last=False)
+
+
 class QueryCost(SchemaExtension):
     """Refuses operations over the cost limit before they run; reports the cost."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, cache: CostCache) -> None:
         self.settings = settings
+        self.cache = cache
         self.requested: int | None = None
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
-            self.requested = operation_cost(
-                context.schema._schema,
-                document,
-                operation_name=context.operation_name,
-                variables=context.variables,
-                list_size=self.settings.graphql_cost_list_size,
-            )
+            key = self.cache.key(context.query, context.operation_name, context.variables)
+            self.requested = self.cache.get(key)
+            if self.requested is None:
+                self.requested = operation_cost(
+                    context.schema._schema,
+                    document,
+                    operation_name=context.operation_name,
+                    variables=context.variables,
+                    list_size=self.settings.graphql_cost_list_size,
+                )
+                self.cache.put(key, self.requested)
             limit = self.settings.graphql_max_cost
             if self.requested > limit:
                 raise QueryTooCostly(self.requested, limit)
