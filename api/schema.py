@@ -6,6 +6,7 @@ A domain contributes `api/<domain>/queries.py: Query`, `mutations.py: Mutation`,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -20,11 +21,14 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.accounts import security_mutations as accounts_security
 from api.core.errors import PublicGraphQLError
+from api.graphql.cost import CostCache, Guard, QueryCost, Slots, TimedOut, TooManyInFlight
 from api.graphql.descriptions import fill_descriptions
 from api.graphql.masking import (
     FiniteFloatsRule,
@@ -83,6 +87,42 @@ def _should_mask(error: Any) -> bool:
 
 
 class HitflowSchema(strawberry.Schema):
+    # Per-principal concurrency and the query deadline (api/graphql/cost.py); None for
+    # a schema built without settings (schema export).
+    guard: Guard | None = None
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        async def run() -> ExecutionResult:
+            return await super(HitflowSchema, self).execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+
+        if self.guard is None:
+            return await run()
+        try:
+            result: ExecutionResult = await self.guard.run(context_value, run)
+        except (TooManyInFlight, TimedOut) as exc:
+            response = getattr(context_value, "response", None)
+            if isinstance(exc, TooManyInFlight) and response is not None:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return ExecutionResult(data=None, errors=[exc])
+        return result
+
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         """Strawberry logs every error at ERROR level, client mistakes included; here
         MaskWithRequestId logs the unexpected ones (with the request id) and the rest
@@ -100,6 +140,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         FiniteFloatsRule,
         NoNulStringsRule,
     ]
+    costs = CostCache()
+    cost: list[Any] = [lambda: QueryCost(settings, costs)] if settings else []
     built = HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),
@@ -119,10 +161,20 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # Validated once per distinct document (the rules depend on the schema only):
             # no per-subscription validation garbage (~3.5 KB each until a full GC).
             lambda: ValidationCache(maxsize=256),
+            # Static cost limit, reported in extensions.cost (api/graphql/cost.py).
+            *cost,
             lambda: MaskWithRequestId(should_mask_error=_should_mask),
         ],
     )
     fill_descriptions(built._schema)
+    if settings is not None:
+        built.guard = Guard(
+            Slots(
+                settings.graphql_max_concurrent_per_principal,
+                settings.graphql_concurrency_wait_seconds,
+            ),
+            settings.graphql_timeout_seconds,
+        )
     return built
 
 

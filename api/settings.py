@@ -123,6 +123,16 @@ class Settings(BaseSettings):
     apq_max_document_bytes: int = Field(default=65_536, ge=1024)
     apq_max_new_per_hour: int = Field(default=10_000, ge=1)
     trusted_documents: Path | None = None  # JSON manifest sha256 -> document (first-party apps)
+    # Fair use of the API between tenants (api/graphql/cost.py, docs/security.md "Limits").
+    graphql_max_cost: int = Field(default=5000, ge=10)
+    graphql_cost_list_size: int = Field(default=20, ge=1)  # assumed length of plain lists
+    graphql_max_concurrent_per_principal: int = Field(default=4, ge=1)
+    graphql_concurrency_wait_seconds: float = Field(default=2.0, ge=0)
+    graphql_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Invitations (api/workspaces/members.py, docs/security.md "Limits"): mails per day.
+    invitations_per_workspace_per_day: int = Field(default=50, ge=1)
+    invitations_per_inviter_per_day: int = Field(default=30, ge=1)
+    invitations_per_recipient_per_day: int = Field(default=3, ge=1)
 
     # Alerting and delivery (api/incidents, api/notifications, workers/jobs/delivery.py).
     alert_max_attempts: int = Field(default=6, ge=1, le=20)

@@ -144,35 +144,35 @@ def _account_key(email: str) -> str:
     return f"login:acct:{_key(email)}"
 
 
-def _throttle_keys(email: str, ip: str | None) -> list[tuple[str, int]]:
-    keys = [(_account_key(email), 0)]
-    if ip is not None:
-        keys.append((f"login:ip:{ip}", 1))
-    return keys
+def _ip_key(ip: str) -> str:
+    return f"login:ip:{ip}"
 
 
-def _limit(resources: Resources, which: int) -> int:
+async def _count_attempt(resources: Resources, email: str, ip: str | None) -> None:
+    """Count this password attempt BEFORE it is verified; RateLimited when this account
+    (or this IP) is over its limit of failures in the window.
+
+    The counters are incremented atomically first (api.core.ratelimit.hit), so among N
+    concurrent attempts at most `limit` get to the password check; a successful attempt
+    then gives its unit back (`_attempt_succeeded`), so the counters hold failures (and
+    attempts still being judged)."""
     settings = resources.settings
-    return (settings.login_max_failures_per_account, settings.login_max_failures_per_ip)[which]
+    window = settings.login_failure_window_seconds
+    counters = [(_account_key(email), settings.login_max_failures_per_account, window)]
+    if ip is not None:
+        counters.append((_ip_key(ip), settings.login_max_failures_per_ip, window))
+    wait = await ratelimit.hit_all(resources.redis, counters)
+    if wait is not None:
+        raise RateLimited(wait)
 
 
-async def _check_throttle(resources: Resources, email: str, ip: str | None) -> None:
-    """RateLimited when this account (or this IP) had too many recent failures."""
-    waits = [
-        await ratelimit.peek(resources.redis, key, limit=_limit(resources, which))
-        for key, which in _throttle_keys(email, ip)
-    ]
-    worst = max((w for w in waits if w is not None), default=None)
-    if worst is not None:
-        raise RateLimited(worst)
-
-
-async def _count_failure(resources: Resources, email: str, ip: str | None) -> None:
-    window = resources.settings.login_failure_window_seconds
-    for key, which in _throttle_keys(email, ip):
-        await ratelimit.hit(
-            resources.redis, key, limit=_limit(resources, which), window_seconds=window
-        )
+async def _attempt_succeeded(resources: Resources, email: str, ip: str | None) -> None:
+    # The account's failures are forgiven (its owner proved the password); the IP only
+    # gets this attempt's unit back, so logging into one's own account does not clear
+    # the failures an IP piled up against other accounts.
+    await ratelimit.reset(resources.redis, _account_key(email))
+    if ip is not None:
+        await ratelimit.refund(resources.redis, _ip_key(ip))
 
 
 async def log_in(
@@ -190,7 +190,7 @@ async def log_in(
         email = normalize_email(email)
     except DomainError:
         email = (email or "").strip().lower()[:254]
-    await _check_throttle(resources, email, ip)
+    await _count_attempt(resources, email, ip)
     if len(password) > 1024:
         password = password[:1025]  # never hash megabytes; the result is a failure anyway
     user = await User.get_or_none(email=email)
@@ -200,10 +200,10 @@ async def log_in(
     else:
         ok = await verify_password(settings, user.password_hash, password)
     if not ok or user is None:
-        await _count_failure(resources, email, ip)
+        # Already counted by _count_attempt.
         log.info("login_failed", user_id=user.id if user else None, ip=ip)
         raise wrong
-    await ratelimit.reset(resources.redis, _account_key(email))
+    await _attempt_succeeded(resources, email, ip)
     if not user.email_verified:
         if await _mail_allowed(resources, user.email, "verify"):
             await send_verification(resources, user)
@@ -297,10 +297,10 @@ async def change_password(
     """
     _require_session(principal, "Changing the password")
     user = await User.get(id=principal.user_id)
-    await _check_throttle(resources, user.email, None)
+    await _count_attempt(resources, user.email, None)
     if not await verify_password(resources.settings, user.password_hash, current[:1025]):
-        await _count_failure(resources, user.email, None)
         raise WrongPassword("The current password is wrong.", field="currentPassword")
+    await _attempt_succeeded(resources, user.email, None)
     check_password(new, field="newPassword")
     user.password_hash = await hash_password(resources.settings, new)
     await user.save(update_fields=["password_hash"])

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import quote
@@ -23,7 +24,7 @@ from tortoise.transactions import in_transaction
 from api.accounts.models import User
 from api.accounts.validation import normalize_email
 from api.auth.principal import Principal
-from api.core import clock
+from api.core import clock, ratelimit
 from api.core.errors import (
     AlreadyExists,
     Expired,
@@ -32,11 +33,13 @@ from api.core.errors import (
     LimitReached,
     NotFound,
     NotVerified,
+    RateLimited,
 )
 from api.core.logging import get_logger
 from api.core.tokens import EMAIL_PREFIX, hash_token, new_token
 from api.events import publish
 from api.mail.service import send_mail
+from api.mail.text import user_text
 from api.oauth.service import revoke_registered_clients
 from api.resources import Resources
 from api.workspaces.models import ADMIN_ROLES, Invitation, Membership, Role, Workspace
@@ -100,10 +103,26 @@ async def revoke_invitation(principal: Principal, invitation_id: int) -> None:
     await Invitation.filter(id=invitation.id).delete()
 
 
+def _invite_key(address: str) -> str:
+    # Counters are keyed by a hash: Redis never holds the address itself.
+    return hashlib.sha256(address.encode()).hexdigest()[:32]
+
+
 async def invite(
     resources: Resources, principal: Principal, *, workspace_id: int, email: str, role: Role
 ) -> Invitation:
-    """Mail an invitation link (7 days, single use); a new invite replaces a pending one."""
+    """Mail an invitation link (7 days, single use); a new invite replaces a pending one.
+
+    Not a mail cannon (docs/security.md, "Limits"):
+    - one mail per workspace and address per day: inviting an address again while the
+      invitation mailed to it less than a day ago is pending answers that invitation
+      (with the new role) and sends nothing; after a revocation, a new one waits for the
+      day to end (RateLimited);
+    - at most HITFLOW_INVITATIONS_PER_{WORKSPACE,INVITER,RECIPIENT}_PER_DAY mails
+      (RateLimited with the wait), counted before the mail is sent;
+    - the mail's subject has no user text; the workspace and inviter names in its body
+      are quoted and defanged (api.mail.text.user_text).
+    """
     workspace = await get_visible(principal, workspace_id)
     actor = await _require_admin(principal, workspace.id)
     _require_owner_for(actor, role)
@@ -112,34 +131,72 @@ async def invite(
         raise AlreadyExists("This address is already a member.", field="email")
     now = clock.now()
     pending = Invitation.filter(workspace_id=workspace.id, accepted_at=None, expires_at__gt=now)
+    settings = resources.settings
+    day = 86400
+    recipient = _invite_key(address)
+    # Counted atomically before anything is sent: concurrent invitations cannot all pass.
+    resend_wait = await ratelimit.hit(
+        resources.redis, f"invite:pair:{workspace.id}:{recipient}", limit=1, window_seconds=day
+    )
+    if resend_wait is not None:
+        current = await pending.filter(email=address).order_by("-id").first()
+        if current is None:
+            raise RateLimited(resend_wait)
+        if current.role != role:
+            current.role = role
+            await current.save(update_fields=["role"])
+        log.info(
+            "member_invitation_not_resent", workspace_id=workspace.id, invitation_id=current.id
+        )
+        return current
     if await pending.count() >= MAX_PENDING_INVITATIONS:
         raise LimitReached("Too many pending invitations.", field="email")
-    await Invitation.filter(workspace_id=workspace.id, email=address, accepted_at=None).delete()
-    token = new_token(EMAIL_PREFIX)
-    invitation = await Invitation.create(
-        workspace=workspace,
-        email=address,
-        role=role,
-        token_hash=hash_token(token),
-        invited_by_id=principal.user_id,
-        expires_at=now + INVITATION_TTL,
+    wait = await ratelimit.hit_all(
+        resources.redis,
+        [
+            (f"invite:to:{recipient}", settings.invitations_per_recipient_per_day, day),
+            (f"invite:by:{principal.user_id}", settings.invitations_per_inviter_per_day, day),
+            (f"invite:ws:{workspace.id}", settings.invitations_per_workspace_per_day, day),
+        ],
     )
+    if wait is not None:
+        raise RateLimited(wait)
+    token = new_token(EMAIL_PREFIX)
+    async with in_transaction():
+        await Invitation.filter(workspace_id=workspace.id, email=address, accepted_at=None).delete()
+        invitation = await Invitation.create(
+            workspace=workspace,
+            email=address,
+            role=role,
+            token_hash=hash_token(token),
+            invited_by_id=principal.user_id,
+            expires_at=now + INVITATION_TTL,
+        )
     inviter = await User.get(id=principal.user_id)
-    link = f"{resources.settings.effective_app_url}/invitations/accept?token={quote(token)}"
     await send_mail(
         resources,
         to=address,
-        subject=f"You are invited to the Hitflow workspace {workspace.name}",
-        body=(
-            f"{inviter.display_name or inviter.email} invited you to join the Hitflow "
-            f"workspace {workspace.name!r} as {role.value}.\n\n"
-            "Accept with this link (valid 7 days), logged in with this e-mail address\n"
-            "(sign up with it first if you have no account):\n\n"
-            f"{link}\n"
-        ),
+        subject="You are invited to a workspace on Hitflow",
+        body=_invitation_body(resources, inviter, workspace, role, token),
     )
     log.info("member_invited", workspace_id=workspace.id, invitation_id=invitation.id)
     return invitation
+
+
+def _invitation_body(
+    resources: Resources, inviter: User, workspace: Workspace, role: Role, token: str
+) -> str:
+    link = f"{resources.settings.effective_app_url}/invitations/accept?token={quote(token)}"
+    inviter_name = user_text(inviter.display_name or inviter.email)
+    return (
+        f"The Hitflow user {inviter_name} invited you to join a workspace as {role.value}.\n\n"
+        f"Workspace name (chosen by its members, not by Hitflow): {user_text(workspace.name)}\n\n"
+        "Accept with this link (valid 7 days), logged in with this e-mail address\n"
+        "(sign up with it first if you have no account):\n\n"
+        f"{link}\n\n"
+        "If you do not know this person, ignore this e-mail: nothing happens unless you\n"
+        "accept. Hitflow never asks for passwords or payment details by e-mail.\n"
+    )
 
 
 async def accept(principal: Principal, token: str) -> tuple[Workspace, Role]:

@@ -36,7 +36,10 @@ class Mutation:
 
     @strawberry.mutation(
         description="Invite someone by e-mail (OWNER or ADMIN; only an OWNER may invite an "
-        "OWNER). The link is valid 7 days; a new invitation replaces a pending one.",
+        "OWNER). The link is valid 7 days; a new invitation replaces a pending one. An "
+        "address is mailed at most once a day per workspace: inviting it again within the "
+        "day answers the pending invitation (with the new role) without a new mail. "
+        "Invitations per workspace, inviter and recipient are limited per day (RATE_LIMITED).",
         permission_classes=WRITE,
     )
     @domain_errors_in(InvitationPayload)

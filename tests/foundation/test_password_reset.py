@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest.mock import ANY
 
 from api.accounts.models import EmailToken
 from api.core import clock
@@ -23,7 +24,10 @@ NEW = "a brand new password"
 
 
 async def _reset_link(gql, mailbox, run_core_jobs, email: str) -> str:
-    assert await gql(REQUEST, {"email": email}) == {"data": {"requestPasswordReset": True}}
+    assert await gql(REQUEST, {"email": email}) == {
+        "extensions": ANY,
+        "data": {"requestPasswordReset": True},
+    }
     await run_core_jobs()
     return link_token(mailbox.bodies(email)[-1], "/reset-password")
 
@@ -114,10 +118,12 @@ async def test_a_newer_reset_voids_older_links(gql, mailbox, run_core_jobs, sett
 
 async def test_unknown_address_gets_true_and_no_mail(gql, mailbox, run_core_jobs) -> None:
     assert await gql(REQUEST, {"email": "ghost@example.test"}) == {
-        "data": {"requestPasswordReset": True}
+        "extensions": ANY,
+        "data": {"requestPasswordReset": True},
     }
     assert await gql(REQUEST, {"email": "not an address"}) == {
-        "data": {"requestPasswordReset": True}
+        "extensions": ANY,
+        "data": {"requestPasswordReset": True},
     }
     await run_core_jobs()
     assert mailbox.messages == []

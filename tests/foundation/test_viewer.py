@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 from tests.factories.accounts import create_account, create_pat
 
 VIEWER = "{ viewer { user { email } workspaces { id name viewerRole } } }"
@@ -18,7 +20,7 @@ async def test_viewer_returns_user_and_personal_workspace(gql, settings) -> None
 
 async def test_anonymous_viewer_is_null(gql) -> None:
     result = await gql(VIEWER)
-    assert result == {"data": {"viewer": None}}
+    assert result == {"extensions": ANY, "data": {"viewer": None}}
 
 
 async def test_bad_bearer_token_is_unauthenticated(client) -> None:

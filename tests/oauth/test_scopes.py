@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 from tests.factories.accounts import create_account
 from tests.oauth.helpers import grant, oauth_client, register_client
 
@@ -34,7 +36,10 @@ async def test_granted_scope_is_usable_and_others_are_not(app, gql, settings) ->
     account = await create_account(settings, email="grace@example.test")
     token = await token_with(app, gql, account, ["account:read"])
     result = await gql(VIEWER, token=token)
-    assert result == {"data": {"viewer": {"user": {"email": "grace@example.test"}}}}
+    assert result == {
+        "extensions": ANY,
+        "data": {"viewer": {"user": {"email": "grace@example.test"}}},
+    }
     apps = await gql(APPS, token=token)
     assert apps["data"]["authorizedApps"] == [{"name": "Dashboard"}]
     update = await gql(

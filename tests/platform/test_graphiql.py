@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from unittest.mock import ANY
 
 from tests.platform.helpers import app_client
 
@@ -19,4 +20,4 @@ async def test_graphiql_in_development_only(client, resources) -> None:
         assert "graphiql" not in page.text.lower()
         # Queries over GET still work in production.
         query = await prod.get("/graphql", params={"query": "{ __typename }"})
-        assert query.json() == {"data": {"__typename": "Query"}}
+        assert query.json() == {"extensions": ANY, "data": {"__typename": "Query"}}

@@ -8,6 +8,7 @@ raises a public error.
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 import strawberry
@@ -122,7 +123,7 @@ async def test_failure_before_any_resolver_is_masked_too(client, logs, settings)
 
 async def test_too_deep_a_query_is_a_graphql_error(client) -> None:
     ok = await post(client, "{ nest { child { child { value } } } }")
-    assert ok.json() == {"data": {"nest": {"child": {"child": {"value": 1}}}}}
+    assert ok.json() == {"extensions": ANY, "data": {"nest": {"child": {"child": {"value": 1}}}}}
 
     response = await post(client, "{ nest { child { child { child { child { value } } } } } }")
     assert response.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from unittest.mock import ANY
 
 import pytest
 
@@ -74,7 +75,7 @@ async def test_query_over_get_works(client) -> None:
         "/graphql", params={"query": "{ __typename }"}, headers=_json_accept()
     )
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json() == {"extensions": ANY, "data": {"__typename": "Query"}}
 
 
 async def test_body_over_the_cap_is_413_when_announced(client) -> None:
@@ -103,7 +104,7 @@ async def test_streamed_body_under_the_cap_is_served(client) -> None:
 
     response = await client.post("/graphql", content=chunks(), headers=_json())
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json() == {"extensions": ANY, "data": {"__typename": "Query"}}
 
 
 def _json() -> dict[str, str]:
