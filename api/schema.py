@@ -23,6 +23,8 @@ from strawberry.tools import merge_types
 
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
+from api.billing import mutations as billing_mutations
+from api.billing import queries as billing_queries
 from api.core.errors import PublicGraphQLError
 from api.graphql.masking import MaskWithRequestId
 from api.live.sharing import SharingExecutionContext
@@ -44,6 +46,7 @@ QUERIES: tuple[type, ...] = (
     targets_queries.Query,
     privacy_queries.Query,
     oauth_queries.Query,
+    billing_queries.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     accounts_mutations.Mutation,
@@ -53,6 +56,7 @@ MUTATIONS: tuple[type, ...] = (
     maintenance_mutations.Mutation,
     privacy_mutations.Mutation,
     oauth_mutations.Mutation,
+    billing_mutations.Mutation,
 )
 
 

@@ -19,6 +19,7 @@ class ErrorCode(Enum):
     EXPIRED = "EXPIRED"
     WRONG_PASSWORD = "WRONG_PASSWORD"
     NOT_VERIFIED = "NOT_VERIFIED"
+    PLAN_LIMIT = "PLAN_LIMIT"
 
 
 @strawberry.type(description="An expected failure of a mutation: bad input, not found, ...")

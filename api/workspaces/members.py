@@ -19,6 +19,8 @@ from tortoise.transactions import in_transaction
 from api.accounts.models import User
 from api.accounts.validation import normalize_email
 from api.auth.principal import Principal
+from api.billing import limits
+from api.billing.plans import Limit
 from api.core import clock
 from api.core.errors import (
     AlreadyExists,
@@ -111,14 +113,15 @@ async def invite(
         raise LimitReached("Too many pending invitations.", field="email")
     await Invitation.filter(workspace_id=workspace.id, email=address, accepted_at=None).delete()
     token = new_token(EMAIL_PREFIX)
-    invitation = await Invitation.create(
-        workspace=workspace,
-        email=address,
-        role=role,
-        token_hash=hash_token(token),
-        invited_by_id=principal.user_id,
-        expires_at=now + INVITATION_TTL,
-    )
+    async with limits.room_for(resources.settings, workspace.id, Limit.MEMBERS):
+        invitation = await Invitation.create(
+            workspace=workspace,
+            email=address,
+            role=role,
+            token_hash=hash_token(token),
+            invited_by_id=principal.user_id,
+            expires_at=now + INVITATION_TTL,
+        )
     inviter = await User.get(id=principal.user_id)
     link = f"{resources.settings.effective_app_url}/invitations/accept?token={quote(token)}"
     await send_mail(
