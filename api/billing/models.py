@@ -80,6 +80,8 @@ class Subscription(Model):
     past_due_since = fields.DatetimeField(null=True)
     # The newest provider event applied: an older one arriving late changes nothing.
     provider_updated_at = fields.DatetimeField(null=True)
+    # Set by `hitflow plan set` (no Redis at hand): the core worker pauses / resumes targets.
+    reconcile_pending = fields.BooleanField(default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -28,7 +28,7 @@ from api.billing.models import (
 from api.billing.plans import Plan, limits_of
 from api.billing.providers.base import EventKind, ProviderEvent
 from api.core import clock
-from api.core.errors import DomainError
+from api.core.errors import NotFound
 from api.core.logging import get_logger
 from api.mail.service import send_mail
 from api.resources import Resources
@@ -103,13 +103,15 @@ async def _log(
     )
 
 
-async def _locked(workspace_id: int) -> Subscription:
+async def _locked(settings: Settings, workspace_id: int) -> Subscription:
     """The workspace's subscription row, created if missing, locked for this transaction."""
     await Workspace.filter(id=workspace_id).select_for_update().first()
     sub = await Subscription.filter(workspace_id=workspace_id).select_for_update().first()
     if sub is None:
         sub = await Subscription.create(
-            workspace_id=workspace_id, plan=Plan.FREE.value, status=SubscriptionStatus.NONE
+            workspace_id=workspace_id,
+            plan=limits.default_plan(settings).value,
+            status=SubscriptionStatus.NONE,
         )
     return sub
 
@@ -129,20 +131,33 @@ async def _settle_plan(settings: Settings, sub: Subscription) -> tuple[Plan, Pla
 
 
 async def set_plan(
-    resources: Resources, workspace_id: int, plan: Plan, *, by: str = "MANUAL", detail: str = ""
-) -> Subscription:
-    """An operator's (`hitflow plan set`) or staff's grant: no provider involved."""
-    if not await Workspace.exists(id=workspace_id):
-        raise DomainError(f"No workspace {workspace_id}.", field="workspace")
+    settings: Settings, workspace_id: int, plan: Plan, *, by: str = "MANUAL", detail: str = ""
+) -> tuple[Plan, Plan]:
+    """An operator's (`hitflow plan set`) or staff's grant, no provider involved. Targets are
+    paused / resumed by `reconcile_targets` (the caller, or the core worker's next run)."""
     async with in_transaction():
-        sub = await _locked(workspace_id)
+        if not await Workspace.filter(id=workspace_id).exists():
+            raise NotFound(f"No workspace {workspace_id}.", field="workspaceId")
+        sub = await _locked(settings, workspace_id)
         sub.provider, sub.paid_plan, sub.status = by, plan.value, SubscriptionStatus.ACTIVE
         sub.past_due_since, sub.cancel_at_period_end = None, False
-        before, after = await _settle_plan(resources.settings, sub)
+        sub.subscription_id = sub.customer_id = sub.current_period_end = None
+        sub.reconcile_pending = True
+        before, after = await _settle_plan(settings, sub)
         await _log(workspace_id, "PLAN_GRANTED", sub, detail or f"{by}: {before} -> {after}")
     log.info("plan_set", workspace_id=workspace_id, plan=plan.value, by=by)
-    await reconcile_targets(resources, workspace_id)
-    return sub
+    return before, after
+
+
+async def reconcile_pending(resources: Resources) -> list[int]:
+    """Core worker: pause / resume the targets of workspaces whose plan was set offline."""
+    rows = await Subscription.filter(reconcile_pending=True).values("workspace_id")
+    done = []
+    for row in rows:
+        workspace_id = int(row["workspace_id"])
+        await reconcile_targets(resources, workspace_id)
+        done.append(workspace_id)
+    return done
 
 
 # --- provider events -------------------------------------------------------------------
@@ -196,7 +211,7 @@ async def _apply(resources: Resources, event: ProviderEvent) -> str:
     workspace_id = await _find(event)
     if workspace_id is None:
         return "unknown_workspace"
-    sub = await _locked(workspace_id)
+    sub = await _locked(resources.settings, workspace_id)
     if event.invoice is not None:
         await _record_invoice(workspace_id, event, sub)
     other = (
@@ -311,7 +326,7 @@ async def downgrade_expired(resources: Resources) -> list[int]:
     for row in ids:
         workspace_id = int(row["workspace_id"])
         async with in_transaction():
-            sub = await _locked(workspace_id)
+            sub = await _locked(resources.settings, workspace_id)
             before, after = await _settle_plan(resources.settings, sub)
             if before != after:
                 await _log(sub.workspace_id, "GRACE_EXPIRED", sub, f"plan {before} -> {after}")
@@ -337,6 +352,7 @@ async def reconcile_targets(resources: Resources, workspace_id: int) -> tuple[li
     paused: list[int] = []
     resumed: list[int] = []
     principal = _system(workspace_id)
+    await Subscription.filter(workspace_id=workspace_id).update(reconcile_pending=False)
     if allowed is not None and await active.count() > allowed:
         excess = await active.count() - allowed
         newest = await active.order_by("-created_at", "-id").limit(excess)

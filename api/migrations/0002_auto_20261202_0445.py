@@ -51,6 +51,7 @@ class Migration(migrations.Migration):
                 ('cancel_at_period_end', fields.BooleanField(default=False)),
                 ('past_due_since', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('provider_updated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reconcile_pending', fields.BooleanField(default=False)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'billing_subscriptions', 'app': 'models', 'pk_attr': 'id', 'table_description': "A workspace's plan and its subscription at a provider (one row per workspace)."},
