@@ -11,7 +11,7 @@ from api.auth.principal import Principal
 from api.billing import service
 from api.billing.models import Subscription, SubscriptionStatus
 from api.billing.plans import CURRENCIES, PURCHASABLE, Plan, provider_price
-from api.billing.providers import stripe
+from api.billing.providers import paypal, stripe
 from api.billing.providers.base import Provider, ProviderError
 from api.core.errors import Forbidden, Invalid, NotFound
 from api.core.logging import get_logger
@@ -21,7 +21,7 @@ from api.settings import Settings
 log = get_logger(__name__)
 
 # Provider -> its module (the contract in api/billing/providers/__init__.py).
-PROVIDERS: dict[Provider, ModuleType] = {Provider.STRIPE: stripe}
+PROVIDERS: dict[Provider, ModuleType] = {Provider.STRIPE: stripe, Provider.PAYPAL: paypal}
 PROVIDER_NAMES = frozenset(p.value for p in Provider)
 
 
@@ -100,7 +100,7 @@ async def start_checkout(
     app = settings.effective_app_url
     try:
         checkout = await module.start_checkout(
-            settings,
+            resources,
             workspace_id=workspace_id,
             plan=plan,
             currency=currency.upper(),
@@ -127,7 +127,7 @@ async def open_portal(resources: Resources, principal: Principal, *, workspace_i
     try:
         return str(
             await module.portal_url(
-                resources.settings,
+                resources,
                 customer_id=sub.customer_id,
                 return_url=f"{resources.settings.effective_app_url}/billing",
             )
@@ -146,7 +146,7 @@ async def cancel_subscription(
         raise Invalid("This workspace has no active subscription.", field="workspaceId")
     module = _module(resources.settings, Provider(str(sub.provider)))
     try:
-        await module.cancel_at_period_end(resources.settings, subscription_id=sub.subscription_id)
+        await module.cancel_at_period_end(resources, subscription_id=sub.subscription_id)
     except ProviderError as exc:
         raise Invalid(str(exc), field="workspaceId") from None
     await service.log_event(workspace_id, "CANCEL_REQUESTED", "at the end of the period")
@@ -162,13 +162,17 @@ async def change_plan(
         raise Invalid("This workspace has no subscription: start a checkout.", field="plan")
     provider = Provider(str(sub.provider))
     module = _module(resources.settings, provider)
+    if provider == Provider.PAYPAL:
+        # A PayPal plan change needs the payer's approval again: cancel, then subscribe.
+        raise Invalid(
+            "With PayPal, cancel the subscription and start a checkout for the new plan.",
+            field="plan",
+        )
     if sub.paid_plan == plan.value:
         raise Invalid(f"The workspace is already on {plan.value}.", field="plan")
     price = _price(resources.settings, provider, plan, sub.currency or "EUR")
     try:
-        await module.change_plan(
-            resources.settings, subscription_id=sub.subscription_id, price_id=price
-        )
+        await module.change_plan(resources, subscription_id=sub.subscription_id, price_id=price)
     except ProviderError as exc:
         raise Invalid(str(exc), field="plan") from None
     await service.log_event(workspace_id, "CHANGE_REQUESTED", f"to {plan.value}")
@@ -181,6 +185,6 @@ async def cancel_for_deletion(resources: Resources, workspace_id: int) -> bool:
     if sub is None or sub.subscription_id is None:
         return False
     module = PROVIDERS[Provider(str(sub.provider))]
-    await module.cancel_now(resources.settings, subscription_id=sub.subscription_id)
+    await module.cancel_now(resources, subscription_id=sub.subscription_id)
     await service.log_event(workspace_id, "CANCELED_FOR_DELETION", "account deletion")
     return True

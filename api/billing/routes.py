@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from api.billing import service
-from api.billing.providers import stripe
-from api.billing.providers.base import InvalidWebhook
+from api.billing.providers import paypal, stripe
+from api.billing.providers.base import InvalidWebhook, ProviderError
 from api.core.logging import get_logger
 from api.resources import Resources
 
@@ -36,4 +36,24 @@ def routes(resources: Resources) -> list[BaseRoute]:
         outcome = await service.handle_event(resources, event)
         return JSONResponse({"received": True, "outcome": outcome.split(":", 1)[0]})
 
-    return [Route("/billing/stripe/webhook", stripe_webhook, methods=["POST"])]
+    async def paypal_webhook(request: Request) -> JSONResponse:
+        if not resources.settings.paypal_enabled:
+            return JSONResponse({"error": "PayPal is not configured."}, status_code=404)
+        payload = await request.body()
+        headers = {name: request.headers.get(name, "") for name in paypal.HEADERS}
+        try:
+            event = await paypal.parse_webhook(resources, payload, headers)
+        except InvalidWebhook as exc:
+            log.warning("billing_webhook_refused", provider="PAYPAL", reason=str(exc))
+            return JSONResponse({"error": "invalid webhook"}, status_code=400)
+        except ProviderError as exc:
+            # Cannot verify now: PayPal redelivers on a non-2xx answer.
+            log.warning("billing_webhook_unverified", provider="PAYPAL", reason=str(exc))
+            return JSONResponse({"error": "try again"}, status_code=503)
+        outcome = await service.handle_event(resources, event)
+        return JSONResponse({"received": True, "outcome": outcome.split(":", 1)[0]})
+
+    return [
+        Route("/billing/stripe/webhook", stripe_webhook, methods=["POST"]),
+        Route("/billing/paypal/webhook", paypal_webhook, methods=["POST"]),
+    ]

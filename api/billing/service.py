@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from api.auth.principal import ALL_SCOPES, Principal
@@ -26,7 +27,7 @@ from api.billing.models import (
     WebhookEvent,
 )
 from api.billing.plans import Plan, limits_of
-from api.billing.providers.base import EventKind, ProviderEvent
+from api.billing.providers.base import EventKind, Provider, ProviderEvent
 from api.core import clock
 from api.core.errors import NotFound
 from api.core.logging import get_logger
@@ -74,8 +75,12 @@ def plan_in_force(settings: Settings, sub: Subscription) -> Plan:
     paid = Plan(sub.paid_plan) if sub.paid_plan else None
     if sub.provider in ("MANUAL", "STAFF"):
         return paid or limits.default_plan(settings)
-    if paid is None or sub.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.NONE):
+    if paid is None or sub.status == SubscriptionStatus.NONE:
         return Plan.FREE
+    if sub.status == SubscriptionStatus.CANCELED:
+        # Canceled before its end (PayPal stops at once): the period paid stays in force.
+        end = sub.current_period_end
+        return paid if end is not None and clock.now() < end else Plan.FREE
     if sub.status == SubscriptionStatus.PAST_DUE:
         since = sub.past_due_since or clock.now()
         if clock.now() >= since + timedelta(days=settings.billing_grace_days):
@@ -315,10 +320,16 @@ async def _notify(resources: Resources, event: ProviderEvent, workspace_id: int)
 
 
 async def downgrade_expired(resources: Resources) -> list[int]:
-    """Cron: PAST_DUE workspaces past the grace period fall to FREE. Returns their ids."""
-    cutoff = clock.now() - timedelta(days=resources.settings.billing_grace_days)
+    """Cron: PAST_DUE workspaces past the grace period, and canceled ones past their paid
+    period, fall to FREE. Returns their ids."""
+    now = clock.now()
+    cutoff = now - timedelta(days=resources.settings.billing_grace_days)
     ids = (
-        await Subscription.filter(status=SubscriptionStatus.PAST_DUE, past_due_since__lte=cutoff)
+        await Subscription.filter(
+            Q(status=SubscriptionStatus.PAST_DUE, past_due_since__lte=cutoff)
+            | Q(status=SubscriptionStatus.CANCELED, current_period_end__lte=now)
+        )
+        .filter(provider__in=[p.value for p in Provider])
         .exclude(plan=Plan.FREE.value)
         .values("workspace_id")
     )
@@ -329,7 +340,10 @@ async def downgrade_expired(resources: Resources) -> list[int]:
             sub = await _locked(resources.settings, workspace_id)
             before, after = await _settle_plan(resources.settings, sub)
             if before != after:
-                await _log(sub.workspace_id, "GRACE_EXPIRED", sub, f"plan {before} -> {after}")
+                kind = (
+                    "GRACE_EXPIRED" if sub.status == SubscriptionStatus.PAST_DUE else "PERIOD_ENDED"
+                )
+                await _log(sub.workspace_id, kind, sub, f"plan {before} -> {after}")
         if before != after:
             done.append(workspace_id)
             await reconcile_targets(resources, workspace_id)

@@ -10,6 +10,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.billing import fake_paypal
+from tests.billing.fake_paypal import FakePayPal
 from tests.billing.fake_stripe import PRICES, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.conftest import free_port
 
@@ -20,8 +22,18 @@ def stripe_port() -> int:
 
 
 @pytest.fixture
-def settings_overrides(stripe_port: int) -> dict[str, Any]:
+def paypal_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def settings_overrides(stripe_port: int, paypal_port: int) -> dict[str, Any]:
     return {
+        "paypal_client_id": fake_paypal.CLIENT_ID,
+        "paypal_client_secret": fake_paypal.CLIENT_SECRET,
+        "paypal_webhook_id": fake_paypal.WEBHOOK_ID,
+        "paypal_api_base": f"http://127.0.0.1:{paypal_port}",
+        "paypal_plans": json.dumps(fake_paypal.PLANS),
         "stripe_secret_key": SECRET_KEY,
         "stripe_webhook_secret": WEBHOOK_SECRET,
         "stripe_api_base": f"http://127.0.0.1:{stripe_port}",
@@ -34,6 +46,16 @@ def settings_overrides(stripe_port: int) -> dict[str, Any]:
 @pytest_asyncio.fixture
 async def fake_stripe(stripe_port: int, client: httpx.AsyncClient) -> AsyncIterator[FakeStripe]:
     fake = FakeStripe(stripe_port, webhook=client)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest_asyncio.fixture
+async def fake_paypal_server(
+    paypal_port: int, client: httpx.AsyncClient
+) -> AsyncIterator[FakePayPal]:
+    fake = FakePayPal(paypal_port, webhook=client)
     await fake.start()
     yield fake
     await fake.stop()

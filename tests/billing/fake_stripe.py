@@ -220,6 +220,7 @@ class FakeStripe:
         sub = self.subscriptions[sub_id]
         assert sub["cancel_at_period_end"]
         sub["status"] = "canceled"
+        sub["items"]["data"][0]["current_period_end"] = int(time.time())
         await self.send("customer.subscription.deleted", sub)
 
     # --- server -------------------------------------------------------------------------

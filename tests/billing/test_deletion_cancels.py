@@ -35,7 +35,7 @@ async def test_confirmed_deletion_cancels_the_stripe_subscription(
     assert ("DELETE", f"/v1/subscriptions/{sub['id']}") in [r[:2] for r in fake_stripe.requests]
     assert fake_stripe.subscriptions[sub["id"]]["status"] == "canceled"
     row = await Subscription.get(workspace_id=owner.workspace.id)
-    assert (row.status, row.plan) == ("CANCELED", "FREE")
+    assert row.status == "CANCELED"
     assert await Order.filter(workspace_id=owner.workspace.id).count() == 1  # invoice kept
 
 

@@ -75,13 +75,13 @@ async def test_unknown_currency_or_unsold_plan_is_refused_without_calling_stripe
     free = await _checkout(gql, owner, "FREE")
     paypal = await gql(
         CHECKOUT,
-        {"ws": owner.workspace_gid, "plan": "PRO", "provider": "PAYPAL", "cur": "EUR"},
+        {"ws": owner.workspace_gid, "plan": "PRO", "provider": "PAYPAL", "cur": "USD"},
         token=owner.token,
     )
 
     assert usd_business["errors"][0]["field"] == "currency"
     assert free["errors"][0]["code"] == "INVALID"
-    assert paypal["data"]["startCheckout"]["errors"][0]["field"] == "provider"
+    assert paypal["data"]["startCheckout"]["errors"][0]["field"] == "currency"
     assert fake_stripe.requests == []
 
 

@@ -25,6 +25,7 @@ from api.billing.providers.base import (
     ProviderEvent,
 )
 from api.core.errors import Invalid
+from api.resources import Resources
 from api.settings import Settings
 
 TOLERANCE_SECONDS = 300  # a signed event older than this is refused (replay)
@@ -51,7 +52,7 @@ def _client(settings: Settings) -> stripe.StripeClient:
 
 
 async def start_checkout(
-    settings: Settings,
+    resources: Resources,
     *,
     workspace_id: int,
     plan: Plan,
@@ -74,7 +75,7 @@ async def start_checkout(
     if customer_id:
         params["customer"] = customer_id
     try:
-        session = await _client(settings).v1.checkout.sessions.create_async(
+        session = await _client(resources.settings).v1.checkout.sessions.create_async(
             params=params  # type: ignore[arg-type]  # a plain dict, the SDK's TypedDict shape
         )
     except stripe.StripeError as exc:
@@ -84,9 +85,9 @@ async def start_checkout(
     return Checkout(redirect_url=session.url, reference=session.id)
 
 
-async def portal_url(settings: Settings, *, customer_id: str, return_url: str) -> str:
+async def portal_url(resources: Resources, *, customer_id: str, return_url: str) -> str:
     try:
-        session = await _client(settings).v1.billing_portal.sessions.create_async(
+        session = await _client(resources.settings).v1.billing_portal.sessions.create_async(
             params={"customer": customer_id, "return_url": return_url}
         )
     except stripe.StripeError as exc:
@@ -94,19 +95,19 @@ async def portal_url(settings: Settings, *, customer_id: str, return_url: str) -
     return str(session.url)
 
 
-async def cancel_at_period_end(settings: Settings, *, subscription_id: str) -> None:
+async def cancel_at_period_end(resources: Resources, *, subscription_id: str) -> None:
     try:
-        await _client(settings).v1.subscriptions.update_async(
+        await _client(resources.settings).v1.subscriptions.update_async(
             subscription_id, params={"cancel_at_period_end": True}
         )
     except stripe.StripeError as exc:
         raise ProviderError(f"Stripe refused the cancellation: {type(exc).__name__}") from None
 
 
-async def cancel_now(settings: Settings, *, subscription_id: str) -> None:
+async def cancel_now(resources: Resources, *, subscription_id: str) -> None:
     """Cancel at once (account deletion). An already canceled subscription is done."""
     try:
-        await _client(settings).v1.subscriptions.cancel_async(subscription_id)
+        await _client(resources.settings).v1.subscriptions.cancel_async(subscription_id)
     except stripe.InvalidRequestError as exc:
         if exc.http_status == 404 or exc.code == "resource_missing":
             return
@@ -115,9 +116,9 @@ async def cancel_now(settings: Settings, *, subscription_id: str) -> None:
         raise ProviderError(f"Stripe refused the cancellation: {type(exc).__name__}") from None
 
 
-async def change_plan(settings: Settings, *, subscription_id: str, price_id: str) -> None:
+async def change_plan(resources: Resources, *, subscription_id: str, price_id: str) -> None:
     """Swap the subscription's price; Stripe prorates, and its webhook grants the plan."""
-    client = _client(settings)
+    client = _client(resources.settings)
     try:
         sub = await client.v1.subscriptions.retrieve_async(subscription_id)
         item_id = sub["items"]["data"][0]["id"]
