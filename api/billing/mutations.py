@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import strawberry
 
-from api.billing import checkout
+from api.billing import checkout, grants
 from api.billing.plans import Plan
 from api.billing.providers.base import Provider
-from api.billing.types import BillingPayload, RedirectPayload, billing_of
+from api.billing.types import BillingPayload, GrantPlanPayload, RedirectPayload, billing_of
 from api.core.ids import decode
 from api.graphql.context import Info
 from api.graphql.payloads import domain_errors_in
-from api.graphql.permissions import requires
+from api.graphql.permissions import IsStaff, requires
 
 WRITE = [requires("billing:write")]
 
@@ -84,3 +84,21 @@ class Mutation:
             info.context.resources, info.context.principal, workspace_id=ws, plan=plan
         )
         return BillingPayload(billing=await billing_of(info, ws))
+
+    @strawberry.mutation(
+        description="Staff: put a workspace on a plan, with a reason (audited; the owners see "
+        "it in their access log). No provider is charged.",
+        permission_classes=[IsStaff],
+    )
+    @domain_errors_in(GrantPlanPayload)
+    async def grant_plan(
+        self, info: Info, workspace_id: strawberry.ID, plan: Plan, reason: str
+    ) -> GrantPlanPayload:
+        granted = await grants.grant_plan(
+            info.context.resources,
+            info.context.principal,
+            workspace_id=_ws(workspace_id),
+            plan=plan,
+            reason=reason,
+        )
+        return GrantPlanPayload(plan=granted)

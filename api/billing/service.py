@@ -16,17 +16,16 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from api.auth.principal import ALL_SCOPES, Principal
 from api.billing import limits
 from api.billing.models import (
     BillingEvent,
-    BillingPause,
     Order,
     Subscription,
     SubscriptionStatus,
     WebhookEvent,
 )
-from api.billing.plans import Plan, limits_of
+from api.billing.pausing import owner_addresses, reconcile_targets
+from api.billing.plans import Plan
 from api.billing.providers.base import EventKind, Provider, ProviderEvent
 from api.core import clock
 from api.core.errors import NotFound
@@ -34,8 +33,6 @@ from api.core.logging import get_logger
 from api.mail.service import send_mail
 from api.resources import Resources
 from api.settings import Settings
-from api.targets import service as targets
-from api.targets.models import Target
 from api.workspaces.models import Membership, Role, Workspace
 
 log = get_logger(__name__)
@@ -289,19 +286,12 @@ async def _record_invoice(workspace_id: int, event: ProviderEvent, sub: Subscrip
         await Order.filter(id=order.id).update(status=invoice.status)
 
 
-async def _owner_addresses(workspace_id: int) -> list[str]:
-    rows = await Membership.filter(workspace_id=workspace_id, role=Role.OWNER).values_list(
-        "user__email", flat=True
-    )
-    return [str(r) for r in rows if r]
-
-
 async def _notify(resources: Resources, event: ProviderEvent, workspace_id: int) -> None:
     if event.kind != EventKind.PAYMENT_FAILED:
         return
     workspace = await Workspace.get(id=workspace_id)
     days = resources.settings.billing_grace_days
-    for address in await _owner_addresses(workspace_id):
+    for address in await owner_addresses(workspace_id):
         await send_mail(
             resources,
             to=address,
@@ -348,71 +338,3 @@ async def downgrade_expired(resources: Resources) -> list[int]:
             done.append(workspace_id)
             await reconcile_targets(resources, workspace_id)
     return done
-
-
-def _system(workspace_id: int) -> Principal:
-    # Billing acts on the workspace's targets through the targets service, as its owner would.
-    return Principal(
-        kind="client", scopes=frozenset(ALL_SCOPES), memberships={workspace_id: Role.OWNER}
-    )
-
-
-async def reconcile_targets(resources: Resources, workspace_id: int) -> tuple[list[int], list[int]]:
-    """Pause the targets over the plan's limit (newest first), or resume the ones billing
-    paused while there is room (oldest first). Idempotent. Returns (paused, resumed) ids."""
-    plan = await limits.plan_of(resources.settings, workspace_id)
-    allowed = limits_of(plan).targets
-    active = Target.filter(workspace_id=workspace_id, paused=False)
-    paused: list[int] = []
-    resumed: list[int] = []
-    principal = _system(workspace_id)
-    await Subscription.filter(workspace_id=workspace_id).update(reconcile_pending=False)
-    if allowed is not None and await active.count() > allowed:
-        excess = await active.count() - allowed
-        newest = await active.order_by("-created_at", "-id").limit(excess)
-        for target in newest:
-            await BillingPause.get_or_create(
-                target_id=target.id,
-                defaults={"workspace_id": workspace_id, "paused_at": clock.now()},
-            )
-            await targets.pause_target(resources, principal, target.id)
-            paused.append(target.id)
-        await _log(
-            workspace_id,
-            "TARGETS_PAUSED",
-            detail=f"{len(paused)} target(s) over the {plan} plan's limit of {allowed} paused",
-        )
-        await _mail_paused(resources, workspace_id, plan, newest)
-        return paused, resumed
-    pauses = await BillingPause.filter(workspace_id=workspace_id).order_by(
-        "target__created_at", "target_id"
-    )
-    for pause in pauses:
-        try:
-            await targets.resume_target(resources, principal, pause.target_id)
-        except limits.PlanLimitReached:
-            break
-        await BillingPause.filter(id=pause.id).delete()
-        resumed.append(pause.target_id)
-    if resumed:
-        await _log(workspace_id, "TARGETS_RESUMED", detail=f"{len(resumed)} target(s) resumed")
-    return paused, resumed
-
-
-async def _mail_paused(
-    resources: Resources, workspace_id: int, plan: Plan, paused: list[Target]
-) -> None:
-    workspace = await Workspace.get(id=workspace_id)
-    names = "\n".join(f"  - {t.name}" for t in paused)
-    for address in await _owner_addresses(workspace_id):
-        await send_mail(
-            resources,
-            to=address,
-            subject=f"Hitflow: {len(paused)} target(s) paused in {workspace.name}",
-            body=(
-                f"The workspace {workspace.name!r} is now on the {plan.value} plan, which "
-                f"allows {limits_of(plan).targets} active targets. These were paused (the "
-                f"most recently created first); nothing was deleted:\n\n{names}\n\n"
-                "Upgrade the plan and they are resumed.\n"
-            ),
-        )

@@ -204,3 +204,8 @@ class BillingPayload(MutationPayload):
     billing: Billing | None = strawberry.field(
         default=None, description="The billing state (the provider's confirmation follows)."
     )
+
+
+@strawberry.type(description="The answer of grantPlan.")
+class GrantPlanPayload(MutationPayload):
+    plan: Plan | None = strawberry.field(default=None, description="The plan now in force.")

@@ -143,3 +143,27 @@ async def test_an_older_event_arriving_late_cannot_roll_the_subscription_back(
     assert response.status_code == 200 and response.json()["outcome"] == "out_of_order"
     row = await Subscription.get(workspace_id=owner.workspace.id)
     assert (row.plan, row.status) == ("PRO", "ACTIVE")
+
+
+async def test_change_plan_goes_through_stripe_and_applies_on_its_event(
+    gql, settings, fake_stripe
+) -> None:
+    from tests.billing.helpers import CHANGE
+
+    owner = await create_account(settings)
+    url = (await _checkout(gql, owner))["redirectUrl"]
+    sub = await fake_stripe.complete_checkout(session_id(url))
+
+    same = await gql(CHANGE, {"ws": owner.workspace_gid, "plan": "PRO"}, token=owner.token)
+    result = await gql(CHANGE, {"ws": owner.workspace_gid, "plan": "BUSINESS"}, token=owner.token)
+
+    assert same["data"]["changePlan"]["errors"][0]["code"] == "INVALID"
+    assert result["data"]["changePlan"]["errors"] == []
+    update = [
+        r for r in fake_stripe.requests if r[:2] == ("POST", f"/v1/subscriptions/{sub['id']}")
+    ]
+    assert update[-1][2]["items[0][price]"] == "price_biz_eur"
+    assert update[-1][2]["proration_behavior"] == "create_prorations"
+    assert result["data"]["changePlan"]["billing"]["plan"] == "BUSINESS"
+    row = await Subscription.get(workspace_id=owner.workspace.id)
+    assert row.plan == "BUSINESS"
