@@ -80,7 +80,8 @@ class Subscription(Model):
     past_due_since = fields.DatetimeField(null=True)
     # The newest provider event applied: an older one arriving late changes nothing.
     provider_updated_at = fields.DatetimeField(null=True)
-    # Set by `hitflow plan set` (no Redis at hand): the core worker pauses / resumes targets.
+    # The plan changed and targets may not fit yet (`hitflow plan set` has no Redis at hand;
+    # a webhook's follow-up may fail): the core worker's settle_billing pass finishes it.
     reconcile_pending = fields.BooleanField(default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ from api.billing import limits
 from api.billing.models import BillingEvent, BillingPause, Subscription
 from api.billing.plans import Plan, limits_of
 from api.core import clock
+from api.core.errors import DomainError
 from api.mail.service import send_mail
 from api.resources import Resources
 from api.targets import service as targets
@@ -50,7 +51,6 @@ async def reconcile_targets(resources: Resources, workspace_id: int) -> tuple[li
     paused: list[int] = []
     resumed: list[int] = []
     principal = _system(workspace_id)
-    await Subscription.filter(workspace_id=workspace_id).update(reconcile_pending=False)
     if allowed is not None and await active.count() > allowed:
         excess = await active.count() - allowed
         newest = await active.order_by("-created_at", "-id").limit(excess)
@@ -67,6 +67,7 @@ async def reconcile_targets(resources: Resources, workspace_id: int) -> tuple[li
             f"{len(paused)} target(s) over the {plan} plan's limit of {allowed} paused",
         )
         await _mail_paused(resources, workspace_id, plan, newest)
+        await _done(workspace_id)
         return paused, resumed
     pauses = await BillingPause.filter(workspace_id=workspace_id).order_by(
         "target__created_at", "target_id"
@@ -74,13 +75,19 @@ async def reconcile_targets(resources: Resources, workspace_id: int) -> tuple[li
     for pause in pauses:
         try:
             await targets.resume_target(resources, principal, pause.target_id)
-        except limits.PlanLimitReached:
+        except DomainError:  # the plan is full, or the workspace is locked (deletion)
             break
         await BillingPause.filter(id=pause.id).delete()
         resumed.append(pause.target_id)
     if resumed:
         await _log(workspace_id, "TARGETS_RESUMED", f"{len(resumed)} target(s) resumed")
+    await _done(workspace_id)
     return paused, resumed
+
+
+async def _done(workspace_id: int) -> None:
+    # Cleared only once the targets fit: a failure half-way leaves it for the next pass.
+    await Subscription.filter(workspace_id=workspace_id).update(reconcile_pending=False)
 
 
 async def _mail_paused(

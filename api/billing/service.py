@@ -143,7 +143,6 @@ async def set_plan(
         sub = await _locked(settings, workspace_id)
         sub.provider, sub.paid_plan, sub.status = by, plan.value, SubscriptionStatus.ACTIVE
         sub.past_due_since, sub.cancel_at_period_end = None, False
-        sub.subscription_id = sub.customer_id = sub.current_period_end = None
         sub.reconcile_pending = True
         before, after = await _settle_plan(settings, sub)
         await _log(workspace_id, "PLAN_GRANTED", sub, detail or f"{by}: {before} -> {after}")
@@ -190,8 +189,12 @@ async def handle_event(resources: Resources, event: ProviderEvent) -> str:
         outcome=outcome,
     )
     if outcome.startswith("applied:"):
-        await reconcile_targets(resources, int(outcome.split(":", 1)[1]))
-        await _notify(resources, event, int(outcome.split(":", 1)[1]))
+        workspace_id = int(outcome.split(":", 1)[1])
+        await _notify(resources, event, workspace_id)
+        try:
+            await reconcile_targets(resources, workspace_id)
+        except Exception as exc:  # the event is applied: the worker's next pass finishes it
+            log.error("billing_reconcile_failed", workspace_id=workspace_id, error=repr(exc))
     return outcome
 
 
@@ -255,6 +258,8 @@ async def _apply(resources: Resources, event: ProviderEvent) -> str:
         sub.past_due_since = sub.past_due_since or clock.now()
     else:
         sub.past_due_since = None
+    # Until reconcile_targets runs (after the commit, or the worker's next pass if it fails).
+    sub.reconcile_pending = True
     before, after = await _settle_plan(resources.settings, sub)
     detail = f"{event.provider.value} {event.event_type}: {before_status.value} -> {sub.status}"
     if before != after:
