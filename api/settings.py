@@ -312,6 +312,8 @@ class Settings(BaseSettings):
 
     def raw_retention_days(self, plan: str) -> int:
         """How long raw check results are kept for a workspace plan (unknown plan: free)."""
+        if plan.lower() == "unlimited":  # self-hosted / operator grant: the overall limit
+            return self.retention_days
         days = getattr(self, f"retention_raw_days_{plan.lower()}", None)
         return int(days) if isinstance(days, int) else self.retention_raw_days_free
 

@@ -67,3 +67,8 @@ async def test_plan_set_command_assigns_a_plan_and_the_worker_pauses_the_excess(
     assert again.returncode == 0, again.stderr
     await settle_billing({"resources": resources})
     assert await Target.filter(workspace_id=owner.workspace.id, paused=True).count() == 0
+
+
+def test_an_unlimited_workspace_keeps_raw_results_for_the_whole_retention(settings) -> None:
+    assert settings.raw_retention_days("unlimited") == settings.retention_days == 365
+    assert settings.raw_retention_days("free") == 30
