@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from tortoise import connections
 
+from api.billing import routes as billing_routes
 from api.core.logging import get_logger
 from api.graphql.endpoint import HitflowGraphQL
 from api.http import devpages
@@ -89,6 +90,7 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *heartbeat.routes(resources),
         *oauth_routes.routes(resources),
         *privacy_routes.routes(resources),
+        *billing_routes.routes(resources),
         *devpages.routes(resources),
     ]
     middleware = [

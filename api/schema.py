@@ -27,6 +27,8 @@ from strawberry.types.graphql import OperationType
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.accounts import security_mutations as accounts_security
+from api.billing import mutations as billing_mutations
+from api.billing import queries as billing_queries
 from api.core.errors import PublicGraphQLError
 from api.graphql.cost import CostCache, Guard, QueryCost, Slots, TimedOut, TooManyInFlight
 from api.graphql.descriptions import fill_descriptions
@@ -56,6 +58,7 @@ QUERIES: tuple[type, ...] = (
     targets_queries.Query,
     privacy_queries.Query,
     oauth_queries.Query,
+    billing_queries.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     accounts_mutations.Mutation,
@@ -66,6 +69,7 @@ MUTATIONS: tuple[type, ...] = (
     maintenance_mutations.Mutation,
     privacy_mutations.Mutation,
     oauth_mutations.Mutation,
+    billing_mutations.Mutation,
 )
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -176,6 +177,19 @@ class Settings(BaseSettings):
     privacy_policy_effective_at: str = "2026-01-01T00:00:00+00:00"
     privacy_policy_url: str | None = None
 
+    # Billing (api/billing, docs/billing.md). A provider is enabled when its keys are set;
+    # with none enabled every workspace is unlimited (self-hosted).
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_prices: Annotated[dict[str, dict[str, str]], NoDecode] = Field(default_factory=dict)
+    paypal_client_id: str | None = None
+    paypal_client_secret: SecretStr | None = None
+    paypal_webhook_id: str | None = None
+    paypal_api_base: str = "https://api-m.paypal.com"
+    paypal_plans: Annotated[dict[str, dict[str, str]], NoDecode] = Field(default_factory=dict)
+    billing_grace_days: int = Field(default=7, ge=0, le=60)
+
     _split_lists = field_validator(
         "secret_keys",
         "cors_origins",
@@ -316,6 +330,37 @@ class Settings(BaseSettings):
             raise ValueError('must be a JSON list of {"name", "purpose", "location"} objects')
         return value
 
+    @field_validator("stripe_prices", "paypal_plans", mode="before")
+    @classmethod
+    def _provider_ids(cls, value: object) -> object:
+        # JSON of plan -> currency -> the provider's price / plan id.
+        if value is None or value == "":
+            return {}
+        if isinstance(value, str):
+            import json
+
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError('must be JSON like {"PRO": {"EUR": "price_1"}}') from exc
+        if not isinstance(value, dict) or not all(
+            isinstance(v, dict) and all(isinstance(i, str) for i in v.values())
+            for v in value.values()
+        ):
+            raise ValueError('must be JSON like {"PRO": {"EUR": "price_1"}}')
+        return {
+            str(plan).upper(): {str(cur).upper(): pid for cur, pid in ids.items()}
+            for plan, ids in value.items()
+        }
+
+    @field_validator("stripe_api_base", "paypal_api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
     @field_validator("privacy_policy_effective_at")
     @classmethod
     def _iso_datetime(cls, value: str) -> str:
@@ -358,8 +403,23 @@ class Settings(BaseSettings):
 
     def raw_retention_days(self, plan: str) -> int:
         """How long raw check results are kept for a workspace plan (unknown plan: free)."""
+        if plan.lower() == "unlimited":  # self-hosted / operator grant: the overall limit
+            return self.retention_days
         days = getattr(self, f"retention_raw_days_{plan.lower()}", None)
         return int(days) if isinstance(days, int) else self.retention_raw_days_free
+
+    @property
+    def stripe_enabled(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_webhook_secret)
+
+    @property
+    def paypal_enabled(self) -> bool:
+        return bool(self.paypal_client_id and self.paypal_client_secret and self.paypal_webhook_id)
+
+    @property
+    def billing_enabled(self) -> bool:
+        """False on a self-hosted instance with no provider: every workspace is unlimited."""
+        return self.stripe_enabled or self.paypal_enabled
 
     @property
     def effective_backup_dir(self) -> Path:

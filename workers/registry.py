@@ -10,6 +10,7 @@ from arq.cron import CronJob, cron
 from workers.jobs.accounts import notify_expiring_tokens, send_password_reset_email
 from workers.jobs.alerting import alerting_tick, check_certificates, process_transitions
 from workers.jobs.backup import backup_database
+from workers.jobs.billing import cancel_subscription_for_deletion, settle_billing
 from workers.jobs.checks import IN_PROGRESS_SECONDS, run_batch
 from workers.jobs.delivery import close_clients, deliver_notification
 from workers.jobs.export import build_data_export, expire_data_exports
@@ -34,6 +35,8 @@ CORE_FUNCTIONS: list[Any] = [
     func(purge_user, max_tries=3, timeout=3600),
     func(purge_deleted_accounts, max_tries=1, timeout=3600),
     func(apply_retention, max_tries=1, timeout=3600),
+    func(cancel_subscription_for_deletion, max_tries=12, timeout=120),
+    func(settle_billing, max_tries=1, timeout=600),
 ]
 CORE_CRON_JOBS: list[CronJob] = [
     cron(rollup_results, minute=set(range(2, 60, 5)), unique=True, timeout=600),  # 5 min
@@ -47,6 +50,9 @@ CORE_CRON_JOBS: list[CronJob] = [
     cron(compute_usage_statistics, hour=4, minute=20, unique=True, timeout=1800),
     cron(expire_data_exports, minute=15, unique=True, timeout=300),
     cron(notify_expiring_tokens, minute=35, unique=True, timeout=300),  # hourly
+    # Billing (api/billing): PAST_DUE past the grace period falls to FREE; plans set by
+    # `hitflow plan set` pause / resume targets. Every 5 minutes.
+    cron(settle_billing, minute=set(range(1, 60, 5)), unique=True, timeout=600),
 ]
 
 # Jobs of a probe worker (no database). A batch runs at most PROBE_JOB_TIMEOUT s (a check's

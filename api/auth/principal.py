@@ -17,6 +17,7 @@ ALL_SCOPES: tuple[str, ...] = (
     "results:read",
     "alerts:read",
     "alerts:write",
+    "billing:write",
 )
 # Scopes over the user's own account: never granted to a client acting for itself.
 ACCOUNT_SCOPES = frozenset({"account:read", "account:write"})

@@ -1,6 +1,6 @@
 """The `hitflow` command line: the composition root that starts the API and the workers.
 
-One module per command group (run, db, staff, privacy); what they share is in `options`.
+One module per command group (run, db, staff, privacy, billing); what they share is in `options`.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ import os
 
 import typer
 
-from api.cli import db, privacy, run, staff
+from api.cli import billing, db, privacy, run, staff
 
 app = typer.Typer(help="Hitflow: uptime and performance monitoring.", no_args_is_help=True)
 run.register(app)  # up, api, worker, probe
 db.register(app)  # migrate
 staff.register(app)  # staff grant
 privacy.register(app)  # backup, restore, purge
+billing.register(app)  # plan set
 
 
 def main() -> None:

@@ -54,6 +54,9 @@ ARGUMENTS = {
     "newEmail": "The new e-mail address (confirmed by a mailed link).",
     "credential": "The authenticator's answer (PublicKeyCredential JSON) to the options given.",
     "required": "Whether members must have a second factor to see this workspace's data.",
+    "plan": "The plan.",
+    "provider": "The payment provider the customer is sent to.",
+    "currency": "The currency billed (EUR, USD).",
 }
 
 ENUM_VALUES = {
@@ -101,6 +104,20 @@ ENUM_VALUES = {
         "NOT_VERIFIED": "The e-mail address is not verified yet.",
         "INVALID_CODE": "The second-factor code is wrong, used already or expired.",
         "TWO_FACTOR_REQUIRED": "This needs a second factor: enrol one first.",
+        "PLAN_LIMIT": "The workspace's plan allows no more of this; the message names the limit.",
+    },
+    "BillingStatus": {
+        "NONE": "No paid subscription.",
+        "ACTIVE": "Paid and current.",
+        "PAST_DUE": "A payment failed: the plan holds until the grace period ends.",
+        "CANCELED": "Canceled: the plan ends with the paid period.",
+    },
+    "PaymentProvider": {"STRIPE": "Stripe (card, by redirect).", "PAYPAL": "PayPal (by redirect)."},
+    "PlanName": {
+        "FREE": "The free plan.",
+        "PRO": "The Pro plan.",
+        "BUSINESS": "The Business plan.",
+        "UNLIMITED": "No limits (self-hosted, or granted by staff).",
     },
     "SecondFactor": {
         "TOTP": "An authenticator app (6-digit codes).",

@@ -21,6 +21,7 @@ class ErrorCode(Enum):
     NOT_VERIFIED = "NOT_VERIFIED"
     INVALID_CODE = "INVALID_CODE"
     TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
+    PLAN_LIMIT = "PLAN_LIMIT"
 
 
 @strawberry.type(description="An expected failure of a mutation: bad input, not found, ...")

@@ -10,6 +10,8 @@ from tortoise.queryset import QuerySet
 from api.accounts.email_tokens import consume
 from api.accounts.models import EmailToken
 from api.auth.principal import Principal
+from api.billing import limits
+from api.billing.plans import Limit
 from api.core import clock, ratelimit
 from api.core.errors import Forbidden, Invalid, LimitReached, NotFound, NotVerified
 from api.core.tokens import EMAIL_PREFIX, hash_token, new_token
@@ -159,7 +161,8 @@ async def create_channel(
         channel.verified = await _member_address(workspace_id, public["address"])
     if not channel.verified:
         await _reserve_confirmation(resources, workspace_id)
-    await channel.save()
+    async with limits.room_for(resources.settings, workspace_id, Limit.CHANNELS):
+        await channel.save()
     if not channel.verified:
         await _ask_confirmation(resources, channel)
     return channel

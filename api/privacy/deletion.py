@@ -13,6 +13,7 @@ from api.accounts import email_tokens
 from api.accounts.models import User
 from api.accounts.passwords import verify_password
 from api.accounts.sessions import revoke_everything
+from api.billing import dispatch as billing_dispatch
 from api.core import clock, ratelimit
 from api.core.errors import DomainError, RateLimited
 from api.core.logging import get_logger
@@ -87,6 +88,8 @@ async def confirm_account_deletion(resources: Resources, token: str) -> bool:
     except OSError as exc:
         # The database ledger has it; `hitflow backup`/restore read both and merge.
         log.error("deletion_ledger_file_failed", user_id=user.id, error=type(exc).__name__)
+    # The provider must stop charging before the purge: a retried job per paid workspace.
+    await billing_dispatch.cancel_for_deletion(resources, await sole_owned_workspaces(user.id))
     await audit.record(
         user.id,
         "account.deletion_confirmed",

@@ -21,6 +21,7 @@ RETAINED_MODELS: dict[str, str] = {
     "Order": "invoices kept by French law, pseudonymised (user set NULL, e-mail replaced)",
     "DeletionLedger": "only the deleted user id and dates, re-applied after a restore",
     "UsageStatistic": "anonymous aggregates, no identifiers, small buckets suppressed",
+    "WebhookEvent": "provider event ids only (no customer data), so a redelivery is a no-op",
 }
 
 

@@ -14,6 +14,8 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from api.auth.principal import Principal
+from api.billing import limits
+from api.billing.plans import Limit
 from api.core import clock
 from api.core.errors import Forbidden, Invalid, NotFound
 from api.core.logging import get_logger
@@ -142,6 +144,8 @@ async def create_target(
         timeout_seconds = default_timeout(interval_seconds)
     check_timing(settings, interval_seconds, timeout_seconds)
     codes = [] if kind == TargetKind.HEARTBEAT else check_regions(settings, regions)
+    if regions is None:  # the default: every served region the plan allows
+        codes = await limits.default_regions(settings, workspace_id, codes)
     parsed = check_destination(settings, kind, parse_config(kind, config))
     public, secrets = split_secrets(parsed)
     policy = await _policy(workspace_id, alert_policy)
@@ -167,7 +171,10 @@ async def create_target(
     if kind == TargetKind.HEARTBEAT:
         # A job that never pings is late too, one period (plus grace) after creation.
         target.heartbeat_deadline_at = heartbeat_deadline(target, now)
-    await target.save()
+    async with limits.room_for_target(
+        settings, workspace_id, interval_seconds=interval_seconds, regions=len(codes)
+    ):
+        await target.save()
     log.info("target_created", target_id=target.id, workspace_id=workspace_id, kind=str(kind))
     await _schedule(resources, target)
     return target
@@ -192,6 +199,13 @@ async def update_target(
             regions := changes.get("regions")
         ) is not _UNSET and target.kind != TargetKind.HEARTBEAT:
             updates["regions"] = check_regions(settings, regions)
+        if "regions" in updates or interval != target.interval_seconds:
+            await limits.check_target_settings(
+                settings,
+                target.workspace_id,
+                interval_seconds=interval,
+                regions=len(updates.get("regions", target.regions)),
+            )
         if (config := changes.get("config")) is not _UNSET:
             previous = decrypt_secrets(resources.keyring, target.secrets_encrypted)
             public, secrets = split_secrets(
@@ -273,9 +287,10 @@ async def resume_target(resources: Resources, principal: Principal, target_id: i
         target.paused = False
         if target.kind == TargetKind.HEARTBEAT:
             target.heartbeat_deadline_at = heartbeat_deadline(target, clock.now())
-        await Target.filter(id=target.id).update(
-            paused=False, heartbeat_deadline_at=target.heartbeat_deadline_at
-        )
+        async with limits.room_for(resources.settings, target.workspace_id, Limit.TARGETS):
+            await Target.filter(id=target.id).update(
+                paused=False, heartbeat_deadline_at=target.heartbeat_deadline_at
+            )
         await record_status(resources, target, TargetStatus.PENDING, cause="Resumed.")
     await _schedule(resources, target)
     return target

@@ -24,6 +24,8 @@ from tortoise.transactions import in_transaction
 from api.accounts.models import User
 from api.accounts.validation import normalize_email
 from api.auth.principal import Principal
+from api.billing import limits
+from api.billing.plans import Limit
 from api.core import clock, ratelimit
 from api.core.errors import (
     AlreadyExists,
@@ -162,7 +164,7 @@ async def invite(
     if wait is not None:
         raise RateLimited(wait)
     token = new_token(EMAIL_PREFIX)
-    async with in_transaction():
+    async with limits.room_for(resources.settings, workspace.id, Limit.MEMBERS):
         await Invitation.filter(workspace_id=workspace.id, email=address, accepted_at=None).delete()
         invitation = await Invitation.create(
             workspace=workspace,

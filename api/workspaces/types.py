@@ -24,6 +24,7 @@ from api.workspaces.models import Role
 from api.workspaces.service import visible_to
 
 if TYPE_CHECKING:
+    from api.billing.types import Billing, BillingEvent, InvoiceConnection, PlanLimits, Usage
     from api.incidents.types import IncidentConnection
     from api.maintenance.types import MaintenanceWindow
     from api.notifications.types import AlertChannel
@@ -183,6 +184,60 @@ class Workspace(relay.Node):
         return await workspace_targets(
             info, self.pk, first=first, after=after, status=status, search=search
         )
+
+    # Billing fields: the logic lives in api/billing.
+    @strawberry.field(
+        description="Plan and subscription; null unless the caller is an OWNER or ADMIN.",
+        permission_classes=[requires("account:read")],
+    )
+    async def billing(
+        self, info: Info
+    ) -> Annotated[Billing, strawberry.lazy("api.billing.types")] | None:
+        from api.billing.types import billing_of
+
+        return await billing_of(info, self.pk)
+
+    @strawberry.field(
+        description="What the workspace uses of its plan's counted limits.",
+        permission_classes=[requires("account:read")],
+    )
+    async def usage(self, info: Info) -> Annotated[Usage, strawberry.lazy("api.billing.types")]:
+        from api.billing.types import usage_of
+
+        return await usage_of(self.pk)
+
+    @strawberry.field(
+        description="The limits of the workspace's plan.",
+        permission_classes=[requires("account:read")],
+    )
+    async def limits(
+        self, info: Info
+    ) -> Annotated[PlanLimits, strawberry.lazy("api.billing.types")]:
+        from api.billing.types import limits_of
+
+        return await limits_of(info, self.pk)
+
+    @strawberry.field(
+        description="Invoices, newest first (empty unless the caller is an OWNER or ADMIN).",
+        permission_classes=[requires("account:read")],
+    )
+    async def invoices(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[InvoiceConnection, strawberry.lazy("api.billing.types")]:
+        from api.billing.types import invoices_of
+
+        return await invoices_of(info, self.pk, first, after)
+
+    @strawberry.field(
+        description="The billing event log, newest first (OWNERs only; at most 100).",
+        permission_classes=[requires("account:read")],
+    )
+    async def billing_events(
+        self, info: Info
+    ) -> list[Annotated[BillingEvent, strawberry.lazy("api.billing.types")]]:
+        from api.billing.types import events_of
+
+        return await events_of(info, self.pk)
 
     @classmethod
     async def resolve_nodes(
