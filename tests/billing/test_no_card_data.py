@@ -13,7 +13,7 @@ from tests.billing.helpers import CHECKOUT, session_id
 from tests.factories.accounts import create_account
 
 CARD = re.compile(
-    r"card|cvc|cvv|iban|(^|_)pan($|_)|exp_?(month|year)|(^|card_)expiry|expiration_?(month|year)"
+    r"card|cvc|cvv|iban|(^|_)pan($|_)|exp_?(month|year)|(^|card_)expiry($|_date|_month|_year)|expiration_?(month|year)"
     r"|account_?number|sort_?code|routing_?number|bic($|_)|swift",
     re.IGNORECASE,
 )

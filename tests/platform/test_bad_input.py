@@ -77,7 +77,7 @@ async def test_malformed_or_unknown_type_global_id_in_node_is_bad_user_input(
 async def test_well_formed_id_of_nothing_reachable_is_null(client, settings, bad_id) -> None:
     account = await create_account(settings)
     response = await post(client, {"query": NODE, "variables": {"id": bad_id}}, account.token)
-    assert response.json() == {"data": {"node": None}}
+    assert response.json()["data"] == {"node": None}
 
 
 # --- Variables ---------------------------------------------------------------------------

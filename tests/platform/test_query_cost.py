@@ -87,7 +87,10 @@ async def test_page_sizes_come_from_first_literal_or_variable_and_are_capped(gql
     # node 1 + targets 1 + n items (scalars are free)
     assert await cost(3) == 2 + 3
     assert await cost(None) == 2 + 20  # the default page
-    assert await cost(5000) == 2 + 100  # the largest page
+    # Past the largest page: refused with the maximum named, costed as the largest page.
+    over = await gql(TARGETS, {"ws": account.workspace_gid, "n": 5000}, token=account.token)
+    assert over["extensions"]["cost"]["requested"] == 2 + 100
+    assert "at most 100" in over["errors"][0]["message"]
 
 
 def test_fragments_aliases_and_lists_are_counted_where_used() -> None:

@@ -41,12 +41,15 @@ CREDENTIALS = {
     "AuthPayload.mfaToken": "only in answer to the password (logIn), single use, 5 minutes",
     "TotpEnrollmentPayload.secret": "session only (startTotpEnrollment)",
     "TotpEnrollmentPayload.uri": "session only (startTotpEnrollment): it holds the secret",
+    # Checkout and customer-portal links: OWNER + billing:write only (tests/billing).
+    "RedirectPayload.redirectUrl": "OWNER with billing:write (startCheckout, openBillingPortal)",
 }
 # Named like credentials, but not one (public, or an identifier only).
 NOT_CREDENTIALS = {
     "OAuthAuthorizationRequest.redirectUri": "where the answer goes; shown on the consent page",
     "OAuthClient.redirectUris": "public client metadata (admins of the workspace only)",
     "PrivacyPolicy.url": "a public page",
+    "Invoice.url": "the provider's hosted invoice page; OWNERs and ADMINs only",
     "Viewer.personalAccessTokens": "metadata; the token itself is never shown again",
 }
 # Typed configs: a secret reads ********, a secret URL scheme://host/******** (tested in
