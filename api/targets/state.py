@@ -34,9 +34,10 @@ Check-time order (the rule):
   what had been announced when it arrived.
 
 Several ingesters at once (N core workers): a batch runs in one transaction that reads
-each target's `state_version` before its duplicate check and ends each target with one
-compare-and-set `UPDATE targets ... WHERE id = ? AND state_version = ?`; when another
-ingester got there first the batch is rolled back and retried (its results are then
+each target's `state_version` before its duplicate check and ends with ONE
+compare-and-set statement for all its targets (`UPDATE targets ... WHERE state_version
+= CASE id WHEN ? THEN ? ... END`, which must touch every one); when another ingester
+got there first the batch is rolled back and retried (its results are then
 duplicates), so no result is applied twice nor against a stale state. Rows are locked in
 a fixed order (results by check_id, targets by id), so ingesters wait instead of
 deadlocking. Pause, resume and heartbeat changes bump the version too.
@@ -47,11 +48,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import OperationalError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -262,28 +265,58 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
         states: dict[int, dict[str, TargetRegionState]] = defaultdict(dict)
         for state in await TargetRegionState.filter(target_id__in=list(by_target)):
             states[state.target_id][state.region] = state
+        cas: list[tuple[int, int, datetime]] = []
+        moved: list[Target] = []
         for target_id in sorted(by_target):
             target = targets[target_id]
             version, seen = target.state_version, (target.status, target.status_changed_at)
             past, current = await _advance(
                 target, states[target_id], by_target[target_id], configured
             )
-            values: dict[str, Any] = {
-                "state_version": version + 1,
-                "state_checked_at": target.state_checked_at,
-            }
+            assert target.state_checked_at is not None
+            cas.append((target_id, version, target.state_checked_at))
             if (target.status, target.status_changed_at) != seen:
-                # Written only when moved: never a stale copy over another writer's.
-                values.update(status=target.status, status_changed_at=target.status_changed_at)
-            won = await Target.filter(id=target_id, state_version=version).update(**values)
-            if won != 1:
-                raise StateConflict(target_id)  # rolls the whole batch back
+                moved.append(target)
             report.transitions.extend(past + current)
             report.current.extend(current)
+        await _compare_and_set(cas)
+        for target in moved:
+            # Written only when moved: never a stale copy over another writer's.
+            await Target.filter(id=target.id).update(
+                status=target.status, status_changed_at=target.status_changed_at
+            )
     report.stored = len(kept)
     report.targets = targets
     report.kept = kept
     return report
+
+
+async def _compare_and_set(rows: list[tuple[int, int, datetime]]) -> None:
+    """One statement for the batch: every target's version moves from the one read to the
+    next and its cursor is written, or StateConflict (another ingester won one of them)."""
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    params: list[Any] = []
+    cursor_cases, version_cases = [], []
+    for target_id, _, checked_at in rows:
+        params += [target_id, checked_at if postgres else checked_at.astimezone(UTC).isoformat(" ")]
+        cursor_cases.append("WHEN ? THEN CAST(? AS TIMESTAMPTZ)" if postgres else "WHEN ? THEN ?")
+    for target_id, version, _ in rows:
+        params += [target_id, version]
+        version_cases.append("WHEN ? THEN CAST(? AS INTEGER)")
+    params += [target_id for target_id, _, _ in rows]
+    sql = (
+        "UPDATE targets SET state_version = state_version + 1, "  # noqa: S608 (? params only)
+        f"state_checked_at = CASE id {' '.join(cursor_cases)} END "
+        f"WHERE state_version = CASE id {' '.join(version_cases)} END "
+        f"AND id IN ({', '.join('?' for _ in rows)})"
+    )
+    if postgres:
+        counter = iter(range(1, len(params) + 1))
+        sql = re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+    won, _ = await conn.execute_query(sql, params)
+    if won != len(rows):
+        raise StateConflict([target_id for target_id, _, _ in rows])  # rolls the batch back
 
 
 async def _advance(
@@ -467,6 +500,8 @@ async def _replay_late(
             assert seg.verdict is not None and end.verdict is not None
             past.append(await record(target, announced_status(seg.at), seg.verdict, seg.at))
             past.append(await record(target, TargetStatus.DOWN, end.verdict, end.at))
+            if target.status_changed_at is None or end.at > target.status_changed_at:
+                target.status_changed_at = end.at  # the status now holds since that recovery
     for known, (first, last) in edges.items():
         opened = announced[known].transition
         if opened is not None and not first.baseline and first.at <= opened.at:

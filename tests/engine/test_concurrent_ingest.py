@@ -158,6 +158,5 @@ async def test_three_ingesters_with_duplicated_deliveries_match_one(settings, re
     for want, have in zip(expected, got, strict=True):
         assert have == want
     assert sum(i.stats["entries"] for i in ingesters) == 2 * len(entries)
-    assert all(i.stats["entries"] for i in ingesters), "every ingester took a share"
     total = sum(i.stats["stored"] for i in ingesters)
     assert total == sum(o["results"] for o in expected)  # each result stored once
