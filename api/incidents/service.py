@@ -9,7 +9,7 @@ under a short Redis lock so that a DOWN is never processed after the UP that fol
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.queryset import QuerySet
@@ -85,8 +85,14 @@ async def _process_target(resources: Resources, target_id: int) -> int:
     return count
 
 
-async def _open_incident(target_id: int) -> Incident | None:
-    return await Incident.filter(target_id=target_id, resolved_at=None).order_by("-id").first()
+async def _open_incident(target_id: int, at: datetime) -> Incident | None:
+    """The open incident a transition at `at` belongs to: the latest one begun by then
+    (a past outage recorded late must not touch, nor be hidden by, today's incident)."""
+    return (
+        await Incident.filter(target_id=target_id, resolved_at=None, started_at__lte=at)
+        .order_by("-started_at", "-id")
+        .first()
+    )
 
 
 async def handle_transition(resources: Resources, transition: StateTransition) -> None:
@@ -94,7 +100,7 @@ async def handle_transition(resources: Resources, transition: StateTransition) -
     if target is None:
         return
     to = TargetStatus(transition.to_status)
-    incident = await _open_incident(target.id)
+    incident = await _open_incident(target.id, transition.at)
     if to == TargetStatus.DOWN:
         if incident is not None:
             return  # already open (e.g. DOWN -> DEGRADED -> DOWN is a new incident only once)

@@ -59,6 +59,11 @@ class Target(Model):
     status = fields.CharEnumField(TargetStatus, max_length=16, default=TargetStatus.PENDING)
     status_changed_at = fields.DatetimeField(null=True)
     paused = fields.BooleanField(default=False)
+    # The state machine's cursor and version (api/targets/state.py): the checked_at of the
+    # latest result applied to the state, and a counter every state write bumps, so N
+    # ingesters update a target with a compare-and-set (a loser retries its batch).
+    state_checked_at = fields.DatetimeField(null=True)
+    state_version = fields.IntField(default=0)
     heartbeat_token_hash = fields.CharField(max_length=64, null=True, unique=True)
     # The plain heartbeat token, encrypted with the key ring, so heartbeatUrl can be shown again.
     heartbeat_token_encrypted = nullable_text()

@@ -6,21 +6,63 @@ Overall: DOWN when at least `downConfirmRegions` regions (default: a majority of
 target's regions) are DOWN; else DEGRADED when a region is DEGRADED (slow, certificate
 near expiry); else UP. Each change of the overall status is one StateTransition row
 (claimed later by alerting) and one "target_status" event.
+
+Check-time order (the rule):
+- A target's results are evaluated one at a time in check-time order (checked_at, then
+  check_id; results of the same instant, from several regions, are judged together),
+  within a batch and across batches: a transition is dated with the checked_at
+  of the result that made it (so are incidents), and DOWN then UP in one batch (a backlog
+  after a stall) is an outage, not nothing.
+- `Target.state_checked_at` is the cursor: the checked_at of the latest result applied.
+  A result not newer than it (a reclaimed stream entry, a slow probe) is stored and the
+  target is replayed from the oldest such result to the cursor, starting from each
+  region's state rebuilt from the results before it (its last result that was not DOWN
+  and the run of DOWNs since). An older result never overrides a newer state: the
+  replay ends on the same latest results.
+- The announced history (transitions alerting may already have acted on) is amended,
+  never rewritten: an outage the replay finds that was never announced is recorded at
+  its true times (DOWN at its first failing check, recovery at the first good one), so
+  it opens, alerts and resolves its incident late; an announced outage keeps its
+  identity — never split, never removed — but its start (and its end, when late good
+  results show it ended earlier) moves to the true time, with its incident's. Late
+  results that only reveal a DEGRADED period, or an UP inside an announced outage, add
+  nothing. When the replay changes the current status, the change is dated no earlier
+  than the last transition announced.
+- So the same results give the same outages, incidents and final state live, in one
+  batch, in any order and duplicated (tests/engine/test_check_time_order.py); only the
+  non-alerting PENDING->UP start and the from_status of a late-recorded outage depend on
+  what had been announced when it arrived.
+
+Several ingesters at once (N core workers): a batch runs in one transaction that reads
+each target's `state_version` before its duplicate check and ends with ONE
+compare-and-set statement for all its targets (`UPDATE targets ... WHERE state_version
+= CASE id WHEN ? THEN ? ... END`, which must touch every one); when another ingester
+got there first the batch is rolled back and retried (its results are then
+duplicates), so no result is applied twice nor against a stale state. Rows are locked in
+a fixed order (results by check_id, targets by id), so ingesters wait instead of
+deadlocking. Pause, resume and heartbeat changes bump the version too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import connections
+from tortoise.exceptions import OperationalError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from api.core import clock
 from api.core.logging import get_logger
 from api.events import events_channel
+from api.incidents.models import Incident
 from api.targets.models import (
     CheckResult,
     CheckStatus,
@@ -122,12 +164,30 @@ def _dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
+def _order(result: dict[str, Any]) -> tuple[datetime, str]:
+    """Check-time order; the check id breaks ties so every run sorts the same way."""
+    return (_dt(result["checked_at"]) or datetime.min, str(result["check_id"]))
+
+
+class StateConflict(Exception):
+    """Another ingester moved this target's state since this batch read it."""
+
+
+MAX_ATTEMPTS = 8
+
+
 @dataclass
 class IngestReport:
     stored: int = 0
     duplicates: int = 0
     ignored: int = 0
+    conflicts: int = 0
     transitions: list[StateTransition] = field(default_factory=list)
+    # The transitions that changed a target's current status (the rest record a past
+    # outage revealed by late results): only these become target_status events.
+    current: list[StateTransition] = field(default_factory=list)
+    targets: dict[int, Target] = field(default_factory=dict)
+    kept: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def ingest_results(
@@ -136,8 +196,33 @@ async def ingest_results(
     """Store a batch of probe results once each and move the targets' states.
 
     Idempotent on check_id: results already stored (a re-delivery) are skipped before
-    they can touch the state machine.
+    they can touch the state machine. Safe with several ingesters at once: each target's
+    state is written with a compare-and-set on `Target.state_version`; when another
+    ingester won, the whole batch is rolled back and read again (its results then count
+    as duplicates, so nothing is applied twice).
     """
+    conflicts = 0
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            report = await _ingest_once(resources, results)
+        except (StateConflict, OperationalError) as exc:
+            # A lost compare-and-set, or the database refusing a racing writer (SQLite's
+            # "database is locked" between processes, a PostgreSQL deadlock): the batch was
+            # rolled back whole, so it can simply run again.
+            conflicts += 1
+            if attempt == MAX_ATTEMPTS:
+                raise
+            log.info("ingest_state_conflict", error=repr(exc), attempt=attempt)
+            await asyncio.sleep(random.uniform(0, 0.02 * attempt))
+            continue
+        report.conflicts = conflicts
+        if publish and report.stored:
+            await _publish(resources, report)
+        return report
+    raise AssertionError("unreachable")
+
+
+async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestReport:
     report = IngestReport()
     unique: dict[str, dict[str, Any]] = {}
     for result in results:
@@ -145,29 +230,34 @@ async def ingest_results(
     report.duplicates += len(results) - len(unique)
     if not unique:
         return report
-    existing = set(
-        await CheckResult.filter(check_id__in=list(unique)).values_list("check_id", flat=True)
-    )
-    report.duplicates += len(existing)
-    fresh = [r for cid, r in unique.items() if cid not in existing]
-    target_ids = {int(r["target_id"]) for r in fresh}
-    targets = {t.id: t for t in await Target.filter(id__in=list(target_ids))}
-    # Late results of paused or deleted targets are dropped.
-    kept = [r for r in fresh if (t := targets.get(int(r["target_id"]))) and not t.paused]
-    report.ignored = len(fresh) - len(kept)
-    if not kept:
-        return report
-    rows = [
-        CheckResult(
-            target_id=int(r["target_id"]),
-            checked_at=_dt(r["checked_at"]),
-            certificate_expires_at=_dt(r.get("certificate_expires_at")),
-            **{k: r.get(k) for k in RESULT_FIELDS},
-        )
-        for r in kept
-    ]
     configured = list(resources.settings.regions)
     async with in_transaction():
+        # Versions are read BEFORE the duplicate check: a result another ingester commits
+        # after this read bumped its target's version, so our compare-and-set fails.
+        target_ids = {int(r["target_id"]) for r in unique.values()}
+        targets = {t.id: t for t in await Target.filter(id__in=list(target_ids))}
+        existing = set(
+            await CheckResult.filter(check_id__in=list(unique)).values_list("check_id", flat=True)
+        )
+        report.duplicates += len(existing)
+        fresh = [r for cid, r in unique.items() if cid not in existing]
+        # Late results of paused or deleted targets are dropped.
+        kept = [r for r in fresh if (t := targets.get(int(r["target_id"]))) and not t.paused]
+        report.ignored = len(fresh) - len(kept)
+        if not kept:
+            return report
+        # Sorted inserts and targets taken in id order: concurrent ingesters lock rows in
+        # the same order, so they wait for each other instead of deadlocking.
+        kept.sort(key=lambda r: str(r["check_id"]))
+        rows = [
+            CheckResult(
+                target_id=int(r["target_id"]),
+                checked_at=_dt(r["checked_at"]),
+                certificate_expires_at=_dt(r.get("certificate_expires_at")),
+                **{k: r.get(k) for k in RESULT_FIELDS},
+            )
+            for r in kept
+        ]
         await CheckResult.bulk_create(rows, ignore_conflicts=True)
         by_target: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for r in kept:
@@ -175,16 +265,58 @@ async def ingest_results(
         states: dict[int, dict[str, TargetRegionState]] = defaultdict(dict)
         for state in await TargetRegionState.filter(target_id__in=list(by_target)):
             states[state.target_id][state.region] = state
-        for target_id, target_results in by_target.items():
-            transition = await _advance(
-                targets[target_id], states[target_id], target_results, configured
+        cas: list[tuple[int, int, datetime]] = []
+        moved: list[Target] = []
+        for target_id in sorted(by_target):
+            target = targets[target_id]
+            version, seen = target.state_version, (target.status, target.status_changed_at)
+            past, current = await _advance(
+                target, states[target_id], by_target[target_id], configured
             )
-            if transition is not None:
-                report.transitions.append(transition)
+            assert target.state_checked_at is not None
+            cas.append((target_id, version, target.state_checked_at))
+            if (target.status, target.status_changed_at) != seen:
+                moved.append(target)
+            report.transitions.extend(past + current)
+            report.current.extend(current)
+        await _compare_and_set(cas)
+        for target in moved:
+            # Written only when moved: never a stale copy over another writer's.
+            await Target.filter(id=target.id).update(
+                status=target.status, status_changed_at=target.status_changed_at
+            )
     report.stored = len(kept)
-    if publish:
-        await _publish(resources, targets, kept, report.transitions)
+    report.targets = targets
+    report.kept = kept
     return report
+
+
+async def _compare_and_set(rows: list[tuple[int, int, datetime]]) -> None:
+    """One statement for the batch: every target's version moves from the one read to the
+    next and its cursor is written, or StateConflict (another ingester won one of them)."""
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    params: list[Any] = []
+    cursor_cases, version_cases = [], []
+    for target_id, _, checked_at in rows:
+        params += [target_id, checked_at if postgres else checked_at.astimezone(UTC).isoformat(" ")]
+        cursor_cases.append("WHEN ? THEN CAST(? AS TIMESTAMPTZ)" if postgres else "WHEN ? THEN ?")
+    for target_id, version, _ in rows:
+        params += [target_id, version]
+        version_cases.append("WHEN ? THEN CAST(? AS INTEGER)")
+    params += [target_id for target_id, _, _ in rows]
+    sql = (
+        "UPDATE targets SET state_version = state_version + 1, "  # noqa: S608 (? params only)
+        f"state_checked_at = CASE id {' '.join(cursor_cases)} END "
+        f"WHERE state_version = CASE id {' '.join(version_cases)} END "
+        f"AND id IN ({', '.join('?' for _ in rows)})"
+    )
+    if postgres:
+        counter = iter(range(1, len(params) + 1))
+        sql = re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+    won, _ = await conn.execute_query(sql, params)
+    if won != len(rows):
+        raise StateConflict([target_id for target_id, _, _ in rows])  # rolls the batch back
 
 
 async def _advance(
@@ -192,20 +324,37 @@ async def _advance(
     states: dict[str, TargetRegionState],
     results: list[dict[str, Any]],
     configured: list[str],
-) -> StateTransition | None:
+) -> tuple[list[StateTransition], list[StateTransition]]:
+    """Apply a target's new results one by one in check-time order.
+
+    Returns (past, current): transitions recording an outage revealed by late results,
+    and transitions of the current status (the caller writes the target row).
+    """
     retries = retries_of(target)
+    regions = [r for r in (target.regions or configured) if r in configured] or configured
+    cursor = target.state_checked_at
+    # INCONCLUSIVE: the probe could not judge (overloaded): stored, not evidence either way.
+    ordered = sorted((r for r in results if r["status"] != CheckStatus.INCONCLUSIVE), key=_order)
+    # A result at the cursor's very time is late too: its place among the results of the
+    # same instant (other regions) is by check id, which only a replay can honour.
+    late = [r for r in ordered if cursor is not None and _order(r)[0] <= cursor]
+    in_order = ordered[len(late) :] if late else ordered
+    past: list[StateTransition] = []
+    current: list[StateTransition] = []
     changed: dict[str, TargetRegionState] = {}
-    for r in sorted(results, key=lambda x: str(x["checked_at"])):
-        if r["status"] == CheckStatus.INCONCLUSIVE:
-            continue  # the probe could not judge (overloaded): not evidence either way
+    if late:
+        assert cursor is not None
+        past, current = await _replay_late(
+            target, states, late, {str(r["check_id"]) for r in in_order}, regions, retries
+        )
+        changed.update(states)
+    for n, r in enumerate(in_order):
         region = str(r["region"])
         at = _dt(r["checked_at"])
         state = states.get(region)
         if state is None:
             state = TargetRegionState(target_id=target.id, region=region, consecutive_failures=0)
             states[region] = state
-        elif state.last_checked_at is not None and at is not None and at < state.last_checked_at:
-            continue  # an older result arriving late does not move the state back
         before = (state.status, state.consecutive_failures, state.last_error)
         apply_to_region(state, str(r["status"]), r.get("error"), retries)
         if (state.status, state.consecutive_failures, state.last_error) != before or (
@@ -213,34 +362,245 @@ async def _advance(
         ):
             state.last_checked_at = at
             changed[region] = state
+        target.state_checked_at = at
+        if n + 1 < len(in_order) and _order(in_order[n + 1])[0] == at:
+            continue  # results of one instant (several regions) are judged together
+        verdict = overall(target, list(states.values()), regions)
+        if verdict is not None and verdict.status != target.status:
+            current.append(await transition(target, verdict, at=at, write_target=False))
     for state in changed.values():
         # last_checked_at is written only with a change: in steady state a check costs
-        # no state write (the results table holds each check's time).
+        # no region-state write (the target row keeps the cursor).
         if state._saved_in_db:
             await state.save(
                 update_fields=["status", "consecutive_failures", "last_error", "last_checked_at"]
             )
         else:
             await state.save()
-    regions = [r for r in (target.regions or configured) if r in configured] or configured
-    verdict = overall(target, list(states.values()), regions)
-    if verdict is None or verdict.status == target.status:
+    return past, current
+
+
+@dataclass
+class _Segment:
+    at: datetime
+    status: TargetStatus
+    verdict: Verdict | None = None
+    transition: StateTransition | None = None
+    baseline: bool = False  # the state before the replay's first result (began earlier)
+
+
+async def _replay_late(
+    target: Target,
+    states: dict[str, TargetRegionState],
+    late: list[dict[str, Any]],
+    skip: set[str],
+    regions: list[str],
+    retries: int,
+) -> tuple[list[StateTransition], list[StateTransition]]:
+    """Replay the target's results from the oldest late one to the cursor (the rule is
+    in the module docstring). Leaves `states` as the replay ends; returns (past, current)."""
+    t0 = _dt(late[0]["checked_at"])
+    cursor = target.state_checked_at
+    assert t0 is not None and cursor is not None
+    # 1. Each region's state just before t0, rebuilt from its last result that was not
+    #    DOWN and the run of DOWN results after it (their count and latest error).
+    names = sorted(set(states) | {str(r["region"]) for r in late})
+    replay: dict[str, TargetRegionState] = {}
+    for region in names:
+        earlier = CheckResult.filter(target_id=target.id, region=region, checked_at__lt=t0).exclude(
+            status=CheckStatus.INCONCLUSIVE
+        )
+        good = (
+            await earlier.exclude(status=CheckStatus.DOWN)
+            .order_by("-checked_at", "-check_id")
+            .first()
+            .values("status", "error", "checked_at")
+        )
+        downs = earlier.filter(status=CheckStatus.DOWN)
+        if good is not None:
+            downs = downs.filter(checked_at__gt=good["checked_at"])
+        state = TargetRegionState(target_id=target.id, region=region, consecutive_failures=0)
+        if good is not None:
+            apply_to_region(state, str(good["status"]), good["error"], retries)
+        failures = await downs.count()
+        if failures:
+            newest = await downs.order_by("-checked_at", "-check_id").first().values("error")
+            error = str(newest["error"]) if newest and newest["error"] is not None else None
+            apply_to_region(state, CheckStatus.DOWN, error, retries)
+            state.consecutive_failures = failures
+            if failures >= retries:
+                state.status = CheckStatus.DOWN
+        replay[region] = state
+    # 2. The true timeline from t0 to the cursor, one result at a time.
+    window = (
+        await CheckResult.filter(target_id=target.id, checked_at__gte=t0, checked_at__lte=cursor)
+        .exclude(check_id__in=list(skip) or ["-"])
+        .exclude(status=CheckStatus.INCONCLUSIVE)
+        .order_by("checked_at", "check_id")
+        .values("region", "status", "error", "checked_at")
+    )
+    start = overall(target, list(replay.values()), regions)
+    truth = [_Segment(t0, start.status, start, baseline=True)] if start else []
+    for n, row in enumerate(window):
+        if row["region"] not in replay:
+            replay[row["region"]] = TargetRegionState(
+                target_id=target.id, region=row["region"], consecutive_failures=0
+            )
+        apply_to_region(replay[row["region"]], str(row["status"]), row["error"], retries)
+        if n + 1 < len(window) and window[n + 1]["checked_at"] == row["checked_at"]:
+            continue
+        verdict = overall(target, list(replay.values()), regions)
+        if verdict is not None and (not truth or truth[-1].status != verdict.status):
+            truth.append(_Segment(row["checked_at"], verdict.status, verdict))
+    # 3. What was announced: the transitions from the last one before t0 on.
+    previous = (
+        await StateTransition.filter(target_id=target.id, at__lt=t0).order_by("-at", "-id").first()
+    )
+    later = await StateTransition.filter(target_id=target.id, at__gte=t0).order_by("at", "id")
+    announced = [
+        _Segment(row.at, TargetStatus(row.to_status), transition=row)
+        for row in ([previous] if previous else []) + list(later)
+    ]
+
+    def announced_status(at: datetime) -> TargetStatus:
+        # Before the first transition: its from_status (none yet: the status never changed).
+        status = TargetStatus(later[0].from_status) if later and not previous else target.status
+        for seg in announced:
+            if seg.at <= at:
+                status = seg.status
+        return status
+
+    def announced_down(a: datetime, b: datetime | None) -> int | None:
+        """The index of the announced DOWN segment overlapping [a, b), if any."""
+        for i, seg in enumerate(announced):
+            end = announced[i + 1].at if i + 1 < len(announced) else None
+            if (
+                seg.status == TargetStatus.DOWN
+                and (b is None or seg.at < b)
+                and (end is None or end > a)
+            ):
+                return i
         return None
-    return await transition(target, verdict)
+
+    # 4. Every true outage that closed before the cursor and was never announced is
+    #    recorded now at its true times. An announced outage keeps its identity (never
+    #    split nor removed) but its edges move to the true first DOWN and last recovery.
+    past: list[StateTransition] = []
+    edges: dict[int, tuple[_Segment, _Segment | None]] = {}
+    for i, seg in enumerate(truth):
+        if seg.status != TargetStatus.DOWN:
+            continue
+        end = truth[i + 1] if i + 1 < len(truth) else None
+        # A DOWN already true before t0 (the baseline) overlaps what was announced then.
+        began = seg.at - timedelta(microseconds=1) if seg.baseline else seg.at
+        known = announced_down(began, end.at if end else None)
+        if known is not None:
+            first, last = edges.get(known, (seg, end))
+            edges[known] = (
+                first if first.at <= seg.at else seg,
+                None if end is None or last is None else (last if last.at >= end.at else end),
+            )
+        elif end is not None and end.at > seg.at:
+            assert seg.verdict is not None and end.verdict is not None
+            past.append(await record(target, announced_status(seg.at), seg.verdict, seg.at))
+            past.append(await record(target, TargetStatus.DOWN, end.verdict, end.at))
+            if target.status_changed_at is None or end.at > target.status_changed_at:
+                target.status_changed_at = end.at  # the status now holds since that recovery
+    for known, (first, last) in edges.items():
+        opened = announced[known].transition
+        if opened is not None and not first.baseline and first.at <= opened.at:
+            await _move_outage_edge(target, opened, first, start=True)
+        closed = announced[known + 1].transition if known + 1 < len(announced) else None
+        began = min(first.at, opened.at) if opened is not None else first.at
+        if closed is not None and last is not None and began < last.at <= closed.at:
+            await _move_outage_edge(target, closed, last, start=False)
+    # 5. The replayed states are the states now; the current status follows them.
+    for region, state in replay.items():
+        saved = states.get(region)
+        if saved is None:
+            state.last_checked_at = cursor
+            states[region] = state
+        else:
+            saved.status, saved.consecutive_failures = state.status, state.consecutive_failures
+            saved.last_error = state.last_error
+    current: list[StateTransition] = []
+    final = overall(target, list(states.values()), regions)
+    if truth and final is not None and final.status != target.status:
+        # Late results changed the current status (e.g. they complete a run of retries):
+        # the change is dated no earlier than the last one announced.
+        latest = max([seg.at for seg in announced] + [truth[-1].at])
+        current.append(await transition(target, final, at=latest, write_target=False))
+    return past, current
 
 
-async def transition(target: Target, verdict: Verdict) -> StateTransition:
-    """Record a change of the overall status (the caller holds the transaction)."""
-    now = clock.now()
-    previous = target.status
-    target.status = verdict.status
-    target.status_changed_at = now
-    await Target.filter(id=target.id).update(status=verdict.status, status_changed_at=now)
+async def _move_outage_edge(
+    target: Target, row: StateTransition, true: _Segment, *, start: bool
+) -> None:
+    """Late results show an announced outage began earlier (start) or ended earlier (or
+    at the same time, seen from other regions): move that transition, and its incident's
+    start or end, to the true time and regions."""
+    assert true.verdict is not None
+    old, at = row.at, true.at
+    regions, cause = true.verdict.regions, true.verdict.cause
+    if (old, row.regions, row.cause) == (at, regions, cause):
+        return
+    await StateTransition.filter(id=row.id).update(at=at, regions=regions, cause=cause)
+    if start:
+        await Incident.filter(target_id=target.id, started_at=old).update(
+            started_at=at, regions=regions, cause=(cause or "unknown error")[:2000]
+        )
+    else:
+        await Incident.filter(target_id=target.id, resolved_at=old).update(resolved_at=at)
+    if target.status_changed_at == old:
+        target.status_changed_at = at
+    row.at, row.regions, row.cause = at, regions, cause
+
+
+async def record(
+    target: Target, previous: TargetStatus, verdict: Verdict, at: datetime
+) -> StateTransition:
+    """A transition of the past (the target's current status is not changed)."""
     row = await StateTransition.create(
         target_id=target.id,
         from_status=previous,
         to_status=verdict.status,
-        at=now,
+        at=at,
+        regions=verdict.regions,
+        cause=verdict.cause,
+    )
+    log.info(
+        "target_status_recorded_late",
+        target_id=target.id,
+        from_status=str(previous),
+        to_status=str(verdict.status),
+        at=at.isoformat(),
+    )
+    return row
+
+
+async def transition(
+    target: Target,
+    verdict: Verdict,
+    *,
+    at: datetime | None = None,
+    write_target: bool = True,
+) -> StateTransition:
+    """Record a change of the overall status at `at` (default now; the caller holds the
+    transaction). With write_target=False the caller writes the target row (ingest's
+    compare-and-set); otherwise its state_version is bumped so a racing ingest retries."""
+    when = at or clock.now()
+    previous = target.status
+    target.status = verdict.status
+    target.status_changed_at = when
+    if write_target:
+        await Target.filter(id=target.id).update(
+            status=verdict.status, status_changed_at=when, state_version=F("state_version") + 1
+        )
+    row = await StateTransition.create(
+        target_id=target.id,
+        from_status=previous,
+        to_status=verdict.status,
+        at=when,
         regions=verdict.regions,
         cause=verdict.cause,
     )
@@ -258,13 +618,9 @@ def result_payload(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
 
 
-async def _publish(
-    resources: Any,
-    targets: dict[int, Target],
-    kept: list[dict[str, Any]],
-    transitions: list[StateTransition],
-) -> None:
+async def _publish(resources: Any, report: IngestReport) -> None:
     """One pipeline for every event of the batch (same shape as api.events.publish)."""
+    targets, kept = report.targets, report.kept
     ids = dict(
         await CheckResult.filter(check_id__in=[r["check_id"] for r in kept]).values_list(
             "check_id", "id"
@@ -272,7 +628,7 @@ async def _publish(
     )
     pipe = resources.redis.pipeline(transaction=False)
     channel = events_channel(resources.redis)
-    for r in kept:
+    for r in sorted(kept, key=_order):
         target = targets[int(r["target_id"])]
         payload = {
             "id": ids.get(r["check_id"]),
@@ -289,7 +645,7 @@ async def _publish(
             "result": payload,
         }
         pipe.publish(channel, json.dumps(event, default=str))
-    for row in transitions:
+    for row in report.current:
         target = targets[row.target_id]
         event = {
             "type": "target_status",

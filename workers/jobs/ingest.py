@@ -54,7 +54,7 @@ class Ingester:
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
-        self.stats = {"entries": 0, "stored": 0, "duplicates": 0}
+        self.stats = {"entries": 0, "stored": 0, "duplicates": 0, "conflicts": 0}
         self._task: asyncio.Task[None] | None = None
         self._last_claim = 0.0
         self._failing = False
@@ -176,6 +176,7 @@ class Ingester:
         self.stats["entries"] += len(ids)
         self.stats["stored"] += report.stored
         self.stats["duplicates"] += report.duplicates
+        self.stats["conflicts"] += report.conflicts
         if report.transitions:
             await dispatch_transitions(self.redis)
         return report

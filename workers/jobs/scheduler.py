@@ -43,7 +43,7 @@ log = get_logger(__name__)
 LOCK_KEY = "hitflow:sched:lock"
 ENQUEUED_KEY = "hitflow:sched:enqueued"  # a counter of checks handed to probe queues
 TICK_SECONDS = 0.2
-LOCK_TTL_MS = 3000
+LOCK_TTL_MS = 2000  # failover (kill -9 of the leader) in about 1.5-3 s; docs/performance.md
 MAX_PER_TICK = 20000
 HEARTBEAT_EVERY = 5.0
 # arq drops a job not started (or re-run) within this time. It covers a start delay

@@ -135,6 +135,16 @@ class Migration(migrations.Migration):
             name='ip',
             field=fields.CharField(null=True, max_length=45),
         ),
+        ops.AddField(
+            model_name='Target',
+            name='state_checked_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Target',
+            name='state_version',
+            field=fields.IntField(default=0),
+        ),
         ops.AlterField(
             model_name='TargetRegionState',
             name='status',
