@@ -273,8 +273,8 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
             past, current = await _advance(
                 target, states[target_id], by_target[target_id], configured
             )
-            assert target.state_checked_at is not None
-            cas.append((target_id, version, target.state_checked_at))
+            if target.state_checked_at is not None:  # None: only INCONCLUSIVE so far
+                cas.append((target_id, version, target.state_checked_at))
             if (target.status, target.status_changed_at) != seen:
                 moved.append(target)
             report.transitions.extend(past + current)
@@ -294,6 +294,8 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
 async def _compare_and_set(rows: list[tuple[int, int, datetime]]) -> None:
     """One statement for the batch: every target's version moves from the one read to the
     next and its cursor is written, or StateConflict (another ingester won one of them)."""
+    if not rows:
+        return  # nothing applied (only INCONCLUSIVE results): no state moved
     conn = connections.get("default")
     postgres = conn.capabilities.dialect == "postgres"
     params: list[Any] = []

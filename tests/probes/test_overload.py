@@ -18,7 +18,9 @@ import pytest
 from api.core import clock
 from api.targets.models import CheckResult, StateTransition, Target, TargetStatus
 from api.targets.probe_contract import build_spec
+from api.targets.state import ingest_results
 from tests.factories.accounts import create_account
+from tests.factories.results import probe_result
 from tests.factories.targets import create_target
 from tests.probes.servers import HTTPServer
 from workers.jobs.checks import run_checks
@@ -242,3 +244,22 @@ async def test_a_real_timeout_on_a_healthy_probe_is_still_down(settings, resourc
     row = await CheckResult.get(target_id=target.id)
     assert str(row.status) == "DOWN" and (row.error or "").startswith("TIMEOUT"), row.error
     await ctx["probe_load"].stop()
+
+
+async def test_a_first_batch_of_only_inconclusive_results_is_stored_and_moves_nothing(
+    settings, resources
+):
+    # A new target whose first checks all came back INCONCLUSIVE (an overloaded probe):
+    # the batch is stored, the target stays PENDING, and the ingest goes on.
+    account = await create_account(settings)
+    target = await create_target(account.workspace, regions=["eu-west"])
+    batch = [
+        probe_result(
+            target, "eu-west", due_ms=1000 + i, status="INCONCLUSIVE", error="SKIPPED: late"
+        )
+        for i in range(3)
+    ]
+    report = await ingest_results(resources, batch)
+    assert report.stored == 3
+    await target.refresh_from_db()
+    assert target.status == TargetStatus.PENDING and target.state_checked_at is None
