@@ -28,6 +28,7 @@ from api.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from api.live import relay
+from api.metrics import routes as metrics_routes
 from api.oauth import routes as oauth_routes
 from api.privacy import routes as privacy_routes
 from api.resources import Resources
@@ -82,6 +83,7 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *heartbeat.routes(resources),
         *oauth_routes.routes(resources),
         *privacy_routes.routes(resources),
+        *metrics_routes.routes(resources),
         *devpages.routes(resources),
     ]
     middleware = [

@@ -15,6 +15,7 @@ ALL_SCOPES: tuple[str, ...] = (
     "results:read",
     "alerts:read",
     "alerts:write",
+    "metrics:read",
 )
 # Scopes over the user's own account: never granted to a client acting for itself.
 ACCOUNT_SCOPES = frozenset({"account:read", "account:write"})
