@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from tortoise import connections
 
+from api.badges import routes as badge_routes
 from api.core.logging import get_logger
 from api.graphql.endpoint import HitflowGraphQL
 from api.http import devpages
@@ -84,6 +85,7 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *oauth_routes.routes(resources),
         *privacy_routes.routes(resources),
         *metrics_routes.routes(resources),
+        *badge_routes.routes(resources),
         *devpages.routes(resources),
     ]
     middleware = [

@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
+from api.badges import mutations as badges_mutations
 from api.core.errors import PublicGraphQLError
 from api.graphql.masking import MaskWithRequestId
 from api.live.sharing import SharingExecutionContext
@@ -49,6 +50,7 @@ MUTATIONS: tuple[type, ...] = (
     accounts_mutations.Mutation,
     workspaces_mutations.Mutation,
     targets_mutations.Mutation,
+    badges_mutations.Mutation,
     notifications_mutations.Mutation,
     maintenance_mutations.Mutation,
     privacy_mutations.Mutation,
