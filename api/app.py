@@ -30,6 +30,7 @@ from api.http.middleware import (
 )
 from api.live import relay
 from api.metrics import routes as metrics_routes
+from api.metrics.own import HTTPMetricsMiddleware
 from api.oauth import routes as oauth_routes
 from api.privacy import routes as privacy_routes
 from api.resources import Resources
@@ -89,6 +90,7 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *devpages.routes(resources),
     ]
     middleware = [
+        Middleware(HTTPMetricsMiddleware),
         Middleware(RequestContextMiddleware),
         Middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")),
         Middleware(

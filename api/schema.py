@@ -26,6 +26,7 @@ from api.accounts import queries as accounts_queries
 from api.badges import mutations as badges_mutations
 from api.core.errors import PublicGraphQLError
 from api.graphql.masking import MaskWithRequestId
+from api.graphql.metrics import GraphQLMetrics
 from api.live.sharing import SharingExecutionContext
 from api.live.subscriptions import Subscription
 from api.maintenance import mutations as maintenance_mutations
@@ -105,6 +106,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # no per-subscription validation garbage (~3.5 KB each until a full GC).
             lambda: ValidationCache(maxsize=256),
             lambda: MaskWithRequestId(should_mask_error=_should_mask),
+            GraphQLMetrics,
         ],
     )
 

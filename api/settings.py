@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     # Badges (api/badges) and metrics (api/metrics, docs/metrics.md).
     badge_rate_limit_per_minute: int = Field(default=300, ge=1)  # per client IP
     badge_cache_seconds: int = Field(default=60, ge=1, le=3600)
+    metrics_host: str = "127.0.0.1"  # where --metrics-port listens (Hitflow's own metrics)
 
     # Privacy and data lifecycle (api/privacy, docs/privacy.md).
     retention_days: int = Field(default=365, ge=1, le=365)

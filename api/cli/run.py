@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from api.cli import options
-from api.cli.options import USAGE, Host, Port, fail
+from api.cli.options import USAGE, Host, MetricsPort, Port, fail
 from api.cli.process import (
     api_server,
     close_workers,
@@ -20,6 +20,8 @@ from api.cli.process import (
     runtime,
     until_signal,
 )
+from api.resources import Resources
+from api.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -29,12 +31,33 @@ def register(app: typer.Typer) -> None:
     app.command()(probe)
 
 
-def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def _own_metrics(settings: Settings, port: int | None) -> None:
+    if port is not None:
+        from api.metrics.own import serve
+
+        try:
+            serve(settings.metrics_host, port)
+        except OSError as exc:
+            fail(f"cannot serve metrics on {settings.metrics_host}:{port}: {exc.strerror or exc}")
+
+
+def _stream_sampler(resources: Resources, port: int | None) -> list[asyncio.Task[None]]:
+    """The ingest-lag gauges, refreshed by the process that runs the core worker."""
+    if port is None:
+        return []
+    from api.metrics.own import sample_streams
+    from workers.jobs.ingest import GROUP
+
+    return [asyncio.create_task(sample_streams(resources.redis, GROUP))]
+
+
+def up(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = None) -> None:
     """Everything in one process: migrate, embedded Redis, API, core worker, all probes."""
     # Links in e-mails and heartbeat URLs must point at this server unless told otherwise.
     public = {} if os.environ.get("HITFLOW_PUBLIC_URL") else {"public_url": local_url(host, port)}
     settings = options.settings(**public)
     sock = listen(host, port)
+    _own_metrics(settings, metrics_port)
 
     async def main() -> bool:
         from api.db import migrate
@@ -55,17 +78,21 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
                 regions=settings.regions,
                 smtp="configured" if settings.smtp_url else "none: e-mails go to this log",
             )
+            samplers = _stream_sampler(resources, metrics_port)
             ok = await until_signal(tasks, servers=(server,))
+            for sampler in samplers:
+                sampler.cancel()
             await close_workers(workers)
             return ok
 
     exit_unless(asyncio.run(main()))
 
 
-def api(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def api(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = None) -> None:
     """The API server only (stateless; run as many as needed)."""
     settings = options.settings()
     sock = listen(host, port)
+    _own_metrics(settings, metrics_port)
 
     async def main() -> bool:
         async with runtime(settings) as resources:
@@ -77,9 +104,10 @@ def api(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     exit_unless(asyncio.run(main()))
 
 
-def worker() -> None:
+def worker(metrics_port: MetricsPort = None) -> None:
     """The core worker: scheduler, ingest, alerting, e-mail and data-lifecycle jobs."""
     settings = options.settings()
+    _own_metrics(settings, metrics_port)
 
     async def main() -> bool:
         from workers.settings import core_worker
@@ -88,20 +116,27 @@ def worker() -> None:
             w = core_worker(resources)
             task = asyncio.create_task(w.async_run())
             log.info("hitflow_worker_started", queue=w.queue_name)
+            samplers = _stream_sampler(resources, metrics_port)
             ok = await until_signal([task])
+            for sampler in samplers:
+                sampler.cancel()
             await close_workers([w])
             return ok
 
     exit_unless(asyncio.run(main()))
 
 
-def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) -> None:
+def probe(
+    region: Annotated[str, typer.Option(help="Region code to serve.")],
+    metrics_port: MetricsPort = None,
+) -> None:
     """A probe worker for one region (no database access)."""
     from api.core.regions import REGIONS
 
     settings = options.settings()
     if region not in REGIONS:
         fail(f"unknown region {region!r}; known: {', '.join(REGIONS)}", USAGE)
+    _own_metrics(settings, metrics_port)
 
     async def main() -> bool:
         from workers.settings import probe_worker

@@ -33,6 +33,7 @@ from api.live.connections import LiveConnection, LiveUnavailable, Subscriber
 from api.live.payloads import CONVERTERS, Converter
 from api.live.sharing import SharedEvent
 from api.live.wsprotocol import RAW_SEND
+from api.metrics.own import WEBSOCKETS
 from api.resources import Resources
 
 log = get_logger(__name__)
@@ -66,6 +67,7 @@ class Relay:
         connection = LiveConnection(websocket, principal, token)
         websocket.scope[SCOPE_KEY] = connection
         self.connections.add(connection)
+        WEBSOCKETS.set(len(self.connections))
 
     def disconnect(self, scope: dict[str, Any]) -> None:
         connection = scope.pop(SCOPE_KEY, None)
@@ -73,6 +75,7 @@ class Relay:
             return
         connection.closed = True
         self.connections.discard(connection)
+        WEBSOCKETS.set(len(self.connections))
         for subscriber in list(connection.subscribers):
             self._remove(subscriber)
 
@@ -146,6 +149,7 @@ class Relay:
             return
         connection.closed = True
         self.connections.discard(connection)
+        WEBSOCKETS.set(len(self.connections))
         for subscriber in list(connection.subscribers):
             self._remove(subscriber)
             # Wake the generator so strawberry stops sending on this socket.

@@ -6,10 +6,12 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.core import clock
 from api.core.ids import encode
+from api.metrics.own import REGISTRY
 from api.results.rollups import floor_hour
 from api.targets.models import ResultRollup, Target, TargetRegionState, TargetStatus
 from tests.factories.accounts import create_account, create_pat
@@ -146,6 +148,10 @@ async def test_a_stopped_site_shows_up_0_after_ingest(settings, resources, clien
         await server.stop()  # the site goes down
         await wait_for(lambda: _status_is(target.id, "DOWN"), timeout=10)
         await wait_for(lambda: _all_zero(up_values), timeout=10)
+        # The probes counted their checks in Hitflow's own metrics, per region and status.
+        own = generate_latest(REGISTRY).decode()
+        for region in settings.regions:
+            assert f'hitflow_checks_total{{region="{region}",status="DOWN"}}' in own
     finally:
         for task in tasks:
             task.cancel()

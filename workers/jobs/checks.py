@@ -12,6 +12,7 @@ import asyncio
 import json
 from typing import Any
 
+from api.metrics.own import CHECKS
 from api.targets.probe_contract import RESULTS_STREAM
 from workers.probes.base import ProbeContext, probe_context
 from workers.probes.runner import run_check
@@ -40,5 +41,8 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
     pending = {asyncio.create_task(run_check(check, region, pctx)) for check in checks}
     while pending:
         done, pending = await asyncio.wait(pending, timeout=FLUSH_SECONDS)
-        await hand_off(redis, [task.result() for task in done])
+        results = [task.result() for task in done]
+        await hand_off(redis, results)
+        for result in results:
+            CHECKS.labels(region, str(result.get("status", "UNKNOWN"))).inc()
     return len(checks)
