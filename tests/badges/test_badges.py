@@ -185,3 +185,16 @@ async def test_a_flood_from_one_ip_is_rate_limited(settings, gql, client):
     token = await issued(gql, target, owner.token)
     codes = [(await client.get(f"/badge/{token}/status.svg")).status_code for _ in range(7)]
     assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+
+
+async def test_badges_read_rollups_not_raw_results(settings, gql, client):
+    # Raw results exist but no rollup was built yet: the badge does not scan the results.
+    from tests.factories.results import create_result
+
+    owner = await create_account(settings)
+    target = await create_target(owner.workspace, status=TargetStatus.UP)
+    for _ in range(3):
+        await create_result(target, status="DOWN", response_time_ms=50.0)
+    token = await issued(gql, target, owner.token)
+    assert "uptime 24h: no data" in (await client.get(f"/badge/{token}/uptime.svg")).text
+    assert "response 24h: no data" in (await client.get(f"/badge/{token}/response.svg")).text
