@@ -57,6 +57,7 @@ RULES: tuple[Rule, ...] = (
 RETENTION_EXEMPT: dict[str, str] = {
     "Target": "the monitor itself: configuration, kept while the customer keeps it",
     "TargetRegionState": "the current state per region, one row, overwritten",
+    "BadgeToken": "the hash of the target's badge credential: configuration, goes with the target",
 }
 
 
