@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from tortoise import connections
 
+from api.badges import routes as badge_routes
 from api.billing import routes as billing_routes
 from api.core.logging import get_logger
 from api.graphql.endpoint import HitflowGraphQL
@@ -30,6 +31,8 @@ from api.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from api.live import relay
+from api.metrics import routes as metrics_routes
+from api.metrics.own import HTTPMetricsMiddleware
 from api.oauth import routes as oauth_routes
 from api.privacy import routes as privacy_routes
 from api.resources import Resources
@@ -91,9 +94,12 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *oauth_routes.routes(resources),
         *privacy_routes.routes(resources),
         *billing_routes.routes(resources),
+        *metrics_routes.routes(resources),
+        *badge_routes.routes(resources),
         *devpages.routes(resources),
     ]
     middleware = [
+        Middleware(HTTPMetricsMiddleware),
         Middleware(RequestContextMiddleware),
         Middleware(SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")),
         Middleware(

@@ -27,6 +27,7 @@ from strawberry.types.graphql import OperationType
 from api.accounts import mutations as accounts_mutations
 from api.accounts import queries as accounts_queries
 from api.accounts import security_mutations as accounts_security
+from api.badges import mutations as badges_mutations
 from api.billing import mutations as billing_mutations
 from api.billing import queries as billing_queries
 from api.core.errors import PublicGraphQLError
@@ -38,6 +39,7 @@ from api.graphql.masking import (
     NoNulStringsRule,
     tag_parse_errors,
 )
+from api.graphql.metrics import GraphQLMetrics
 from api.graphql.persisted import PersistedQueries
 from api.live.sharing import SharingExecutionContext
 from api.live.subscriptions import Subscription
@@ -65,6 +67,7 @@ MUTATIONS: tuple[type, ...] = (
     accounts_security.Mutation,
     workspaces_mutations.Mutation,
     targets_mutations.Mutation,
+    badges_mutations.Mutation,
     notifications_mutations.Mutation,
     maintenance_mutations.Mutation,
     privacy_mutations.Mutation,
@@ -168,6 +171,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # Static cost limit, reported in extensions.cost (api/graphql/cost.py).
             *cost,
             lambda: MaskWithRequestId(should_mask_error=_should_mask),
+            GraphQLMetrics,
         ],
     )
     fill_descriptions(built._schema)

@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     oauth_access_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
     oauth_refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
+    # Badges (api/badges) and metrics (api/metrics, docs/metrics.md).
+    badge_rate_limit_per_minute: int = Field(default=300, ge=1)  # per client IP
+    badge_cache_seconds: int = Field(default=60, ge=1, le=3600)
+    metrics_host: str = "127.0.0.1"  # where --metrics-port listens (Hitflow's own metrics)
+
     # Privacy and data lifecycle (api/privacy, docs/privacy.md).
     retention_days: int = Field(default=365, ge=1, le=365)
     retention_raw_days_free: int = Field(default=30, ge=1, le=365)

@@ -202,7 +202,7 @@ class Mutation:
     @strawberry.mutation(
         description="Create a personal access token with the given scopes (a subset of "
         "account:read account:write targets:read targets:write results:read alerts:read "
-        "alerts:write). Logged-in sessions only. The token is shown once.",
+        "alerts:write metrics:read). Logged-in sessions only. The token is shown once.",
         permission_classes=[requires("account:write")],
     )
     @domain_errors_in(TokenPayload)

@@ -18,6 +18,7 @@ ALL_SCOPES: tuple[str, ...] = (
     "alerts:read",
     "alerts:write",
     "billing:write",
+    "metrics:read",
 )
 # Scopes over the user's own account: never granted to a client acting for itself.
 ACCOUNT_SCOPES = frozenset({"account:read", "account:write"})

@@ -11,6 +11,12 @@ from api.settings import Settings, SettingsError, load_settings
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]
+MetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        help="Serve Hitflow's own Prometheus metrics on this port (HITFLOW_METRICS_HOST)."
+    ),
+]
 
 # Exit statuses: 1 = the command failed, 2 = it was called wrongly (a bad setting or argument).
 FAILED = 1

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from api.cli import options
-from api.cli.options import USAGE, Host, Port, fail
+from api.cli.options import USAGE, Host, MetricsPort, Port, fail
 from api.cli.process import (
     Health,
     api_server,
@@ -25,6 +25,8 @@ from api.cli.process import (
     supervise,
     until_signal,
 )
+from api.resources import Resources
+from api.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -35,12 +37,33 @@ def register(app: typer.Typer) -> None:
     app.command()(health)
 
 
-def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def _own_metrics(settings: Settings, port: int | None) -> None:
+    if port is not None:
+        from api.metrics.own import serve
+
+        try:
+            serve(settings.metrics_host, port)
+        except OSError as exc:
+            fail(f"cannot serve metrics on {settings.metrics_host}:{port}: {exc.strerror or exc}")
+
+
+def _stream_sampler(resources: Resources, port: int | None) -> list[asyncio.Task[None]]:
+    """The ingest-lag gauges, refreshed by the process that runs the core worker."""
+    if port is None:
+        return []
+    from api.metrics.own import sample_streams
+    from workers.jobs.ingest import GROUP
+
+    return [asyncio.create_task(sample_streams(resources.redis, GROUP))]
+
+
+def up(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = None) -> None:
     """Everything in one process: migrate, embedded Redis, API, core worker, all probes."""
     # Links in e-mails and heartbeat URLs must point at this server unless told otherwise.
     public = {} if os.environ.get("HITFLOW_PUBLIC_URL") else {"public_url": local_url(host, port)}
     settings = options.settings(**public)
     sock = listen(host, port)
+    _own_metrics(settings, metrics_port)
 
     async def main() -> bool:
         from api.db import migrate
@@ -66,17 +89,21 @@ def up(host: Host = "127.0.0.1", port: Port = 8000) -> None:
                 if settings.probe_allow_private_networks
                 else "refused (HITFLOW_PROBE_ALLOW_PRIVATE_NETWORKS=true allows them)",
             )
+            samplers = _stream_sampler(resources, metrics_port)
             ok = await until_signal(tasks, servers=(server,))
+            for sampler in samplers:
+                sampler.cancel()
             await close_workers(workers)
             return ok
 
     exit_unless(asyncio.run(main()))
 
 
-def api(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def api(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = None) -> None:
     """The API server only (stateless; run as many as needed)."""
     settings = options.settings()
     sock = listen(host, port)
+    _own_metrics(settings, metrics_port)
 
     async def main() -> bool:
         async with runtime(settings) as resources:
@@ -88,9 +115,10 @@ def api(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     exit_unless(asyncio.run(main()))
 
 
-def worker() -> None:
+def worker(metrics_port: MetricsPort = None) -> None:
     """The core worker: scheduler, ingest, alerting, e-mail and data-lifecycle jobs."""
     settings = options.settings()
+    _own_metrics(settings, metrics_port)
 
     async def main() -> bool:
         from workers.settings import core_worker
@@ -103,20 +131,27 @@ def worker() -> None:
                 asyncio.create_task(health.watch()),
             ]
             log.info("hitflow_worker_started", queue=w.queue_name)
+            samplers = _stream_sampler(resources, metrics_port)
             ok = await until_signal(tasks)
+            for sampler in samplers:
+                sampler.cancel()
             await close_workers([w])
             return ok
 
     exit_unless(run_loop(main(), uvloop=settings.worker_uvloop))
 
 
-def probe(region: Annotated[str, typer.Option(help="Region code to serve.")]) -> None:
+def probe(
+    region: Annotated[str, typer.Option(help="Region code to serve.")],
+    metrics_port: MetricsPort = None,
+) -> None:
     """A probe worker for one region (no database access)."""
     from api.core.regions import REGIONS
 
     settings = options.settings()
     if region not in REGIONS:
         fail(f"unknown region {region!r}; known: {', '.join(REGIONS)}", USAGE)
+    _own_metrics(settings, metrics_port)
 
     async def main() -> bool:
         from workers.settings import probe_worker

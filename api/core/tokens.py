@@ -12,6 +12,7 @@ OAUTH_ACCESS_PREFIX = "hf_at_"
 OAUTH_REFRESH_PREFIX = "hf_rt_"
 HEARTBEAT_PREFIX = "hf_hb_"
 EMAIL_PREFIX = "hf_mail_"
+BADGE_PREFIX = "hf_bdg_"
 
 
 def new_token(prefix: str) -> str:

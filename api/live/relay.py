@@ -42,6 +42,7 @@ from api.live.connections import LiveConnection, LiveUnavailable, Subscriber
 from api.live.payloads import CONVERTERS, Converter
 from api.live.sharing import SharedEvent
 from api.live.wsprotocol import RAW_SEND
+from api.metrics.own import WEBSOCKETS
 from api.resources import Resources
 
 log = get_logger(__name__)
@@ -88,6 +89,7 @@ class Relay:
         connection = LiveConnection(websocket, principal, token, context)
         websocket.scope[SCOPE_KEY] = connection
         self.connections.add(connection)
+        WEBSOCKETS.set(len(self.connections))
 
     def disconnect(self, scope: dict[str, Any]) -> None:
         connection = scope.pop(SCOPE_KEY, None)
@@ -95,6 +97,7 @@ class Relay:
             return
         connection.closed = True
         self.connections.discard(connection)
+        WEBSOCKETS.set(len(self.connections))
         for subscriber in list(connection.subscribers):
             self._remove(subscriber)
 
@@ -232,6 +235,7 @@ class Relay:
             return
         connection.closed = True
         self.connections.discard(connection)
+        WEBSOCKETS.set(len(self.connections))
         for subscriber in list(connection.subscribers):
             self._remove(subscriber)
             # Wake the generator so strawberry stops sending on this socket.

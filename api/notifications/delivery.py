@@ -18,6 +18,7 @@ from api.core.logging import get_logger
 from api.core.netguard import check_url_safe
 from api.incidents.models import AlertEvent, EventKind, Incident
 from api.mail.service import send_mail
+from api.metrics.own import DELIVERIES
 from api.notifications.channels import SPECS, public_part, scrub
 from api.notifications.message import Message, app_link, build_message, when
 from api.notifications.models import AlertChannel, ChannelKind, DeliveryStatus, Notification
@@ -194,6 +195,7 @@ async def deliver(
     await notification.save(update_fields=["status", "sent_at", "last_error", "attempts"])
     if channel.consecutive_failures:
         await AlertChannel.filter(id=channel.id).update(consecutive_failures=0)
+    DELIVERIES.labels(kind.value, "sent").inc()
     log.info("alert_sent", notification_id=notification.id, channel_id=channel.id, kind=kind.value)
     return None
 
@@ -216,7 +218,9 @@ async def _failed(
         permanent=permanent,
         error=error,
     )
-    if not permanent and notification.attempts < settings.alert_max_attempts:
+    retry = not permanent and notification.attempts < settings.alert_max_attempts
+    DELIVERIES.labels(str(channel.kind), "retry" if retry else "failed").inc()
+    if retry:
         await notification.save(update_fields=["attempts", "last_error"])
         if retry_after is not None:
             return min(retry_after, settings.alert_retry_max_seconds)

@@ -58,6 +58,7 @@ RETENTION_EXEMPT: dict[str, str] = {
     "Target": "the monitor itself: configuration, kept while the customer keeps it",
     "TargetRegionState": "the current state per region, one row, overwritten",
     "BillingPause": "state: a target billing paused, one row, gone when it is resumed",
+    "BadgeToken": "the hash of the target's badge credential: configuration, goes with the target",
 }
 
 

@@ -29,6 +29,7 @@ from arq.constants import in_progress_key_prefix
 
 from api.core import clock
 from api.core.logging import get_logger
+from api.metrics.own import CHECKS
 from api.redis import is_unreachable
 from api.targets.probe_contract import RESULTS_STREAM
 from workers.probes.base import ProbeContext, probe_context
@@ -164,7 +165,10 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
     pending = {asyncio.create_task(admitted(check)) for check in checks}
     while pending:
         done, pending = await asyncio.wait(pending, timeout=FLUSH_SECONDS)
-        await hand_off(redis, [task.result() for task in done], region, max_len=_max_len(ctx))
+        results = [task.result() for task in done]
+        await hand_off(redis, results, region, max_len=_max_len(ctx))
+        for result in results:
+            CHECKS.labels(region, str(result.get("status", "UNKNOWN"))).inc()
     return len(checks)
 
 

@@ -1,0 +1,124 @@
+"""The figures a workspace's Prometheus scrape shows, read in four queries whatever the
+number of targets (targets, region states, latest result per target and region, rollups).
+
+No strawberry, no prometheus_client here: `exposition.py` turns these rows into text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from api.auth.principal import Principal
+from api.core import clock
+from api.core.errors import NotFound
+from api.results.sql import as_datetime, fetch
+from api.targets import service as targets
+from api.targets.models import CheckStatus, TargetRegionState
+
+SCOPE = "metrics:read"
+WINDOWS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+PHASES = ("dns", "connect", "tls", "first_byte", "transfer", "total")
+_PHASE_COLUMNS = {
+    "dns": "dns_ms",
+    "connect": "connect_ms",
+    "tls": "tls_ms",
+    "first_byte": "first_byte_ms",
+    "transfer": "transfer_ms",
+    "total": "response_time_ms",
+}
+
+
+@dataclass
+class RegionFigures:
+    up: int | None = None  # 1 UP or DEGRADED, 0 DOWN, None never checked
+    phases_seconds: dict[str, float] = field(default_factory=dict)
+    cert_expiry: datetime | None = None
+    uptime: dict[str, float] = field(default_factory=dict)  # window -> ratio 0..1
+
+
+@dataclass
+class TargetFigures:
+    id: int
+    name: str
+    kind: str
+    status: str
+    regions: dict[str, RegionFigures] = field(default_factory=dict)
+
+
+def _in_list(ids: list[int]) -> str:
+    return ",".join("?" for _ in ids)
+
+
+async def workspace_figures(principal: Principal, workspace_id: int) -> list[TargetFigures]:
+    """Figures of the workspace's targets; NotFound unless the principal is a member."""
+    if not principal.can_read(workspace_id):
+        raise NotFound("No workspace with this id.", field="workspace")
+    rows = (
+        await targets.visible_to(principal)
+        .filter(workspace_id=workspace_id)
+        .order_by("id")
+        .values("id", "name", "kind", "status")
+    )
+    out = {
+        int(r["id"]): TargetFigures(
+            id=int(r["id"]), name=r["name"], kind=str(r["kind"]), status=str(r["status"])
+        )
+        for r in rows
+    }
+    if not out:
+        return []
+    ids = list(out)
+
+    def region(tid: int, name: str) -> RegionFigures:
+        return out[tid].regions.setdefault(name, RegionFigures())
+
+    for state in await TargetRegionState.filter(target_id__in=ids).values(
+        "target_id", "region", "status"
+    ):
+        if state["status"] is not None:
+            up = 0 if state["status"] == CheckStatus.DOWN else 1
+            region(int(state["target_id"]), state["region"]).up = up
+
+    marks = _in_list(ids)
+    columns = ", ".join(_PHASE_COLUMNS.values())
+    latest = await fetch(
+        f"SELECT target_id, region, certificate_expires_at, {columns} FROM check_results "  # noqa: S608 (constants and ? params only)
+        "WHERE id IN (SELECT MAX(id) FROM check_results "
+        f"WHERE target_id IN ({marks}) GROUP BY target_id, region)",
+        ids,
+    )
+    for row in latest:
+        figures = region(int(row["target_id"]), row["region"])
+        for phase, column in _PHASE_COLUMNS.items():
+            if row[column] is not None:
+                figures.phases_seconds[phase] = float(row[column]) / 1000.0
+        if row["certificate_expires_at"] is not None:
+            figures.cert_expiry = as_datetime(row["certificate_expires_at"])
+
+    now = clock.now()
+    sums: list[str] = []
+    params: list[Any] = []
+    for name, span in WINDOWS.items():
+        sums.append(
+            f"SUM(CASE WHEN hour >= ? THEN checks ELSE 0 END) AS checks_{name}, "
+            f"SUM(CASE WHEN hour >= ? THEN failures ELSE 0 END) AS failures_{name}"
+        )
+        params += [now - span, now - span]
+    rollups = await fetch(
+        f"SELECT target_id, region, {', '.join(sums)} FROM result_rollups "  # noqa: S608
+        f"WHERE span = 'h' AND hour >= ? AND target_id IN ({marks}) GROUP BY target_id, region",
+        [*params, now - max(WINDOWS.values()), *ids],
+    )
+    for row in rollups:
+        figures = region(int(row["target_id"]), row["region"])
+        for name in WINDOWS:
+            checks = int(row[f"checks_{name}"] or 0)
+            if checks:
+                figures.uptime[name] = 1.0 - int(row[f"failures_{name}"] or 0) / checks
+    return list(out.values())
