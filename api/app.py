@@ -32,6 +32,7 @@ from api.oauth import routes as oauth_routes
 from api.privacy import routes as privacy_routes
 from api.resources import Resources
 from api.schema import build_schema
+from api.statuspages import routes as statuspages_routes
 from api.targets import heartbeat
 
 log = get_logger(__name__)
@@ -82,6 +83,7 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *heartbeat.routes(resources),
         *oauth_routes.routes(resources),
         *privacy_routes.routes(resources),
+        *statuspages_routes.routes(resources),
         *devpages.routes(resources),
     ]
     middleware = [

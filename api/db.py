@@ -24,6 +24,7 @@ MODEL_MODULES: list[str] = [
     "api.privacy.models",
     "api.oauth.models",
     "api.billing.models",
+    "api.statuspages.models",
 ]
 
 

@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     oauth_access_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
     oauth_refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
+    # Public status pages (api/statuspages, docs/status-pages.md): statusPage queries and
+    # feed requests per client IP and minute.
+    status_page_rate_limit_per_minute: int = Field(default=120, ge=1)
+
     # Privacy and data lifecycle (api/privacy, docs/privacy.md).
     retention_days: int = Field(default=365, ge=1, le=365)
     retention_raw_days_free: int = Field(default=30, ge=1, le=365)

@@ -10,7 +10,7 @@ from api.schema import build_schema
 
 PUBLIC = {
     # Anonymous by design (public catalogue, sign-up/login flows, e-mail links).
-    "Query": {"node", "viewer", "probeRegions", "partners", "privacyPolicy"},
+    "Query": {"node", "viewer", "probeRegions", "partners", "privacyPolicy", "statusPage"},
     "Mutation": {
         "signUp",
         "logIn",
