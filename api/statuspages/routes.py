@@ -7,6 +7,7 @@ as an unknown slug does. The body is built with ElementTree, which escapes every
 from __future__ import annotations
 
 import hashlib
+import re
 from xml.etree import ElementTree as ET
 
 from starlette.requests import Request
@@ -20,12 +21,15 @@ from api.statuspages.models import StatusPage, StatusUpdate, Visibility
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
+# Characters XML 1.0 cannot carry at all, even escaped (ElementTree would write them and
+# make the feed unreadable): control characters other than tab and newlines, surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     child = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
     if text is not None:
-        child.text = text
+        child.text = _NOT_XML.sub("", text)
     return child
 
 

@@ -23,7 +23,7 @@ async def test_the_feed_has_the_updates_escaped(gql, client, settings) -> None:
     await StatusUpdate.create(
         page=page,
         title="<script>alert(1)</script>",
-        message="Payments fail & retry </content><evil/>",
+        message="Payments fail & retry </content><evil/>\x1b\x0b",  # stored directly: the API refuses them
         state=UpdateState.IDENTIFIED,
         posted_at=clock.now(),
     )

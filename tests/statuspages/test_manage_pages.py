@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from api.core.ids import encode
 from api.statuspages.models import StatusPage, StatusPageComponent
 from api.workspaces.models import Role
@@ -43,6 +45,8 @@ async def test_bad_input_is_refused_and_nothing_is_written(gql, settings) -> Non
         ({"slug": "-edge"}, "slug", "INVALID"),
         ({"logoUrl": "http://cdn.acme.test/logo.png"}, "logoUrl", "INVALID"),
         ({"logoUrl": "javascript:alert(1)"}, "logoUrl", "INVALID"),
+        ({"logoUrl": "https://cdn.acme.test/\x00.png"}, "logoUrl", "INVALID"),
+        ({"title": "Acme\x00"}, "title", "INVALID"),
         ({"title": "  "}, "title", "INVALID"),
         ({"components": [{"name": "Empty", "targetIds": []}]}, "targetIds", "INVALID"),
         ({"components": [{"name": "X", "targetIds": ["garbage"]}]}, "targetIds", "NOT_FOUND"),
@@ -147,3 +151,15 @@ async def test_update_and_delete(gql, settings) -> None:
     assert await StatusPage.all().count() == 0
     assert await StatusPageComponent.all().count() == 0
     assert page_id == encode("StatusPage", row.id)
+
+
+async def test_two_concurrent_creates_of_one_slug_make_one_page(gql, settings) -> None:
+    owner = await create_account(settings)
+    targets = await three_targets(owner)
+    bodies = await asyncio.gather(*(create_page(gql, owner, targets) for _ in range(2)))
+    codes = sorted(
+        [e["code"] for e in b["data"]["createStatusPage"]["errors"]] or ["OK"] for b in bodies
+    )
+    assert codes == [["ALREADY_EXISTS"], ["OK"]]
+    assert await StatusPage.all().count() == 1
+    assert await StatusPageComponent.all().count() == 1
