@@ -83,7 +83,7 @@ def _text(value: str, field: str, *, low: int, high: int) -> str:
 
 
 def _slug(value: str) -> str:
-    if not SLUG.match(value):
+    if not SLUG.fullmatch(value):
         raise Invalid(
             "The slug has 1 to 64 lower-case letters, digits and inner hyphens.", field="slug"
         )
@@ -364,7 +364,7 @@ async def open_page(settings: Settings, slug: str, password: str | None) -> Stat
     An unknown slug and a wrong password answer alike; a password given for an unknown
     slug still costs one argon2 verification (no enumeration by timing).
     """
-    page = await StatusPage.get_or_none(slug=slug) if SLUG.match(slug or "") else None
+    page = await StatusPage.get_or_none(slug=slug) if SLUG.fullmatch(slug or "") else None
     if page is None:
         if password:
             await dummy_verify(settings, password)

@@ -43,6 +43,7 @@ async def test_bad_input_is_refused_and_nothing_is_written(gql, settings) -> Non
     cases = [
         ({"slug": "Not A Slug"}, "slug", "INVALID"),
         ({"slug": "-edge"}, "slug", "INVALID"),
+        ({"slug": "acme\n"}, "slug", "INVALID"),
         ({"logoUrl": "http://cdn.acme.test/logo.png"}, "logoUrl", "INVALID"),
         ({"logoUrl": "javascript:alert(1)"}, "logoUrl", "INVALID"),
         ({"logoUrl": "https://cdn.acme.test/\x00.png"}, "logoUrl", "INVALID"),
@@ -145,6 +146,14 @@ async def test_update_and_delete(gql, settings) -> None:
         (payload,) = body["data"].values()
         assert payload["errors"][0]["code"] == "NOT_FOUND"
     assert (await StatusPage.get(slug="acme")).title == "Acme, live"
+    theirs = await create_target(stranger.workspace, name="their db")
+    foreign = {"components": [{"name": "Theirs", "targetIds": [gid(theirs)]}]}
+    body = await gql(UPDATE, {"id": page_id, "patch": foreign}, token=owner.token)
+    assert body["data"]["updateStatusPage"]["errors"] == [
+        {"field": "targetIds", "code": "NOT_FOUND"}
+    ]
+    names = await StatusPageComponent.all().order_by("position").values_list("name", flat=True)
+    assert names == ["API", "Site"]
 
     body = await gql(DELETE, {"id": page_id}, token=owner.token)
     assert body["data"]["deleteStatusPage"]["deletedId"] == page_id
