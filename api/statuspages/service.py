@@ -20,7 +20,8 @@ from api.auth.principal import Principal
 from api.core import clock
 from api.core.errors import AlreadyExists, Forbidden, Invalid, LimitReached, NotFound
 from api.incidents.models import Incident
-from api.maintenance.service import targets_in_maintenance
+from api.maintenance.models import MaintenanceWindow
+from api.maintenance.service import occurrences, targets_in_maintenance
 from api.results.sql import as_datetime, fetch
 from api.settings import Settings
 from api.statuspages.models import (
@@ -330,6 +331,7 @@ def worst(statuses: list[ComponentStatus]) -> ComponentStatus:
 class UptimeDay:
     day: date
     uptime: float | None  # None: no checks that day (outside maintenance)
+    maintenance: bool = False  # a maintenance window covered part of the day
 
 
 @dataclass
@@ -457,16 +459,42 @@ async def _uptime_bars(
             acc[0] += int(row["checks"] or 0)
             acc[1] += int(row["failures"] or 0)
     days = [(first + timedelta(days=i)).date() for i in range(BAR_DAYS)]
+    planned = await _maintenance_days(page.workspace_id, first, now)
     out: dict[int, list[UptimeDay]] = {}
     for c in components:
         ids = [t for t in c.target_ids if t in target_ids]
+        marked = planned.get(None, set()).union(*(planned.get(t, set()) for t in ids))
         bars = []
         for d in days:
             counts = [per_target[(t, d)] for t in ids if (t, d) in per_target]
             checks = sum(n[0] for n in counts)
             failures = sum(n[1] for n in counts)
-            bars.append(UptimeDay(day=d, uptime=(1 - failures / checks) if checks else None))
+            bars.append(
+                UptimeDay(
+                    day=d,
+                    uptime=(1 - failures / checks) if checks else None,
+                    maintenance=d in marked,
+                )
+            )
         out[c.id] = bars
+    return out
+
+
+async def _maintenance_days(
+    workspace_id: int, since: datetime, until: datetime
+) -> dict[int | None, set[date]]:
+    """The UTC days touched by maintenance windows, per target id (None: every target)."""
+    windows = await MaintenanceWindow.filter(
+        workspace_id=workspace_id, starts_at__lte=until
+    ).filter(Q(weekly=True) | Q(ends_at__gt=since))
+    out: dict[int | None, set[date]] = defaultdict(set)
+    for window in windows:
+        for start, end in occurrences(window, since, until):
+            day = max(start, since).astimezone(UTC).date()
+            last = (min(end, until) - timedelta(microseconds=1)).astimezone(UTC).date()
+            while day <= last:
+                out[window.target_id].add(day)
+                day += timedelta(days=1)
     return out
 
 

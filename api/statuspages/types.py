@@ -108,6 +108,9 @@ class UptimeDay:
         description="Share of successful checks, 0 to 1; null without checks that day "
         "(checks inside maintenance windows do not count)."
     )
+    maintenance: bool = strawberry.field(
+        description="Whether a maintenance window of the component's targets touched the day."
+    )
 
 
 @strawberry.type(description="A component on the public page.")
@@ -163,7 +166,10 @@ class PublicStatusPage:
                     name=c.name,
                     description=c.description,
                     status=c.status,
-                    uptime_days=[UptimeDay(date=b.day, uptime=b.uptime) for b in c.bars],
+                    uptime_days=[
+                        UptimeDay(date=b.day, uptime=b.uptime, maintenance=b.maintenance)
+                        for b in c.bars
+                    ],
                 )
                 for c in view.components
             ],

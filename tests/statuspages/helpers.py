@@ -22,7 +22,7 @@ PUBLIC = """
 query($slug: String!, $password: String) {
   statusPage(slug: $slug, password: $password) {
     title description logoUrl status
-    components { id name description status uptimeDays { date uptime } }
+    components { id name description status uptimeDays { date uptime maintenance } }
     incidents { componentIds startedAt resolvedAt updates { title message state postedAt } }
     updates { title message state postedAt }
   }

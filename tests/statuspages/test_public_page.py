@@ -14,7 +14,7 @@ from api.targets.models import CheckStatus, TargetStatus
 from api.targets.state import ingest_results
 from tests.factories.accounts import create_account
 from tests.factories.results import create_result, probe_result
-from tests.factories.targets import transition
+from tests.factories.targets import create_target, transition
 from tests.statuspages.helpers import create_page, gid, public, three_targets
 
 REGIONS = ["eu-west", "us-east", "ap-south"]
@@ -83,7 +83,7 @@ async def test_a_maintenance_window_shows_under_maintenance(gql, settings) -> No
 
 
 async def test_ninety_daily_bars_come_from_the_rollups(gql, settings) -> None:
-    _, targets = await _page(gql, settings, regions=["eu-west"])
+    owner, targets = await _page(gql, settings, regions=["eu-west"])
     today = clock.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     two_days_ago = today - timedelta(days=2, hours=-3)
     # 3 of 4 checks up two days ago (eu-west), plus a failing us-east check not shown.
@@ -92,13 +92,34 @@ async def test_ninety_daily_bars_come_from_the_rollups(gql, settings) -> None:
     await create_result(targets[2], at=two_days_ago, region="us-east", status=CheckStatus.DOWN)
     await rollup_hour(None, two_days_ago)
     await rollup_day(None, two_days_ago)
+    # Maintenance on one of the page's targets five days ago (marked), and on a target
+    # that is on no component ten days ago (not marked).
+    five_days_ago = today - timedelta(days=5, hours=-10)
+    await MaintenanceWindow.create(
+        workspace=owner.workspace,
+        target=targets[0],
+        starts_at=five_days_ago,
+        ends_at=five_days_ago + timedelta(hours=2),
+    )
+    elsewhere = await create_target(owner.workspace, name="not on the page")
+    await MaintenanceWindow.create(
+        workspace=owner.workspace,
+        target=elsewhere,
+        starts_at=today - timedelta(days=10),
+        ends_at=today - timedelta(days=10, hours=-2),
+    )
 
     page = (await public(gql))["data"]["statusPage"]
     bars = page["components"][0]["uptimeDays"]
     assert len(bars) == 90
     assert bars[-1]["date"] == today.date().isoformat()
     assert bars[0]["date"] == (today - timedelta(days=89)).date().isoformat()
-    assert bars[-3] == {"date": two_days_ago.date().isoformat(), "uptime": 0.75}
+    assert bars[-3] == {
+        "date": two_days_ago.date().isoformat(),
+        "uptime": 0.75,
+        "maintenance": False,
+    }
+    assert [i for i, b in enumerate(bars) if b["maintenance"]] == [84]
     assert all(b["uptime"] is None for i, b in enumerate(bars) if i != 87)
 
 
