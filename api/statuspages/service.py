@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -203,7 +204,7 @@ async def create_page(
         async with in_transaction():
             page = await StatusPage.create(workspace_id=workspace_id, **values)
             await _write_components(page.id, specs)
-    except Exception as exc:  # a concurrent create took the slug (unique index)
+    except IntegrityError as exc:  # a concurrent create took the slug (unique index)
         if await StatusPage.filter(slug=slug).exists():
             raise AlreadyExists("This slug is taken.", field="slug") from exc
         raise
@@ -258,7 +259,7 @@ async def update_page(
             await page.save()
             if specs is not None:
                 await _write_components(page.id, specs)
-    except Exception as exc:
+    except IntegrityError as exc:  # a concurrent update took the slug
         if slug is not None and await StatusPage.filter(slug=slug).exclude(id=page.id).exists():
             raise AlreadyExists("This slug is taken.", field="slug") from exc
         raise
