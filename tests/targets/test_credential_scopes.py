@@ -44,6 +44,8 @@ NOT_CREDENTIALS = {
     "OAuthAuthorizationRequest.redirectUri": "where the answer goes; shown on the consent page",
     "OAuthClient.redirectUris": "public client metadata (admins of the workspace only)",
     "PrivacyPolicy.url": "a public page",
+    "StatusPage.logoUrl": "an image shown on the public status page",
+    "PublicStatusPage.logoUrl": "an image shown on the public status page",
     "Viewer.personalAccessTokens": "metadata; the token itself is never shown again",
 }
 # Typed configs: a secret reads ********, a secret URL scheme://host/******** (tested in
