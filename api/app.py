@@ -37,6 +37,7 @@ from api.oauth import routes as oauth_routes
 from api.privacy import routes as privacy_routes
 from api.resources import Resources
 from api.schema import build_schema
+from api.statuspages import routes as statuspages_routes
 from api.targets import heartbeat
 
 log = get_logger(__name__)
@@ -96,6 +97,7 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *billing_routes.routes(resources),
         *metrics_routes.routes(resources),
         *badge_routes.routes(resources),
+        *statuspages_routes.routes(resources),
         *devpages.routes(resources),
     ]
     middleware = [

@@ -25,6 +25,7 @@ MODEL_MODULES: list[str] = [
     "api.oauth.models",
     "api.billing.models",
     "api.badges.models",
+    "api.statuspages.models",
 ]
 
 

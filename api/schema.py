@@ -50,6 +50,8 @@ from api.oauth import queries as oauth_queries
 from api.privacy import mutations as privacy_mutations
 from api.privacy import queries as privacy_queries
 from api.settings import Settings
+from api.statuspages import mutations as statuspages_mutations
+from api.statuspages import queries as statuspages_queries
 from api.targets import mutations as targets_mutations
 from api.targets import queries as targets_queries
 from api.workspaces import mutations as workspaces_mutations
@@ -61,6 +63,7 @@ QUERIES: tuple[type, ...] = (
     privacy_queries.Query,
     oauth_queries.Query,
     billing_queries.Query,
+    statuspages_queries.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     accounts_mutations.Mutation,
@@ -73,6 +76,7 @@ MUTATIONS: tuple[type, ...] = (
     privacy_mutations.Mutation,
     oauth_mutations.Mutation,
     billing_mutations.Mutation,
+    statuspages_mutations.Mutation,
 )
 
 

@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     badge_rate_limit_per_minute: int = Field(default=300, ge=1)  # per client IP
     badge_cache_seconds: int = Field(default=60, ge=1, le=3600)
     metrics_host: str = "127.0.0.1"  # where --metrics-port listens (Hitflow's own metrics)
+    # Public status pages (api/statuspages, docs/status-pages.md): statusPage queries and
+    # feed requests per client IP and minute.
+    status_page_rate_limit_per_minute: int = Field(default=120, ge=1)
 
     # Privacy and data lifecycle (api/privacy, docs/privacy.md).
     retention_days: int = Field(default=365, ge=1, le=365)

@@ -153,6 +153,23 @@ ENUM_VALUES = {
         "SRV": "Service locator.",
         "PTR": "Reverse-lookup pointer.",
     },
+    "StatusPageVisibility": {
+        "PUBLIC": "Anyone with the link sees the page.",
+        "PASSWORD": "The page asks for its password.",
+    },
+    "StatusUpdateState": {
+        "INVESTIGATING": "The cause is being looked for.",
+        "IDENTIFIED": "The cause is known; a fix is under way.",
+        "MONITORING": "A fix is in place; watching that it holds.",
+        "RESOLVED": "Over.",
+    },
+    "ComponentStatus": {
+        "OPERATIONAL": "Every target of the component is up.",
+        "UNDER_MAINTENANCE": "Its targets are in a planned maintenance window.",
+        "DEGRADED_PERFORMANCE": "Some targets are slow or degraded; none is down.",
+        "PARTIAL_OUTAGE": "Some, not all, of its targets are down.",
+        "MAJOR_OUTAGE": "All of its targets are down.",
+    },
     "TargetStatus": {
         "PENDING": "Not checked yet.",
         "UP": "Reachable and correct.",

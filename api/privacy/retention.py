@@ -43,6 +43,8 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule("Notification", "created_at"),
     Rule("AlertEvent", "at"),
+    # Posted on a status page, possibly about an incident (history, like the incident).
+    Rule("StatusUpdate", "posted_at"),
     # Open or resolved: an incident that started more than a year ago is history.
     Rule("Incident", "started_at"),
     Rule("StateTransition", "at"),

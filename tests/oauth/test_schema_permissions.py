@@ -10,7 +10,7 @@ from api.schema import build_schema
 
 PUBLIC = {
     # Anonymous by design (public catalogue, sign-up/login flows, e-mail links).
-    "Query": {"node", "viewer", "probeRegions", "partners", "privacyPolicy", "plans"},
+    "Query": {"node", "viewer", "probeRegions", "partners", "privacyPolicy", "plans", "statusPage"},
     "Mutation": {
         "signUp",
         "logIn",

@@ -1,5 +1,6 @@
-"""The examples in docs/targets.md and docs/alerting.md are valid against the schema, and
-the documented webhook verification accepts what Hitflow signs (and nothing else)."""
+"""The examples in docs/targets.md, docs/alerting.md and docs/status-pages.md are valid
+against the schema, and the documented webhook verification accepts what Hitflow signs
+(and nothing else)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def _blocks(name: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", (DOCS / name).read_text(), flags=re.S)
 
 
-@pytest.mark.parametrize("name", ["targets.md", "alerting.md"])
+@pytest.mark.parametrize("name", ["targets.md", "alerting.md", "status-pages.md"])
 def test_every_graphql_example_validates(name: str) -> None:
     blocks = _blocks(name, "graphql")
     assert blocks

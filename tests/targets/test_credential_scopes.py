@@ -50,6 +50,8 @@ NOT_CREDENTIALS = {
     "OAuthClient.redirectUris": "public client metadata (admins of the workspace only)",
     "PrivacyPolicy.url": "a public page",
     "Invoice.url": "the provider's hosted invoice page; OWNERs and ADMINs only",
+    "StatusPage.logoUrl": "an image shown on the public status page",
+    "PublicStatusPage.logoUrl": "an image shown on the public status page",
     "Viewer.personalAccessTokens": "metadata; the token itself is never shown again",
 }
 # Typed configs: a secret reads ********, a secret URL scheme://host/******** (tested in

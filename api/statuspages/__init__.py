@@ -1,0 +1,1 @@
+"""Public status pages: components built from targets, status updates, an Atom feed."""
