@@ -151,11 +151,16 @@ async def test_the_public_page_leaks_nothing_of_the_targets(gql, settings, resou
 async def test_unknown_slugs_and_wrong_passwords_answer_alike(gql, settings) -> None:
     await _page(gql, settings, visibility="PASSWORD", password="open sesame")
     unknown = await public(gql, slug="nope")
-    assert unknown == {"data": {"statusPage": None}}
-    assert await public(gql) == unknown
-    assert await public(gql, password="wrong password") == unknown
-    assert await public(gql, slug="nope", password="open sesame") == unknown
-    assert await public(gql, slug="../../etc", password="x") == unknown
+    assert unknown["data"] == {"statusPage": None} and "errors" not in unknown
+    unknown.pop("extensions")  # the cost differs with the arguments, not with the page
+    for answer in (
+        await public(gql),
+        await public(gql, password="wrong password"),
+        await public(gql, slug="nope", password="open sesame"),
+        await public(gql, slug="../../etc", password="x"),
+    ):
+        answer.pop("extensions")
+        assert answer == unknown
     page = (await public(gql, password="open sesame"))["data"]["statusPage"]
     assert page["title"] == "Acme status" and page["status"] == "OPERATIONAL"
 

@@ -98,6 +98,6 @@ async def test_another_workspaces_incident_is_not_found(gql, settings, resources
     ]
     body = await gql(POST, _vars(page_id, title=""), token=owner.token)
     assert body["data"]["postStatusUpdate"]["errors"] == [{"field": "title", "code": "INVALID"}]
-    body = await gql(POST, _vars(page_id, message="nul \x00 byte"), token=owner.token)
+    body = await gql(POST, _vars(page_id, message="bell \x07 byte"), token=owner.token)
     assert body["data"]["postStatusUpdate"]["errors"] == [{"field": "message", "code": "INVALID"}]
     assert await StatusUpdate.all().count() == 0

@@ -41,6 +41,11 @@ CREDENTIALS = {
     "AuthPayload.mfaToken": "only in answer to the password (logIn), single use, 5 minutes",
     "TotpEnrollmentPayload.secret": "session only (startTotpEnrollment)",
     "TotpEnrollmentPayload.uri": "session only (startTotpEnrollment): it holds the secret",
+    # Badge token and URLs: shown once, to writers with targets:write (tests/badges).
+    **{
+        f"BadgeTokenPayload.{name}": "writer role AND targets:write (rotateBadgeToken)"
+        for name in ("token", "statusUrl", "uptimeUrl", "responseUrl", "shieldsUrl")
+    },
     # Checkout and customer-portal links: OWNER + billing:write only (tests/billing).
     "RedirectPayload.redirectUrl": "OWNER with billing:write (startCheckout, openBillingPortal)",
 }
