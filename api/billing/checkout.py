@@ -27,6 +27,7 @@ PROVIDER_NAMES = frozenset(p.value for p in Provider)
 
 def require_owner(principal: Principal, workspace_id: int) -> None:
     """Billing changes are the OWNERs' (ADMINs may read); strangers see NOT_FOUND."""
+    principal.check_two_factor(workspace_id)
     if not principal.can_read(workspace_id):
         raise NotFound("No workspace with this id.", field="workspaceId")
     if principal.role_in(workspace_id) != "OWNER":

@@ -40,6 +40,7 @@ def notifications_visible_to(principal: Principal) -> QuerySet[Notification]:
 
 
 def require_writer(principal: Principal, workspace_id: int, *, field: str = "id") -> None:
+    principal.check_two_factor(workspace_id, field=field)
     if not principal.can_read(workspace_id):
         raise NotFound(field=field)
     if not principal.can_write(workspace_id):

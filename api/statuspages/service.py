@@ -69,6 +69,7 @@ def visible_to(principal: Principal) -> QuerySet[StatusPage]:
 
 
 def _require_admin(principal: Principal, workspace_id: int, *, field: str) -> None:
+    principal.check_two_factor(workspace_id, field=field)
     if not principal.can_read(workspace_id):
         raise NotFound(field=field)
     if not principal.can_admin(workspace_id):

@@ -135,6 +135,7 @@ async def create_target(
     alert_policy: dict[str, Any] | None = None,
 ) -> Target:
     settings = resources.settings
+    principal.check_two_factor(workspace_id)
     if not principal.can_read(workspace_id):
         raise NotFound("No workspace with this id.", field="workspaceId")
     _require_writer(principal, workspace_id)

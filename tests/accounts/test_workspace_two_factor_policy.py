@@ -111,3 +111,26 @@ async def test_staff_views_need_a_second_factor(gql, settings) -> None:
     refused = await gql(query, token=staff.token)
 
     assert refused["errors"][0]["extensions"]["code"] == "TWO_FACTOR_REQUIRED"
+
+
+async def test_every_domain_answers_two_factor_required_not_not_found(gql, settings) -> None:
+    owner = await create_account(settings, totp_secret=pyotp.random_base32())
+    member = await create_account(settings)
+    await add_member(owner.workspace, member.user, Role.MEMBER)
+    ws = owner.workspace_gid
+    await gql(SET, {"ws": ws, "on": True}, token=owner.token)
+    target = """mutation($ws: ID!) { createTarget(input: {workspaceId: $ws, name: "x", kind: TCP,
+      typedConfig: {tcp: {host: "db.example.test", port: 5432}}}) { errors { field code } } }"""
+    channel = """mutation($ws: ID!) { createAlertChannel(input: {workspaceId: $ws, name: "x",
+      kind: EMAIL, typedConfig: {email: {address: "ops@example.test"}}}) { errors { field code } } }"""
+    for document, name in ((target, "createTarget"), (channel, "createAlertChannel")):
+        answer = await gql(document, {"ws": ws}, token=member.token)
+        assert answer["data"][name]["errors"] == [
+            {"field": "workspaceId", "code": "TWO_FACTOR_REQUIRED"}
+        ], name
+    # A stranger still learns nothing: NOT_FOUND.
+    stranger = await create_account(settings)
+    answer = await gql(target, {"ws": ws}, token=stranger.token)
+    assert answer["data"]["createTarget"]["errors"] == [
+        {"field": "workspaceId", "code": "NOT_FOUND"}
+    ]
