@@ -174,3 +174,23 @@ class StateTransition(Model):
     class Meta:
         table = "state_transitions"
         indexes = (("target_id", "at"),)
+
+
+class TargetGroup(Model):
+    """A named set of targets of one workspace (e.g. "EU edge"): usable as a dependency
+    (api/targets/dependencies.py) and as the scope of an SLA report (api/results/)."""
+
+    id = fields.IntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
+        "models.Workspace", related_name="target_groups", on_delete=fields.CASCADE
+    )
+    workspace_id: int
+    name = fields.CharField(max_length=100)
+    targets: fields.ManyToManyRelation[Target] = fields.ManyToManyField(
+        "models.Target", related_name="groups", through="target_group_members"
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "target_groups"
+        unique_together = (("workspace_id", "name"),)
