@@ -21,5 +21,5 @@ async def get_visible_group(principal: Principal, group_id: int) -> TargetGroup:
 async def group_target_ids(principal: Principal, group_id: int) -> list[int]:
     """Ids of the targets in a group the principal can see, sorted; NotFound otherwise."""
     group = await get_visible_group(principal, group_id)
-    ids = await group.targets.all().values_list("id", flat=True)
-    return sorted(int(i) for i in ids)
+    targets = await group.targets.all().only("id")
+    return sorted(t.id for t in targets)
