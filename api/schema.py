@@ -52,6 +52,7 @@ from api.privacy import queries as privacy_queries
 from api.settings import Settings
 from api.statuspages import mutations as statuspages_mutations
 from api.statuspages import queries as statuspages_queries
+from api.targets import graph_mutations as targets_graph
 from api.targets import mutations as targets_mutations
 from api.targets import queries as targets_queries
 from api.workspaces import mutations as workspaces_mutations
@@ -60,6 +61,7 @@ from api.workspaces import mutations as workspaces_mutations
 QUERIES: tuple[type, ...] = (
     accounts_queries.Query,
     targets_queries.Query,
+    targets_graph.Query,
     privacy_queries.Query,
     oauth_queries.Query,
     billing_queries.Query,
@@ -70,6 +72,7 @@ MUTATIONS: tuple[type, ...] = (
     accounts_security.Mutation,
     workspaces_mutations.Mutation,
     targets_mutations.Mutation,
+    targets_graph.Mutation,
     badges_mutations.Mutation,
     notifications_mutations.Mutation,
     maintenance_mutations.Mutation,

@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     alert_http_timeout_seconds: float = Field(default=10.0, gt=0)
     alert_channel_failure_limit: int = Field(default=5, ge=1)  # permanent failures in a row
     alert_flap_limit_per_hour: int = Field(default=10, ge=1)  # per target and channel
+    # How long a DOWN of a target with dependencies (either way) waits for the rest of
+    # its graph before alerting: one page naming the upstream and its affected dependents.
+    dependency_settle_seconds: float = Field(default=60.0, ge=0, le=900)
     telegram_api_url: str = "https://api.telegram.org"
     pagerduty_api_url: str = "https://events.pagerduty.com"
     opsgenie_api_url: str = "https://api.opsgenie.com"

@@ -8,7 +8,12 @@ from arq import func
 from arq.cron import CronJob, cron
 
 from workers.jobs.accounts import notify_expiring_tokens, send_password_reset_email
-from workers.jobs.alerting import alerting_tick, check_certificates, process_transitions
+from workers.jobs.alerting import (
+    alerting_tick,
+    check_certificates,
+    notify_held_incidents,
+    process_transitions,
+)
 from workers.jobs.backup import backup_database
 from workers.jobs.billing import cancel_subscription_for_deletion, settle_billing
 from workers.jobs.checks import IN_PROGRESS_SECONDS, run_batch
@@ -28,6 +33,7 @@ CORE_FUNCTIONS: list[Any] = [
     func(send_email, max_tries=5, timeout=60),
     func(send_password_reset_email, max_tries=3, timeout=60),
     func(process_transitions, max_tries=3, timeout=300),
+    func(notify_held_incidents, max_tries=3, timeout=300),
     func(deliver_notification, max_tries=25, timeout=120),
     func(alerting_tick, max_tries=1, timeout=300),
     func(check_certificates, max_tries=1, timeout=600),

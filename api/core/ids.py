@@ -38,6 +38,14 @@ def decode(value: str, type_name: str, *, field: str | None = "id") -> int:
     return pk
 
 
+def parts(value: str) -> str | None:
+    """The type name a global id claims, or None when it is not a global id."""
+    try:
+        return _parts(value)[0]
+    except ValueError:
+        return None
+
+
 def decode_or_none(value: str | None, type_name: str) -> int | None:
     if value is None:
         return None

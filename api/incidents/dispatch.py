@@ -18,6 +18,7 @@ from api.resources import CORE_QUEUE
 log = get_logger(__name__)
 
 PROCESS_TRANSITIONS = "process_transitions"  # the job's name in workers/registry.py
+NOTIFY_HELD = "notify_held_incidents"  # ditto: alerts incidents whose hold has ended
 
 
 async def dispatch_transitions(redis: ArqRedis) -> None:
@@ -29,3 +30,17 @@ async def dispatch_transitions(redis: ArqRedis) -> None:
         await redis.enqueue_job(PROCESS_TRANSITIONS, _queue_name=CORE_QUEUE, _job_id=job_id)
     except Exception as exc:  # alerting trouble must not stop ingestion or a ping
         log.error("process_transitions_failed", error=repr(exc))
+
+
+async def settle_later(redis: ArqRedis, incident_id: int, seconds: float) -> None:
+    """Run the held-incident pass when this incident's settle window ends (the
+    every-minute alerting tick is the fallback if Redis loses the job)."""
+    try:
+        await redis.enqueue_job(
+            NOTIFY_HELD,
+            _queue_name=CORE_QUEUE,
+            _job_id=f"{NOTIFY_HELD}:{incident_id}",
+            _defer_by=seconds + 0.2,
+        )
+    except Exception as exc:  # the tick catches up; alerting must not fail here
+        log.error("settle_later_failed", incident_id=incident_id, error=repr(exc))

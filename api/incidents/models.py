@@ -24,6 +24,11 @@ class EventKind(StrEnum):
     TEST = "TEST"
 
 
+class IncidentCause(StrEnum):
+    DIRECT = "DIRECT"  # the target itself failed: alerted
+    UPSTREAM = "UPSTREAM"  # a dependency was down: attached to its incident, not alerted
+
+
 class Incident(Model):
     """A period during which a target was DOWN."""
 
@@ -44,10 +49,22 @@ class Incident(Model):
     notified_at = fields.DatetimeField(null=True)
     last_notified_at = fields.DatetimeField(null=True)
     reminders_sent = fields.IntField(default=0)
+    cause_kind = fields.CharEnumField(IncidentCause, max_length=16, default=IncidentCause.DIRECT)
+    # UPSTREAM: the root incident (a DIRECT one) of the dependency that was down.
+    upstream: fields.ForeignKeyNullableRelation[Incident] = fields.ForeignKeyField(
+        "models.Incident", related_name="attached", on_delete=fields.SET_NULL, null=True
+    )
+    upstream_id: int | None
+    # A target in a dependency graph waits until then before alerting (settle window).
+    hold_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "incidents"
-        indexes = (("workspace_id", "resolved_at"), ("target_id", "resolved_at"))
+        indexes = (
+            ("workspace_id", "resolved_at"),
+            ("target_id", "resolved_at"),
+            ("upstream_id", "resolved_at"),
+        )
 
 
 class AlertEvent(Model):

@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from api import events
@@ -19,11 +20,13 @@ from api.auth.principal import Principal
 from api.core import clock
 from api.core.logging import get_logger
 from api.core.orm import column
-from api.incidents.models import AlertEvent, EventKind, Incident
+from api.incidents import dispatch
+from api.incidents.models import AlertEvent, EventKind, Incident, IncidentCause
 from api.maintenance.service import in_maintenance, mark_results
 from api.notifications import delivery
 from api.notifications.policy import effective_policy, policy_channels
 from api.resources import Resources
+from api.targets import dependencies
 from api.targets.models import StateTransition, Target, TargetStatus
 
 log = get_logger(__name__)
@@ -104,18 +107,14 @@ async def handle_transition(resources: Resources, transition: StateTransition) -
     if to == TargetStatus.DOWN:
         if incident is not None:
             return  # already open (e.g. DOWN -> DEGRADED -> DOWN is a new incident only once)
-        incident = await Incident.create(
-            workspace_id=target.workspace_id,
-            target_id=target.id,
-            started_at=transition.at,
-            cause=(transition.cause or "unknown error")[:2000],
+        await open_incident(
+            resources,
+            target,
+            at=transition.at,
+            cause=transition.cause or "unknown error",
             regions=list(transition.regions or []),
+            dedupe_key=f"transition:{transition.id}",
         )
-        await _publish(resources, incident, "opened")
-        if await in_maintenance(target.id, transition.at):
-            log.info("incident_held_for_maintenance", incident_id=incident.id)
-            return  # notified when the window ends, if still open
-        await notify_opened(resources, target, incident, f"transition:{transition.id}")
         return
     if incident is not None and to in (TargetStatus.UP, TargetStatus.DEGRADED, TargetStatus.PAUSED):
         incident.resolved_at = transition.at
@@ -132,6 +131,8 @@ async def handle_transition(resources: Resources, transition: StateTransition) -
                 at=transition.at,
                 status=to.value,
             )
+        if incident.cause_kind == IncidentCause.DIRECT:
+            await release_attached(resources, incident, transition.at)
     if to == TargetStatus.DEGRADED and not await in_maintenance(target.id, transition.at):
         await raise_event(
             resources,
@@ -145,12 +146,172 @@ async def handle_transition(resources: Resources, transition: StateTransition) -
         )
 
 
+# --- Opening, with the dependency rule ------------------------------------------------
+#
+# A target that is part of a dependency graph does not alert at once: its incident is
+# held for HITFLOW_DEPENDENCY_SETTLE_SECONDS. Whatever arrives first, at the end of the
+# window a dependent whose upstream (direct or transitive) has an open incident is
+# attached to that incident's root (cause UPSTREAM, its DOWN recorded as SUPPRESSED),
+# and the root alerts once, naming the dependents attached to it. Every step is a
+# conditional UPDATE, so several workers may run it side by side.
+
+
+async def open_incident(
+    resources: Resources,
+    target: Target,
+    *,
+    at: datetime,
+    cause: str,
+    regions: list[str],
+    dedupe_key: str,
+) -> Incident:
+    graph = await dependencies.workspace_graph(target.workspace_id)
+    related = bool(graph.get(target.id)) or any(target.id in ups for ups in graph.values())
+    settle = resources.settings.dependency_settle_seconds
+    incident = await Incident.create(
+        workspace_id=target.workspace_id,
+        target_id=target.id,
+        started_at=at,
+        cause=cause[:2000],
+        regions=regions,
+        hold_until=at + timedelta(seconds=settle) if related else None,
+    )
+    await _publish(resources, incident, "opened")
+    if related:
+        root = await _upstream_root(graph, target.id)
+        if root is not None:
+            await _attach(resources, target, incident, root)
+            return incident
+        await _attach_held_dependents(resources, graph, target.id, incident)
+        if incident.hold_until is not None and incident.hold_until > clock.now():
+            await dispatch.settle_later(resources.redis, incident.id, settle)
+            return incident
+    if await in_maintenance(target.id, at):
+        log.info("incident_held_for_maintenance", incident_id=incident.id)
+        return incident  # notified when the window ends, if still open
+    await notify_opened(resources, target, incident, dedupe_key)
+    return incident
+
+
+async def _upstream_root(graph: dependencies.Graph, target_id: int) -> Incident | None:
+    """The open DIRECT incident of the most upstream target this one depends on, if any."""
+    ups = dependencies.closure(graph, target_id)
+    if not ups:
+        return None
+    open_ups = await Incident.filter(target_id__in=list(ups), resolved_at=None).order_by(
+        "started_at", "id"
+    )
+    roots: dict[int, Incident] = {}
+    for row in open_ups:
+        if row.cause_kind == IncidentCause.DIRECT:
+            roots.setdefault(row.target_id, row)
+    # Prefer a root whose target depends on no other root's target (the true origin).
+    for row in sorted(roots.values(), key=lambda r: (r.started_at, r.id)):
+        if not dependencies.closure(graph, row.target_id) & set(roots):
+            return row
+    attached = next((r for r in open_ups if r.upstream_id is not None), None)
+    return await Incident.get_or_none(id=attached.upstream_id) if attached else None
+
+
+async def _attach(resources: Resources, target: Target, incident: Incident, root: Incident) -> bool:
+    """Make a not-yet-alerted incident UPSTREAM of `root`; False if it was taken meanwhile."""
+    claimed = await Incident.filter(
+        id=incident.id,
+        resolved_at=None,
+        notified_at=None,
+        cause_kind=IncidentCause.DIRECT,
+    ).update(cause_kind=IncidentCause.UPSTREAM, upstream_id=root.id, hold_until=None)
+    if claimed != 1:
+        return False
+    incident.cause_kind, incident.upstream_id, incident.hold_until = (
+        IncidentCause.UPSTREAM,
+        root.id,
+        None,
+    )
+    # What was attached to this one now hangs from the root (attachments are one level).
+    await Incident.filter(upstream_id=incident.id).update(upstream_id=root.id)
+    await _publish(resources, incident, "attached")
+    upstream = await Target.get_or_none(id=root.target_id)
+    upstream_name = upstream.name if upstream else "a dependency"
+    await raise_event(
+        resources,
+        target,
+        EventKind.DOWN,
+        f"incident:{incident.id}:down",
+        incident=incident,
+        at=incident.started_at,
+        status="DOWN",
+        detail={"upstreamIncidentId": root.id, "upstreamTarget": upstream_name},
+        suppressed=f"Suppressed: {target.name} depends on {upstream_name}, which is down.",
+    )
+    log.info("incident_attached", incident_id=incident.id, upstream_incident_id=root.id)
+    return True
+
+
+async def _attach_held_dependents(
+    resources: Resources, graph: dependencies.Graph, target_id: int, root: Incident
+) -> None:
+    """Dependents that went down first and are still held join this incident."""
+    below = dependencies.closure(dependencies.reverse(graph), target_id)
+    if not below:
+        return
+    held = await Incident.filter(
+        target_id__in=list(below),
+        resolved_at=None,
+        notified_at=None,
+        cause_kind=IncidentCause.DIRECT,
+    )
+    targets = {t.id: t for t in await Target.filter(id__in=[h.target_id for h in held])}
+    for row in held:
+        if row.target_id in targets:
+            await _attach(resources, targets[row.target_id], row, root)
+
+
+async def release_attached(resources: Resources, root: Incident, at: datetime) -> int:
+    """The upstream recovered: each attached dependent still DOWN gets its own DIRECT
+    incident from now on (held for the settle window, so one that recovers with its
+    upstream is never paged), or joins another upstream that is still down."""
+    count = 0
+    for row in await Incident.filter(upstream_id=root.id, resolved_at=None):
+        target = await Target.get_or_none(id=row.target_id)
+        if target is None:
+            continue
+        graph = await dependencies.workspace_graph(target.workspace_id)
+        other = await _upstream_root(graph, target.id)
+        if other is not None and other.id != root.id:
+            await Incident.filter(id=row.id, upstream_id=root.id).update(upstream_id=other.id)
+            continue
+        closed = await Incident.filter(id=row.id, resolved_at=None).update(resolved_at=at)
+        if closed != 1:
+            continue
+        row.resolved_at = at
+        await _publish(resources, row, "resolved")
+        if target.status != TargetStatus.DOWN or target.paused:
+            continue
+        await open_incident(
+            resources,
+            target,
+            at=at,
+            cause=row.cause,
+            regions=list(row.regions or []),
+            dedupe_key=f"incident:{row.id}:released",
+        )
+        count += 1
+    return count
+
+
 async def notify_opened(
     resources: Resources, target: Target, incident: Incident, dedupe_key: str
 ) -> None:
+    """Alert an incident's opening, once, naming the dependents attached to it."""
     now = clock.now()
-    await Incident.filter(id=incident.id).update(notified_at=now, last_notified_at=now)
+    claimed = await Incident.filter(
+        id=incident.id, notified_at=None, cause_kind=IncidentCause.DIRECT
+    ).update(notified_at=now, last_notified_at=now, hold_until=None)
+    if claimed != 1:
+        return  # already alerted, or attached to an upstream meanwhile
     incident.notified_at = incident.last_notified_at = now
+    affected = await affected_targets(incident.id)
     await raise_event(
         resources,
         target,
@@ -159,7 +320,15 @@ async def notify_opened(
         incident=incident,
         at=incident.started_at,
         status="DOWN",
+        detail={"affected": affected} if affected else None,
     )
+
+
+async def affected_targets(incident_id: int) -> list[dict[str, Any]]:
+    """The dependents attached to an incident: [{"id": pk, "name": ...}], by name."""
+    ids = await column(Incident.filter(upstream_id=incident_id), "target_id")
+    rows = await Target.filter(id__in=list(set(ids))).order_by("name").values("id", "name")
+    return [{"id": r["id"], "name": r["name"]} for r in rows]
 
 
 async def raise_event(
@@ -174,8 +343,10 @@ async def raise_event(
     cause: str | None = None,
     regions: list[str] | None = None,
     detail: dict[str, Any] | None = None,
+    suppressed: str | None = None,
 ) -> AlertEvent | None:
-    """Record the event once (by dedupe key) and notify the channels its policy names."""
+    """Record the event once (by dedupe key) and notify the channels its policy names
+    (or, given a `suppressed` reason, record their deliveries as SUPPRESSED)."""
     event, created = await AlertEvent.get_or_create(
         dedupe_key=dedupe_key,
         defaults={
@@ -202,7 +373,10 @@ async def raise_event(
     }.get(kind, True)
     if wanted:
         channels = await policy_channels(target.workspace_id, policy)
-        await delivery.notify_event(resources, event, channels)
+        if suppressed is not None:
+            await delivery.record_suppressed(event, channels, suppressed)
+        else:
+            await delivery.notify_event(resources, event, channels)
     return event
 
 
@@ -221,14 +395,26 @@ async def _publish(resources: Resources, incident: Incident, state: str) -> None
 
 
 async def notify_after_maintenance(resources: Resources) -> int:
-    """Incidents opened inside a window that are still open once it ended get their notice."""
+    """Held incidents still open once their hold ends get their notice: opened inside a
+    maintenance window that has ended, or past their dependency settle window (then an
+    upstream that is down by now takes them as UPSTREAM instead)."""
     count = 0
     now = clock.now()
-    for incident in await Incident.filter(resolved_at=None, notified_at=None).limit(500):
-        if await in_maintenance(incident.target_id, now):
-            continue
+    held = await Incident.filter(
+        resolved_at=None, notified_at=None, cause_kind=IncidentCause.DIRECT
+    ).filter(Q(hold_until=None) | Q(hold_until__lte=now))
+    for incident in sorted(held, key=lambda i: (i.started_at, i.id))[:500]:
         target = await Target.get_or_none(id=incident.target_id)
         if target is None:
+            continue
+        if incident.hold_until is not None:
+            graph = await dependencies.workspace_graph(target.workspace_id)
+            root = await _upstream_root(graph, target.id)
+            if root is not None and root.id != incident.id:
+                await _attach(resources, target, incident, root)
+                continue
+            await _attach_held_dependents(resources, graph, target.id, incident)
+        if await in_maintenance(incident.target_id, now):
             continue
         await notify_opened(resources, target, incident, f"incident:{incident.id}:down")
         count += 1

@@ -12,14 +12,21 @@ from strawberry import relay
 from api.core.errors import DomainError
 from api.graphql.context import Info
 from api.graphql.errors import InvalidArgument
-from api.graphql.loaders import loader
+from api.graphql.loaders import by_key, loader
 from api.graphql.nodes import resolve_scoped
 from api.graphql.pagination import Connection, paginate
 from api.graphql.permissions import requires
 from api.incidents import models, service
+from api.incidents.models import IncidentCause
 from api.notifications.service import notifications_visible_to
 from api.notifications.types import Notification
-from api.targets.types import Target, load_target
+from api.targets.types import Target, load_target, load_targets
+
+strawberry.enum(
+    IncidentCause,
+    description="Why an incident is open: its target failed (DIRECT, alerted) or a "
+    "dependency of it was down (UPSTREAM, attached to that incident, not alerted).",
+)
 
 
 @strawberry.type(description="A period during which a target was DOWN, and what was sent about it.")
@@ -31,7 +38,11 @@ class Incident(relay.Node):
     )
     cause: str = strawberry.field(description="The first failing error.")
     regions: list[str] = strawberry.field(description="The regions that saw it down.")
+    cause_kind: IncidentCause = strawberry.field(
+        description="DIRECT, or UPSTREAM when a dependency was down (see upstream)."
+    )
     target_id: strawberry.Private[int]
+    upstream_id: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, row: models.Incident) -> Incident:
@@ -41,7 +52,9 @@ class Incident(relay.Node):
             resolved_at=row.resolved_at,
             cause=row.cause,
             regions=list(row.regions or []),
+            cause_kind=IncidentCause(str(row.cause_kind)),
             target_id=row.target_id,
+            upstream_id=row.upstream_id,
         )
 
     @strawberry.field(description="Seconds it lasted (until now while open).")
@@ -57,6 +70,45 @@ class Incident(relay.Node):
     )
     async def target(self, info: Info) -> Target | None:
         return await load_target(info, self.target_id)
+
+    @strawberry.field(
+        description="UPSTREAM incidents: the incident of the dependency that was down."
+    )
+    async def upstream(self, info: Info) -> Incident | None:
+        if self.upstream_id is None:
+            return None
+        principal = info.context.principal
+
+        async def batch(ids: Sequence[int]) -> list[Any]:
+            rows = await service.visible_to(principal).filter(id__in=list(ids))
+            return by_key(rows, ids)
+
+        row = await loader(info.context, "incident.byId", batch).load(self.upstream_id)
+        return Incident.from_model(row) if row else None
+
+    @strawberry.field(
+        description="The dependents attached to this incident (UPSTREAM incidents of "
+        "targets depending on this one), by name; needs the targets:read scope.",
+        permission_classes=[requires("targets:read")],
+    )
+    async def affected_targets(self, info: Info) -> list[Target]:
+        principal = info.context.principal
+
+        async def batch(ids: Sequence[int]) -> list[list[int]]:
+            rows = (
+                await service.visible_to(principal)
+                .filter(upstream_id__in=list(ids))
+                .order_by("target__name", "target_id")
+                .values_list("upstream_id", "target_id")
+            )
+            grouped: dict[int, list[int]] = {i: [] for i in ids}
+            for upstream_id, target_id in rows:
+                if target_id not in grouped[upstream_id] and len(grouped[upstream_id]) < 100:
+                    grouped[upstream_id].append(target_id)
+            return [grouped[i] for i in ids]
+
+        ids = await loader(info.context, "incident.affected", batch).load(self.pk)
+        return await load_targets(info, ids)
 
     @strawberry.field(
         description="Deliveries made about this incident, oldest first (at most the first 100)."

@@ -108,6 +108,32 @@ async def notify_event(
     return created
 
 
+async def record_suppressed(
+    event: Any, channels: list[AlertChannel], reason: str
+) -> list[Notification]:
+    """One SUPPRESSED row per channel: what would have been sent, and why it was not
+    (a dependent whose upstream is down). Idempotent like `notify_event`."""
+    rows: list[Notification] = []
+    for channel in channels:
+        row = await Notification.get_or_none(event_id=event.id, channel_id=channel.id)
+        if row is None:
+            try:
+                row = await Notification.create(
+                    workspace_id=event.workspace_id,
+                    event_id=event.id,
+                    channel_id=channel.id,
+                    target_id=event.target_id,
+                    kind=str(event.kind),
+                    status=DeliveryStatus.SUPPRESSED,
+                    last_error=reason[:500],
+                    created_at=clock.now(),
+                )
+            except IntegrityError:
+                row = await Notification.get(event_id=event.id, channel_id=channel.id)
+        rows.append(row)
+    return rows
+
+
 def provider_config(settings: Settings, kind: ChannelKind) -> dict[str, Any]:
     base = {
         ChannelKind.TELEGRAM: settings.telegram_api_url,

@@ -38,6 +38,8 @@ class Message:
     regions: list[str] = field(default_factory=list)
     incident_id: str | None = None  # global id
     started_at: datetime | None = None
+    # DOWN of an upstream: the dependents down with it, whose own alerts were suppressed.
+    affected_targets: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -100,9 +102,16 @@ def build_message(
     started = incident.started_at if incident else event.at
     where = f"Failing regions: {', '.join(regions)}." if regions else ""
     detail = event.detail or {}
+    affected = [str(a.get("name")) for a in detail.get("affected") or []]
     if kind == "DOWN":
         title = f"DOWN: {name}"
         lines = [f"{name} is down since {when(started)}.", f"Error: {cause or 'unknown'}.", where]
+        if affected:
+            title += f" (and {len(affected)} dependent{'s' if len(affected) > 1 else ''})"
+            lines.append(
+                f"Also down, because they depend on {name} (no separate alerts): "
+                f"{', '.join(affected)}."
+            )
     elif kind == "UP":
         title = f"UP: {name}"
         lasted = duration(event.at - started)
@@ -154,4 +163,5 @@ def build_message(
         regions=regions,
         incident_id=encode("Incident", incident.id) if incident is not None else None,
         started_at=started if incident is not None else None,
+        affected_targets=affected if kind == "DOWN" else [],
     )

@@ -33,7 +33,9 @@ class DeliveryStatus(StrEnum):
     PENDING = "PENDING"
     SENT = "SENT"
     FAILED = "FAILED"
-    SUPPRESSED = "SUPPRESSED"  # held back by the flapping guard
+    # Not sent: held back by the flapping guard, or a dependent's DOWN while its upstream
+    # is down (last_error says which).
+    SUPPRESSED = "SUPPRESSED"
 
 
 class AlertChannel(Model):

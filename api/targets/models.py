@@ -194,3 +194,31 @@ class TargetGroup(Model):
     class Meta:
         table = "target_groups"
         unique_together = (("workspace_id", "name"),)
+
+
+class TargetDependency(Model):
+    """One edge of the dependency graph: `target` depends on a target or on a group
+    (exactly one of the two). Rules and cycle checks in api/targets/dependencies.py."""
+
+    id = fields.IntField(primary_key=True)
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
+        "models.Workspace", related_name="target_dependencies", on_delete=fields.CASCADE
+    )
+    workspace_id: int
+    target: fields.ForeignKeyRelation[Target] = fields.ForeignKeyField(
+        "models.Target", related_name="dependency_links", on_delete=fields.CASCADE
+    )
+    target_id: int
+    upstream_target: fields.ForeignKeyNullableRelation[Target] = fields.ForeignKeyField(
+        "models.Target", related_name="dependent_links", on_delete=fields.CASCADE, null=True
+    )
+    upstream_target_id: int | None
+    upstream_group: fields.ForeignKeyNullableRelation[TargetGroup] = fields.ForeignKeyField(
+        "models.TargetGroup", related_name="dependent_links", on_delete=fields.CASCADE, null=True
+    )
+    upstream_group_id: int | None
+    position = fields.IntField(default=0)  # the order the user gave
+
+    class Meta:
+        table = "target_dependencies"
+        indexes = (("workspace_id",), ("upstream_target_id",), ("upstream_group_id",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,6 +32,7 @@ from api.targets.pings import HEARTBEAT_REGION
 
 if TYPE_CHECKING:
     from api.incidents.types import IncidentConnection
+    from api.targets.graph_types import TargetDependencyNode, TargetGroup
 
 # strawberry.enum marks the model enum itself as the GraphQL enum (one class, one set of values).
 strawberry.enum(TargetKind, description="What a target is and how it is checked.")
@@ -203,6 +205,37 @@ class Target(relay.Node):
             info, self.pk, first=first, after=after, last=last, before=before
         )
 
+    @strawberry.field(
+        description="The groups it belongs to, by name.",
+        permission_classes=[requires("targets:read")],
+    )
+    async def groups(
+        self, info: Info
+    ) -> list[Annotated[TargetGroup, strawberry.lazy("api.targets.graph_types")]]:
+        from api.targets.graph_types import load_groups_of
+
+        return await load_groups_of(info, self.pk)
+
+    @strawberry.field(
+        description="What it depends on directly (targets and groups), in the order set.",
+        permission_classes=[requires("targets:read")],
+    )
+    async def depends_on(
+        self, info: Info
+    ) -> list[Annotated[TargetDependencyNode, strawberry.lazy("api.targets.graph_types")]]:
+        from api.targets.graph_types import load_depends_on
+
+        return await load_depends_on(info, self.pk)
+
+    @strawberry.field(
+        description="The targets that depend on it directly (also through a group; at most 100).",
+        permission_classes=[requires("targets:read")],
+    )
+    async def dependents(self, info: Info) -> list[Target]:
+        from api.targets.graph_types import load_dependents
+
+        return await load_dependents(info, self.pk)
+
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
@@ -227,6 +260,12 @@ async def load_target(info: Info, target_id: int) -> Target | None:
 
     row = await loader(info.context, "target.byId", batch).load(target_id)
     return Target.from_model(row) if row else None
+
+
+async def load_targets(info: Info, target_ids: list[int]) -> list[Target]:
+    """Visible targets by pk, in order, in one batch (invisible ones dropped)."""
+    found = await asyncio.gather(*(load_target(info, pk) for pk in target_ids))
+    return [t for t in found if t is not None]
 
 
 async def workspace_targets(

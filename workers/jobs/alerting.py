@@ -18,6 +18,11 @@ async def process_transitions(ctx: dict[str, Any]) -> int:
     return await service.process_transitions(ctx["resources"])
 
 
+async def notify_held_incidents(ctx: dict[str, Any]) -> int:
+    """Enqueued for the end of a dependency settle window (api/incidents/dispatch.py)."""
+    return await service.notify_after_maintenance(ctx["resources"])
+
+
 async def alerting_tick(ctx: dict[str, Any]) -> dict[str, int]:
     resources = ctx["resources"]
     done = {

@@ -42,6 +42,8 @@ def body_of(message: Any) -> bytes:
             "cause": message.cause,
             "regions": message.regions,
             "resolved": message.resolve,
+            # Dependents down with it, alerted only here (names).
+            "affectedTargets": message.affected_targets,
         }
         if message.incident_id
         else None,
