@@ -67,6 +67,12 @@ class TwoFactorRequired(DomainError):
     code = "TWO_FACTOR_REQUIRED"
 
 
+class DependencyCycle(DomainError):
+    """A dependency (or group membership) that would make a target depend on itself."""
+
+    code = "DEPENDENCY_CYCLE"
+
+
 class PublicGraphQLError(GraphQLError):
     """A GraphQL error meant for the client (never masked)."""
 

@@ -22,6 +22,7 @@ class ErrorCode(Enum):
     INVALID_CODE = "INVALID_CODE"
     TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
     PLAN_LIMIT = "PLAN_LIMIT"
+    DEPENDENCY_CYCLE = "DEPENDENCY_CYCLE"
 
 
 @strawberry.type(description="An expected failure of a mutation: bad input, not found, ...")

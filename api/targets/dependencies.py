@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from api.auth.principal import Principal
-from api.core.errors import Forbidden, Invalid, LimitReached, NotFound
+from api.core.errors import DependencyCycle, Forbidden, LimitReached, NotFound
 from api.targets.models import Target, TargetDependency, TargetGroup
 
 MAX_DEPENDENCIES = 20
@@ -32,10 +32,6 @@ class Ref:
 
     kind: str  # "Target" or "TargetGroup"
     pk: int
-
-
-class CycleRefused(Invalid):
-    code = "DEPENDENCY_CYCLE"
 
 
 async def _group_members(workspace_id: int) -> dict[int, set[int]]:
@@ -111,7 +107,7 @@ async def refuse_cycle(
     group_members: dict[int, set[int]] | None = None,
     field: str = "dependsOn",
 ) -> None:
-    """CycleRefused naming the cycle if the graph with these changes has one."""
+    """DependencyCycle naming the cycle if the graph with these changes has one."""
     graph = await workspace_graph(workspace_id, edges_of=edges_of, group_members=group_members)
     cycle = find_cycle(graph)
     if cycle is None:
@@ -119,8 +115,8 @@ async def refuse_cycle(
     names = dict(await Target.filter(id__in=set(cycle)).values_list("id", "name"))
     named = " -> ".join(str(names.get(pk, pk)) for pk in cycle)
     if len(cycle) == 2:
-        raise CycleRefused(f"A target cannot depend on itself: {named}.", field=field)
-    raise CycleRefused(f"This would create a dependency cycle: {named}.", field=field)
+        raise DependencyCycle(f"A target cannot depend on itself: {named}.", field=field)
+    raise DependencyCycle(f"This would create a dependency cycle: {named}.", field=field)
 
 
 async def set_dependencies(principal: Principal, target_id: int, refs: list[Ref]) -> Target:
@@ -137,7 +133,7 @@ async def set_dependencies(principal: Principal, target_id: int, refs: list[Ref]
             f"A target depends on at most {MAX_DEPENDENCIES} targets or groups.", field="dependsOn"
         )
     if Ref("Target", target.id) in refs:
-        raise CycleRefused(
+        raise DependencyCycle(
             f"A target cannot depend on itself: {target.name} -> {target.name}.",
             field="dependsOn",
         )
