@@ -231,6 +231,7 @@ async def _attach(resources: Resources, target: Target, incident: Incident, root
     # What was attached to this one now hangs from the root (attachments are one level).
     await Incident.filter(upstream_id=incident.id).update(upstream_id=root.id)
     await _publish(resources, incident, "attached")
+    await _publish(resources, root, "affected")  # its affectedTargets grew
     upstream = await Target.get_or_none(id=root.target_id)
     upstream_name = upstream.name if upstream else "a dependency"
     await raise_event(
