@@ -1,0 +1,120 @@
+"""Done-when of issue 18 (dependencies), with the real engine: one local HTTP server
+serves A, B and C (B and C depend on A). Stopping it yields one alerting incident and
+ONE set of notifications (a mail, a webhook) naming B and C; B's and C's incidents are
+UPSTREAM, attached to A's; restarting it resolves all three."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from api.incidents.models import Incident, IncidentCause
+from api.notifications.models import ChannelKind, DeliveryStatus, Notification
+from api.targets import dependencies
+from api.targets.models import Target
+from tests.factories.accounts import create_account, owner_principal
+from tests.factories.channels import WEBHOOK_SECRET, create_channel
+from tests.factories.targets import create_target
+from tests.polling import wait_for
+from tests.probes.servers import HTTPServer
+from workers.settings import core_worker, probe_worker
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def settings_overrides(receiver: Any) -> dict[str, Any]:
+    # Wider than the spread of three 1-second checks failing (and recovering), even on a
+    # loaded machine.
+    return {"alert_retry_base_seconds": 0.05, "dependency_settle_seconds": 5.0}
+
+
+async def _statuses(ids: list[int], status: str) -> bool:
+    return await Target.filter(id__in=ids, status=status).count() == len(ids)
+
+
+async def test_server_outage_pages_once_naming_the_dependents(
+    settings, resources, receiver, mailbox
+) -> None:
+    site = await HTTPServer().start()
+    port = site.port
+    account = await create_account(settings, email="oncall@example.test")
+    mail = await create_channel(resources, account, ChannelKind.EMAIL, {"address": "oncall@example.test"})
+    hook = await create_channel(
+        resources, account, ChannelKind.WEBHOOK,
+        {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
+    )  # fmt: skip
+    policy = {"channelIds": [mail.id, hook.id], "notifyOn": ["DOWN", "UP"], "retries": 1}
+    a, b, c = [
+        await create_target(
+            account.workspace, name=name, url=f"http://127.0.0.1:{port}{path}", interval=1,
+            timeout=1.0, regions=[], schedule=resources.redis, alert_policy=policy,
+        )  # fmt: skip
+        for name, path in (("Load balancer", "/"), ("API", "/json"), ("Shop", "/echo"))
+    ]
+    for dependent in (b, c):
+        await dependencies.set_dependencies(
+            owner_principal(account), dependent.id, [dependencies.Ref("Target", a.id)]
+        )
+    ids = [a.id, b.id, c.id]
+    workers = [core_worker(resources, poll_delay=0.05)] + [
+        probe_worker(resources, region, poll_delay=0.05) for region in settings.regions
+    ]
+    tasks = [asyncio.create_task(w.async_run()) for w in workers]
+    try:
+        await wait_for(lambda: _statuses(ids, "UP"), timeout=20)
+        await site.stop()  # the server goes down, and all three with it
+
+        await wait_for(lambda: _statuses(ids, "DOWN"), timeout=20)
+        await wait_for(
+            lambda: Notification.filter(kind="DOWN", status=DeliveryStatus.SENT).count(), 
+            timeout=20,
+        )
+        await asyncio.sleep(1.0)  # nothing else is on its way
+        sent = await Notification.filter(status=DeliveryStatus.SENT).order_by("id")
+        assert [(n.kind, n.target_id) for n in sent] == [("DOWN", a.id), ("DOWN", a.id)]
+        (down_mail,) = mailbox.to("oncall@example.test")
+        assert down_mail["Subject"] == "[Hitflow] DOWN: Load balancer (and 2 dependents)"
+        assert "API, Shop" in mailbox.bodies("oncall@example.test")[0]
+        (down_hook,) = receiver.at("/hook")
+        assert down_hook.json()["incident"]["affectedTargets"] == ["API", "Shop"]
+
+        root = await Incident.get(target_id=a.id)
+        assert root.cause_kind == IncidentCause.DIRECT and root.notified_at is not None
+        for dependent in (b, c):
+            inc = await Incident.get(target_id=dependent.id)
+            assert (inc.cause_kind, inc.upstream_id) == (IncidentCause.UPSTREAM, root.id)
+            suppressed = await Notification.filter(target_id=dependent.id).order_by("id")
+            assert [(n.kind, n.status) for n in suppressed] == [
+                ("DOWN", DeliveryStatus.SUPPRESSED),
+                ("DOWN", DeliveryStatus.SUPPRESSED),
+            ]
+
+        site = await HTTPServer().start(port)  # and comes back
+        await wait_for(lambda: _statuses(ids, "UP"), timeout=20)
+        await wait_for(
+            lambda: Notification.filter(kind="UP", status=DeliveryStatus.SENT).count(), timeout=20
+        )
+        await wait_for(lambda: _all_resolved(ids), timeout=20)
+        await asyncio.sleep(6.0)  # past the settle window: no late page for B or C
+        assert [m["Subject"] for m in mailbox.to("oncall@example.test")] == [
+            "[Hitflow] DOWN: Load balancer (and 2 dependents)",
+            "[Hitflow] UP: Load balancer",
+        ]
+        assert [r.json()["event"] for r in receiver.at("/hook")] == ["DOWN", "UP"]
+        assert not await Notification.filter(
+            target_id__in=[b.id, c.id], status__in=[DeliveryStatus.SENT, DeliveryStatus.PENDING]
+        ).exists()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for w in workers:
+            await w.close()
+        await site.stop()
+
+
+async def _all_resolved(ids: list[int]) -> bool:
+    return not await Incident.filter(target_id__in=ids, resolved_at=None).exists()
