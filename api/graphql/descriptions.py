@@ -178,6 +178,12 @@ ENUM_VALUES = {
         "DOWN": "Failing (confirmed by the policy's regions and retries).",
         "PAUSED": "Not checked: paused by a member or a plan limit.",
     },
+    "IncidentCause": {
+        "DIRECT": "The target itself failed; alerted (after the dependency settle window "
+        "when the target has dependencies or dependents).",
+        "UPSTREAM": "A target it depends on was down: attached to that incident, its own "
+        "alerts suppressed.",
+    },
 }
 
 

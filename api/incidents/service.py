@@ -238,7 +238,7 @@ async def _attach(resources: Resources, target: Target, incident: Incident, root
         resources,
         target,
         EventKind.DOWN,
-        f"incident:{incident.id}:down",
+        f"incident:{incident.id}:suppressed",
         incident=incident,
         at=incident.started_at,
         status="DOWN",
@@ -401,6 +401,10 @@ async def notify_after_maintenance(resources: Resources) -> int:
     upstream that is down by now takes them as UPSTREAM instead)."""
     count = 0
     now = clock.now()
+    # UPSTREAM incidents whose upstream incident was deleted (with its target): their own now.
+    await Incident.filter(
+        resolved_at=None, cause_kind=IncidentCause.UPSTREAM, upstream_id=None
+    ).update(cause_kind=IncidentCause.DIRECT, hold_until=now)
     held = await Incident.filter(
         resolved_at=None, notified_at=None, cause_kind=IncidentCause.DIRECT
     ).filter(Q(hold_until=None) | Q(hold_until__lte=now))

@@ -41,7 +41,9 @@ async def test_server_outage_pages_once_naming_the_dependents(
     site = await HTTPServer().start()
     port = site.port
     account = await create_account(settings, email="oncall@example.test")
-    mail = await create_channel(resources, account, ChannelKind.EMAIL, {"address": "oncall@example.test"})
+    mail = await create_channel(
+        resources, account, ChannelKind.EMAIL, {"address": "oncall@example.test"}
+    )
     hook = await create_channel(
         resources, account, ChannelKind.WEBHOOK,
         {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
@@ -49,9 +51,15 @@ async def test_server_outage_pages_once_naming_the_dependents(
     policy = {"channelIds": [mail.id, hook.id], "notifyOn": ["DOWN", "UP"], "retries": 1}
     a, b, c = [
         await create_target(
-            account.workspace, name=name, url=f"http://127.0.0.1:{port}{path}", interval=1,
-            timeout=1.0, regions=[], schedule=resources.redis, alert_policy=policy,
-        )  # fmt: skip
+            account.workspace,
+            name=name,
+            url=f"http://127.0.0.1:{port}{path}",
+            interval=1,
+            timeout=1.0,
+            regions=[],
+            schedule=resources.redis,
+            alert_policy=policy,
+        )
         for name, path in (("Load balancer", "/"), ("API", "/json"), ("Shop", "/echo"))
     ]
     for dependent in (b, c):
@@ -69,7 +77,7 @@ async def test_server_outage_pages_once_naming_the_dependents(
 
         await wait_for(lambda: _statuses(ids, "DOWN"), timeout=20)
         await wait_for(
-            lambda: Notification.filter(kind="DOWN", status=DeliveryStatus.SENT).count(), 
+            lambda: Notification.filter(kind="DOWN", status=DeliveryStatus.SENT).count(),
             timeout=20,
         )
         await asyncio.sleep(1.0)  # nothing else is on its way

@@ -46,7 +46,9 @@ async def test_groups_and_dependencies_read_back_both_ways(gql, settings) -> Non
     assert group["targets"] == [{"name": "Edge 1"}, {"name": "Edge 2"}]
 
     # when the shop depends on the group and the router, and the edges on the router
-    answer = await gql(SET_DEPS, {"t": gid(shop), "d": [group["id"], gid(router)]}, token=owner.token)
+    answer = await gql(
+        SET_DEPS, {"t": gid(shop), "d": [group["id"], gid(router)]}, token=owner.token
+    )
     assert answer["data"]["setTargetDependencies"]["target"]["dependsOn"] == [
         {"__typename": "TargetGroup", "name": "EU edge"},
         {"__typename": "Target", "name": "Router"},
@@ -116,10 +118,13 @@ async def test_cycles_are_refused_naming_the_cycle(gql, settings) -> None:
         token=owner.token,
     )  # fmt: skip
     later = empty["data"]["createTargetGroup"]["group"]["id"]
-    assert _errors(
-        await gql(SET_DEPS, {"t": gid(a), "d": [later]}, token=owner.token),
-        "setTargetDependencies",
-    ) == []
+    assert (
+        _errors(
+            await gql(SET_DEPS, {"t": gid(a), "d": [later]}, token=owner.token),
+            "setTargetDependencies",
+        )
+        == []
+    )
     joined = await gql(
         UPDATE_GROUP, {"id": later, "input": {"targetIds": [gid(c)]}}, token=owner.token
     )
@@ -134,11 +139,15 @@ async def test_dependencies_are_bounded(gql, settings) -> None:
     owner = await create_account(settings)
     target = await create_target(owner.workspace, name="main")
     others = [await create_target(owner.workspace, name=f"t{i}") for i in range(21)]
-    answer = await gql(SET_DEPS, {"t": gid(target), "d": [gid(o) for o in others]}, token=owner.token)
+    answer = await gql(
+        SET_DEPS, {"t": gid(target), "d": [gid(o) for o in others]}, token=owner.token
+    )
     assert _errors(answer, "setTargetDependencies") == [("dependsOn", "LIMIT_REACHED")]
     bad_id = await gql(SET_DEPS, {"t": gid(target), "d": ["bm9wZQ=="]}, token=owner.token)
     assert _errors(bad_id, "setTargetDependencies") == [("dependsOn", "NOT_FOUND")]
-    answer = await gql(SET_DEPS, {"t": gid(target), "d": [gid(o) for o in others[:20]]}, token=owner.token)
+    answer = await gql(
+        SET_DEPS, {"t": gid(target), "d": [gid(o) for o in others[:20]]}, token=owner.token
+    )
     assert _errors(answer, "setTargetDependencies") == []
 
 
@@ -174,9 +183,10 @@ async def test_other_workspaces_read_as_not_found(gql, settings) -> None:
         "query($id: ID!) { node(id: $id) { id } }", {"id": gid(their_group)}, token=owner.token
     )
     assert node["data"]["node"] is None
-    assert await their_group.targets.all().count() == 1 and (
-        await TargetGroup.get(id=their_group.id)
-    ).name == "theirs"
+    assert (
+        await their_group.targets.all().count() == 1
+        and (await TargetGroup.get(id=their_group.id)).name == "theirs"
+    )
     # anonymous
     anon = await gql(GROUPS, {"ws": owner.workspace_gid})
     assert anon["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -226,7 +236,9 @@ async def test_group_names_are_unique_per_workspace(gql, settings) -> None:
     again = await gql(CREATE_GROUP, variables, token=owner.token)
     assert _errors(again, "createTargetGroup") == [("name", "ALREADY_EXISTS")]
     blank = await gql(
-        CREATE_GROUP, {"input": {"workspaceId": owner.workspace_gid, "name": " "}}, token=owner.token
+        CREATE_GROUP,
+        {"input": {"workspaceId": owner.workspace_gid, "name": " "}},
+        token=owner.token,
     )
     assert _errors(blank, "createTargetGroup") == [("name", "INVALID")]
     assert await TargetGroup.all().count() == 1

@@ -41,7 +41,9 @@ async def _outage(resources, settings, receiver, dependents: int):
         for i in range(dependents)
     ]
     for target in extra:
-        await dependencies.set_dependencies(principal, target.id, [dependencies.Ref("Target", w.a.id)])
+        await dependencies.set_dependencies(
+            principal, target.id, [dependencies.Ref("Target", w.a.id)]
+        )
     for target in (w.a, w.b, w.c, *extra):
         await transition(target, TargetStatus.DOWN)
     await process_transitions(resources)
@@ -53,13 +55,18 @@ async def test_incident_fields_show_the_attachment(gql, resources, settings, rec
     w = await _outage(resources, settings, receiver, 0)
     a_inc = await incident_of(w.a)
     answer = await gql(INCIDENTS, {"w": w.account.workspace_gid}, token=w.account.token)
-    nodes = {e["node"]["target"]["name"]: e["node"] for e in answer["data"]["node"]["incidents"]["edges"]}
+    nodes = {
+        e["node"]["target"]["name"]: e["node"] for e in answer["data"]["node"]["incidents"]["edges"]
+    }
     assert nodes["A"]["causeKind"] == "DIRECT" and nodes["A"]["upstream"] is None
     assert nodes["A"]["affectedTargets"] == [{"name": "B"}, {"name": "C"}]
     assert nodes["A"]["target"]["dependents"] == [{"name": "B"}, {"name": "C"}]
     for name in ("B", "C"):
         assert nodes[name]["causeKind"] == "UPSTREAM"
-        assert nodes[name]["upstream"] == {"id": encode("Incident", a_inc.id), "target": {"name": "A"}}
+        assert nodes[name]["upstream"] == {
+            "id": encode("Incident", a_inc.id),
+            "target": {"name": "A"},
+        }
         assert nodes[name]["affectedTargets"] == []
         assert nodes[name]["target"]["dependsOn"] == [{"name": "A"}]
 

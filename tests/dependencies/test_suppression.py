@@ -175,7 +175,9 @@ async def test_transitive_and_group_dependencies_attach_to_the_root(
     )
     group = await TargetGroup.create(workspace_id=w.account.workspace.id, name="backends")
     await group.targets.add(w.b)
-    await dependencies.set_dependencies(principal, d.id, [dependencies.Ref("TargetGroup", group.id)])
+    await dependencies.set_dependencies(
+        principal, d.id, [dependencies.Ref("TargetGroup", group.id)]
+    )
     for target in (d, w.b, w.a):  # the most downstream first
         await transition(target, TargetStatus.DOWN)
         await process_transitions(resources)
@@ -238,3 +240,18 @@ async def test_concurrent_processors_page_once(
     finally:
         await other.close()
     await _assert_one_page_naming_b_and_c(w, receiver, run_core_jobs)
+
+
+async def test_deleting_a_down_upstream_hands_dependents_their_own_incident(
+    resources, settings, receiver, run_core_jobs
+) -> None:
+    w = await world(resources, settings, receiver)
+    await transition(w.a, TargetStatus.DOWN)
+    await transition(w.b, TargetStatus.DOWN)
+    await process_transitions(resources)
+    await settle(resources)
+    await w.a.delete()
+    await settle(resources)
+    own_b = await incident_of(w.b)
+    assert own_b.cause_kind == IncidentCause.DIRECT and own_b.notified_at is not None
+    assert await deliveries(w.b) == [("DOWN", "SUPPRESSED"), ("DOWN", "PENDING")]

@@ -14,7 +14,10 @@ DOC = """subscription($w: ID!) { incidents(workspaceId: $w) {
 
 
 async def test_live_incident_events_carry_the_attachment(
-    live, resources, settings, receiver  # noqa: F811
+    live,
+    resources,
+    settings,
+    receiver,  # noqa: F811
 ) -> None:
     w = await world(resources, settings, receiver)
     async with subscribed(live.url, w.account.token, DOC, {"w": w.account.workspace_gid}) as sub:
