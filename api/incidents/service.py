@@ -405,10 +405,13 @@ async def notify_after_maintenance(resources: Resources) -> int:
     await Incident.filter(
         resolved_at=None, cause_kind=IncidentCause.UPSTREAM, upstream_id=None
     ).update(cause_kind=IncidentCause.DIRECT, hold_until=now)
-    held = await Incident.filter(
-        resolved_at=None, notified_at=None, cause_kind=IncidentCause.DIRECT
-    ).filter(Q(hold_until=None) | Q(hold_until__lte=now))
-    for incident in sorted(held, key=lambda i: (i.started_at, i.id))[:500]:
+    held = (
+        await Incident.filter(resolved_at=None, notified_at=None, cause_kind=IncidentCause.DIRECT)
+        .filter(Q(hold_until=None) | Q(hold_until__lte=now))
+        .order_by("started_at", "id")
+        .limit(500)
+    )
+    for incident in held:
         target = await Target.get_or_none(id=incident.target_id)
         if target is None:
             continue

@@ -43,6 +43,9 @@ ALLOWED_CODES = {
     "UNAUTHENTICATED",
     "RATE_LIMITED",
     "LIMIT_REACHED",
+    # A refusal before execution: nested plain lists (e.g. Target.dependents.dependents...)
+    # are priced at HITFLOW_GRAPHQL_COST_LIST_SIZE items each.
+    "QUERY_TOO_COSTLY",
 }
 
 
