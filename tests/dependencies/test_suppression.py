@@ -255,3 +255,32 @@ async def test_deleting_a_down_upstream_hands_dependents_their_own_incident(
     own_b = await incident_of(w.b)
     assert own_b.cause_kind == IncidentCause.DIRECT and own_b.notified_at is not None
     assert await deliveries(w.b) == [("DOWN", "SUPPRESSED"), ("DOWN", "PENDING")]
+
+
+async def test_upstream_in_maintenance_pages_after_the_window_naming_dependents(
+    resources, settings, receiver, run_core_jobs
+) -> None:
+    from api.maintenance.models import MaintenanceWindow
+
+    w = await world(resources, settings, receiver)
+    now = clock.now()
+    window = await MaintenanceWindow.create(
+        workspace=w.account.workspace,
+        target=w.a,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(minutes=10),
+    )
+    await transition(w.a, TargetStatus.DOWN)
+    await transition(w.b, TargetStatus.DOWN)
+    await process_transitions(resources)
+    assert await settle(resources) == 0  # A in its window: nobody paged
+    assert (await incident_of(w.b)).cause_kind == IncidentCause.UPSTREAM
+    assert await deliveries(w.a) == [] and await deliveries(w.b) == [("DOWN", "SUPPRESSED")]
+
+    window.ends_at = clock.now()
+    await window.save()
+    assert await settle(resources, 60) == 1  # the window is over, A still down
+    await run_core_jobs()
+    (page,) = receiver.at("/hook")
+    assert page.json()["target"]["name"] == "A"
+    assert page.json()["incident"]["affectedTargets"] == ["B"]
