@@ -20,15 +20,29 @@ mutation($input: StatusPageInput!) {
   }
 }"""
 
-PUBLIC = """
-query($slug: String!, $password: String) {
-  statusPage(slug: $slug, password: $password) {
+PAGE_FIELDS = """
     title description logoUrl status
-    components { id name description status uptimeDays { date uptime maintenance } }
+    components { id name description status group uptimeDays { date uptime maintenance }
+                 responseTimeMs responseTimes { hour averageMs } }
+    groups { name status componentIds }
     incidents { componentIds startedAt resolvedAt updates { title message state postedAt } }
     updates { title message state postedAt }
-  }
-}"""
+    maintenance { startsAt endsAt inProgress componentIds }
+"""
+PUBLIC = (
+    """
+query($slug: String!, $password: String) {
+  statusPage(slug: $slug, password: $password) {"""
+    + PAGE_FIELDS
+    + "} }"
+)
+BY_DOMAIN = (
+    """
+query($host: String!, $password: String) {
+  statusPageByDomain(host: $host, password: $password) {"""
+    + PAGE_FIELDS
+    + "} }"
+)
 
 
 def gid(target: Target) -> str:
@@ -72,6 +86,10 @@ async def public(
     gql: GraphQLClient, slug: str = "acme", password: str | None = None
 ) -> dict[str, Any]:
     return await gql(PUBLIC, {"slug": slug, "password": password})
+
+
+async def by_domain(gql: GraphQLClient, host: str, password: str | None = None) -> dict[str, Any]:
+    return await gql(BY_DOMAIN, {"host": host, "password": password})
 
 
 async def announced_transition(resources: Resources, target: Target, to: TargetStatus) -> None:
