@@ -180,7 +180,7 @@ async def test_bad_domains_are_refused(gql, settings) -> None:
 
 
 async def test_only_admins_see_the_token_and_verify_strangers_get_not_found(gql, settings) -> None:
-    owner, page_id, node = await _page(gql, settings)
+    owner, page_id, _ = await _page(gql, settings)
     member = await create_account(settings)
     await add_member(owner.workspace, member.user, Role.MEMBER)
     seen = (await gql(READ, {"id": page_id}, token=member.token))["data"]["node"]
