@@ -8,7 +8,9 @@ status change shows at once, not a TTL later, and a view computed while a change
 committing is not kept.
 
 Keys: `ref:slug:{slug}` / `ref:host:{host}` -> which page (id, workspace, PUBLIC or not);
-`view:{page id}` and `feed:{page id}` -> the JSON view / the Atom body. A PASSWORD page's
+`view:{page id}` and `feed:{page id}` -> the JSON view / the Atom body, each behind a
+small `...:tag` key ("{change count}:{random}"); a hit reads the ref, then the count and
+the tag, and reuses this process's decoded copy when the tag matches. A PASSWORD page's
 view is served only after its password was checked against the database; nothing
 secret (no password hash) is ever written to Redis. Unknown slugs and hosts are not
 cached (a flood of made-up names fills no memory; the per-IP rate limit bounds it).
@@ -17,8 +19,10 @@ cached (a flood of made-up names fills no memory; the per-IP rate limit bounds i
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
 
 from arq.connections import ArqRedis
 
@@ -54,47 +58,86 @@ def _gen(raw: bytes | str | None) -> int:
     return int(raw or 0)
 
 
+def _text(raw: bytes | str | None) -> str | None:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+T = TypeVar("T")
+_UNKNOWN = "?"  # the entry's tag was not read yet
+# Decoded entries of this process, by (kind, page id): (tag, value). An entry is used only
+# while Redis still holds its tag (same change count, same random suffix), so it never
+# outlives the shared entry: this spares decoding, not the freshness checks.
+_MEMO: dict[tuple[str, int], tuple[str, Any]] = {}
+MEMO_SIZE = 512
+
+
+def _remember(kind: str, page_id: int, tag: str, value: Any) -> None:
+    _MEMO.pop((kind, page_id), None)
+    _MEMO[(kind, page_id)] = (tag, value)
+    while len(_MEMO) > MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+
+
 async def _ref(
-    redis: ArqRedis, settings: Settings, *, slug: str | None, host: str | None
-) -> tuple[Ref, StatusPage | None] | None:
-    """Which page a slug or a verified host names (cached), and the page row when it was
-    read from the database on the way."""
+    redis: ArqRedis, settings: Settings, kind: str, *, slug: str | None, host: str | None
+) -> tuple[Ref, StatusPage | None, int, str | None] | None:
+    """Which page a slug or a verified host names (cached), the page row when it was read
+    from the database on the way, the workspace's change count, and the tag of the
+    page's `kind` entry (_UNKNOWN when not read). Two Redis round trips on a hit."""
     key = f"{PREFIX}:ref:slug:{slug}" if slug is not None else f"{PREFIX}:ref:host:{host}"
     raw = await redis.get(key)
     if raw is not None:
         ref = Ref(**json.loads(raw))
-        if _gen(await redis.get(changes_key(ref.workspace_id))) == ref.gen:
-            return ref, None
+        gen_raw, tag_raw = await redis.mget(
+            [changes_key(ref.workspace_id), f"{PREFIX}:{kind}:{ref.page_id}:tag"]
+        )
+        if _gen(gen_raw) == ref.gen:
+            return ref, None, ref.gen, _text(tag_raw)
     page = await public.find_page(slug=slug, host=host)
     if page is None:
         return None
     gen = _gen(await redis.get(changes_key(page.workspace_id)))
     ref = Ref(page.id, page.workspace_id, page.visibility is Visibility.PUBLIC, gen)
     await redis.set(key, json.dumps(asdict(ref)), ex=settings.status_page_cache_seconds)
-    return ref, page
+    return ref, page, gen, _UNKNOWN
 
 
 async def _cached(
     redis: ArqRedis,
     settings: Settings,
-    key: str,
-    workspace_id: int,
-    compute: Callable[[], Awaitable[str | None]],
-) -> str | None:
-    """The text under `key` if it was computed at the workspace's current change count;
-    else `compute()` (stored with the count read before it ran)."""
-    raw, gen_raw = await redis.mget([key, changes_key(workspace_id)])
-    gen = _gen(gen_raw)
-    if raw is not None:
-        entry = json.loads(raw)
-        if entry["gen"] == gen:
-            return str(entry["body"])
-    body = await compute()
-    if body is not None:
-        await redis.set(
-            key, json.dumps({"gen": gen, "body": body}), ex=settings.status_page_cache_seconds
-        )
-    return body
+    kind: str,
+    page_id: int,
+    gen: int,
+    tag: str | None,
+    compute: Callable[[], Awaitable[T | None]],
+    encode: Callable[[T], str],
+    decode: Callable[[str], T],
+) -> T | None:
+    """The page's `kind` entry if it was computed at change count `gen`; else
+    `compute()`, stored with `gen` (read before it ran) and a random suffix."""
+    key = f"{PREFIX}:{kind}:{page_id}"
+    if tag == _UNKNOWN:
+        tag = _text(await redis.get(f"{key}:tag"))
+    if tag is not None and tag.split(":", 1)[0] == str(gen):
+        memo = _MEMO.get((kind, page_id))
+        if memo is not None and memo[0] == tag:
+            return memo[1]  # stored by this function as a T
+        stored_tag, _, body = (_text(await redis.get(key)) or "").partition("\n")
+        if stored_tag == tag:
+            value = decode(body)
+            _remember(kind, page_id, tag, value)
+            return value
+    computed = await compute()
+    if computed is None:
+        return None
+    tag = f"{gen}:{secrets.token_hex(8)}"
+    ttl = settings.status_page_cache_seconds
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, f"{tag}\n{encode(computed)}", ex=ttl)
+        pipe.set(f"{key}:tag", tag, ex=ttl)
+        await pipe.execute()
+    _remember(kind, page_id, tag, computed)
+    return computed
 
 
 async def public_page(
@@ -107,22 +150,31 @@ async def public_page(
 ) -> PublicPage | None:
     """The public view of the page at `slug` or at the verified domain `host`; None for
     an unknown one and for a PASSWORD page without its password (alike)."""
-    found = await _ref(redis, settings, slug=slug, host=host)
+    found = await _ref(redis, settings, "view", slug=slug, host=host)
     if found is None:
         await public.refuse_unknown(settings, password)
         return None
-    ref, page = found
+    ref, page, gen, tag = found
     if not ref.public:
         page = page or await StatusPage.get_or_none(id=ref.page_id)
         if page is None or not await public.admit(settings, page, password):
             return None
 
-    async def compute() -> str | None:
+    async def compute() -> PublicPage | None:
         row = page or await StatusPage.get_or_none(id=ref.page_id)
-        return None if row is None else to_json(await public.public_view(row)).decode()
+        return None if row is None else await public.public_view(row)
 
-    body = await _cached(redis, settings, f"{PREFIX}:view:{ref.page_id}", ref.workspace_id, compute)
-    return None if body is None else from_json(body)
+    return await _cached(
+        redis,
+        settings,
+        "view",
+        ref.page_id,
+        gen,
+        tag,
+        compute,
+        lambda view: to_json(view).decode(),
+        from_json,
+    )
 
 
 async def feed(
@@ -133,10 +185,10 @@ async def feed(
 ) -> str | None:
     """The Atom body of a PUBLIC page (rendered by `render` on a miss); None for an
     unknown slug and for a PASSWORD page (alike)."""
-    found = await _ref(redis, settings, slug=slug, host=None)
+    found = await _ref(redis, settings, "feed", slug=slug, host=None)
     if found is None or not found[0].public:
         return None
-    ref, page = found
+    ref, page, gen, tag = found
 
     async def compute() -> str | None:
         row = page or await StatusPage.get_or_none(id=ref.page_id)
@@ -144,4 +196,4 @@ async def feed(
             return None
         return await render(row)
 
-    return await _cached(redis, settings, f"{PREFIX}:feed:{ref.page_id}", ref.workspace_id, compute)
+    return await _cached(redis, settings, "feed", ref.page_id, gen, tag, compute, str, str)
