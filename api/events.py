@@ -38,7 +38,21 @@ def events_channel(redis: Redis) -> str:
     return f"{EVENTS_CHANNEL}:{db}"
 
 
+# Events that change what a workspace's targets look like from outside. Each one bumps
+# the workspace's change counter BEFORE it is published, so a cache derived from that
+# state (the public status pages, api.statuspages.cache) is stale by the time anyone
+# hears of the event.
+CHANGE_EVENTS = frozenset({"target_status", "incident"})
+
+
+def changes_key(workspace_id: int) -> str:
+    return f"hitflow:changes:{workspace_id}"
+
+
 async def publish(redis: ArqRedis, event_type: str, **payload: Any) -> None:
+    workspace_id = payload.get("workspaceId")
+    if event_type in CHANGE_EVENTS and workspace_id is not None:
+        await redis.incr(changes_key(int(workspace_id)))
     await redis.publish(
         events_channel(redis), json.dumps({"type": event_type, **payload}, default=str)
     )

@@ -171,6 +171,11 @@ class Settings(BaseSettings):
     # Public status pages (api/statuspages, docs/status-pages.md): statusPage queries and
     # feed requests per client IP and minute.
     status_page_rate_limit_per_minute: int = Field(default=120, ge=1)
+    # How long a public view (statusPage, statusPageByDomain, the feed) is served from
+    # Redis; a page change, a status update or a target / incident event ends it sooner.
+    status_page_cache_seconds: int = Field(default=15, ge=1, le=300)
+    # The DNS server asked for custom-domain TXT records, as ip:port; unset = the system's.
+    dns_resolver: str | None = None
 
     # Privacy and data lifecycle (api/privacy, docs/privacy.md).
     retention_days: int = Field(default=365, ge=1, le=365)
@@ -283,6 +288,20 @@ class Settings(BaseSettings):
             return None
         if value.split(":", 1)[0] not in ("redis", "rediss", "unix"):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("dns_resolver")
+    @classmethod
+    def _dns_resolver(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        host, sep, port = value.rpartition(":")
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            raise ValueError(f"must be ip:port (like 127.0.0.1:53), got {value!r}") from None
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"must be ip:port (like 127.0.0.1:53), got {value!r}")
         return value
 
     @field_validator("smtp_url")

@@ -18,6 +18,7 @@ from api.core import clock
 from api.core.errors import DomainError
 from api.notifications.models import AlertChannel
 from api.settings import Settings
+from api.statuspages.models import StatusPage
 from api.targets.models import Target
 from api.workspaces.models import Invitation, Membership, Workspace
 
@@ -66,10 +67,17 @@ async def usage(workspace_id: int, limit: Limit) -> int:
             workspace_id=workspace_id, accepted_at=None, expires_at__gt=clock.now()
         ).count()
         return members + pending
-    return 0  # status pages do not exist yet
+    if limit == Limit.STATUS_PAGES:
+        return await StatusPage.filter(workspace_id=workspace_id).count()
+    return 0
 
 
-FIELDS = {Limit.TARGETS: "workspaceId", Limit.CHANNELS: "workspaceId", Limit.MEMBERS: "email"}
+FIELDS = {
+    Limit.TARGETS: "workspaceId",
+    Limit.CHANNELS: "workspaceId",
+    Limit.MEMBERS: "email",
+    Limit.STATUS_PAGES: "workspaceId",
+}
 
 
 @asynccontextmanager

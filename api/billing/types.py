@@ -144,7 +144,7 @@ async def usage_of(workspace_id: int) -> Usage:
         targets=await limit_rules.usage(workspace_id, Limit.TARGETS),
         channels=await limit_rules.usage(workspace_id, Limit.CHANNELS),
         members=await limit_rules.usage(workspace_id, Limit.MEMBERS),
-        status_pages=0,
+        status_pages=await limit_rules.usage(workspace_id, Limit.STATUS_PAGES),
     )
 
 

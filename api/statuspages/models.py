@@ -38,6 +38,16 @@ class StatusPage(Model):
     visibility = fields.CharEnumField(Visibility, max_length=16, default=Visibility.PUBLIC)
     password_hash = fields.CharField(max_length=255, null=True)  # argon2id, PASSWORD pages
     regions: fields.JSONField[list[str]] = fields.JSONField(default=list)  # [] = every region
+    # Monitoring incidents of the components' targets shown with a default text.
+    auto_show_incidents = fields.BooleanField(default=True)
+    # A custom domain: the one an admin set (lower case, no trailing dot), the token its
+    # `_hitflow-verify.<domain>` TXT record must hold, and the domain once that record was
+    # seen. Only `verified_domain` serves the page; it is unique, so the first page to
+    # prove control of a domain gets it and an unverified claim blocks nobody.
+    custom_domain = fields.CharField(max_length=253, null=True)
+    domain_token = fields.CharField(max_length=64, null=True)
+    verified_domain = fields.CharField(max_length=253, null=True, unique=True)
+    domain_verified_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -62,6 +72,7 @@ class StatusPageComponent(Model):
     position = fields.IntField(default=0)
     name = fields.CharField(max_length=100)
     description = fields.TextField(default="")
+    group = fields.CharField(max_length=100, null=True)  # components grouped on the page
     target_ids: fields.JSONField[list[int]] = fields.JSONField(default=list)
 
     class Meta:

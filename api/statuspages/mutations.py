@@ -10,7 +10,7 @@ from api.core.ids import decode, encode
 from api.graphql.context import Info
 from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import requires
-from api.statuspages import service
+from api.statuspages import cache, service, verification
 from api.statuspages.models import UpdateState
 from api.statuspages.types import (
     StatusPage,
@@ -31,6 +31,7 @@ def _components(inputs: list[StatusPageComponentInput]) -> list[service.Componen
             name=c.name,
             description=c.description,
             target_ids=[decode(t, "Target", field="targetIds") for t in c.target_ids],
+            group=c.group,
         )
         for c in inputs
     ]
@@ -56,7 +57,10 @@ class Mutation:
             visibility=input.visibility,
             password=input.password,
             regions=input.regions,
+            custom_domain=input.custom_domain,
+            auto_show_incidents=input.auto_show_incidents,
         )
+        await cache.invalidate(info.context.resources.redis, page.workspace_id)
         return StatusPagePayload(status_page=StatusPage.from_model(page))
 
     @strawberry.mutation(
@@ -82,7 +86,10 @@ class Mutation:
             visibility=patch.visibility,
             password=patch.password,
             regions=patch.regions,
+            custom_domain=patch.custom_domain,
+            auto_show_incidents=patch.auto_show_incidents,
         )
+        await cache.invalidate(info.context.resources.redis, page.workspace_id)
         return StatusPagePayload(status_page=StatusPage.from_model(page))
 
     @strawberry.mutation(
@@ -90,7 +97,9 @@ class Mutation:
     )
     @domain_errors_in(DeletePayload)
     async def delete_status_page(self, info: Info, id: strawberry.ID) -> DeletePayload:
-        pk = await service.delete_page(info.context.principal, decode(id, "StatusPage"))
+        page = await service._writable_page(info.context.principal, decode(id, "StatusPage"))
+        pk = await service.delete_page(info.context.principal, page.id)
+        await cache.invalidate(info.context.resources.redis, page.workspace_id)
         return DeletePayload(deleted_id=strawberry.ID(encode("StatusPage", pk)))
 
     @strawberry.mutation(
@@ -124,4 +133,28 @@ class Mutation:
             message=message,
             state=state,
         )
+        await cache.invalidate_page(info.context.resources.redis, row.page_id)
         return StatusUpdatePayload(status_update=StatusUpdate.from_model(row))
+
+    @strawberry.mutation(
+        description="Check the custom domain's TXT record (_hitflow-verify.<domain> holding "
+        "the page's token) and serve the page there once it matches (workspace admins and "
+        "owners).",
+        permission_classes=WRITE,
+    )
+    @domain_errors_in(StatusPagePayload)
+    async def verify_status_page_domain(
+        self,
+        info: Info,
+        status_page_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the status page.")
+        ],
+    ) -> StatusPagePayload:
+        page = await verification.verify_domain(
+            info.context.resources.redis,
+            info.context.settings,
+            info.context.principal,
+            decode(status_page_id, "StatusPage", field="statusPageId"),
+        )
+        await cache.invalidate(info.context.resources.redis, page.workspace_id)
+        return StatusPagePayload(status_page=StatusPage.from_model(page))

@@ -11,7 +11,8 @@ from api.core.errors import RateLimited
 from api.core.ids import decode_or_none
 from api.graphql.context import Info
 from api.graphql.permissions import requires
-from api.statuspages import service
+from api.statuspages import cache, public, service
+from api.statuspages.domains import host_of
 from api.statuspages.types import PublicStatusPage, StatusPage
 
 
@@ -41,10 +42,34 @@ class Query:
         ] = None,
     ) -> PublicStatusPage | None:
         await enforce_public_rate_limit(info)
-        page = await service.open_page(info.context.settings, slug, password)
-        if page is None:
+        view = await cache.public_page(
+            info.context.resources.redis, info.context.settings, slug=slug, password=password
+        )
+        return None if view is None else PublicStatusPage.of(view)
+
+    @strawberry.field(
+        description="Public, no authentication: the status page served at a custom domain "
+        "its admins verified. The host matches exactly (case-insensitive; a port and a "
+        "trailing dot are ignored). Null for an unknown or unverified host, as for an "
+        "unknown slug."
+    )
+    async def status_page_by_domain(
+        self,
+        info: Info,
+        host: Annotated[str, strawberry.argument(description="The host the visitor asked for.")],
+        password: Annotated[
+            str | None, strawberry.argument(description="PASSWORD pages: the page's password.")
+        ] = None,
+    ) -> PublicStatusPage | None:
+        await enforce_public_rate_limit(info)
+        domain = host_of(host)
+        if domain is None:
+            await public.refuse_unknown(info.context.settings, password)
             return None
-        return PublicStatusPage.of(await service.public_view(page))
+        view = await cache.public_page(
+            info.context.resources.redis, info.context.settings, host=domain, password=password
+        )
+        return None if view is None else PublicStatusPage.of(view)
 
     @strawberry.field(
         description="The status pages of a workspace, by slug.",

@@ -1,7 +1,8 @@
 """GET /status/{slug}/feed.atom: the Atom feed of a PUBLIC page's status updates.
 
 A PASSWORD page has no feed (a feed reader cannot give the password): it answers 404,
-as an unknown slug does. The body is built with ElementTree, which escapes every text.
+as an unknown slug does. The body is built with ElementTree, which escapes every text,
+and served from Redis for a few seconds (api.statuspages.cache).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from starlette.routing import BaseRoute, Route
 
 from api.core import ratelimit
 from api.resources import Resources
-from api.statuspages import service
-from api.statuspages.models import StatusPage, StatusUpdate, Visibility
+from api.statuspages import cache, public
+from api.statuspages.content import FeedEntry
+from api.statuspages.models import StatusPage
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
@@ -33,27 +35,27 @@ def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> 
     return child
 
 
-def render_feed(base_url: str, page: StatusPage, updates: list[StatusUpdate]) -> bytes:
+def render_feed(base_url: str, page: StatusPage, entries: list[FeedEntry]) -> bytes:
     page_url = f"{base_url}/status/{page.slug}"
     feed = ET.Element(f"{{{ATOM}}}feed")
     _el(feed, "id", f"{page_url}/feed.atom")
     _el(feed, "title", page.title)
     if page.description:
         _el(feed, "subtitle", page.description)
-    updated = updates[0].posted_at if updates else page.updated_at
+    updated = entries[0].posted_at if entries else page.updated_at
     _el(feed, "updated", updated.isoformat())
     _el(feed, "link", href=page_url)
     _el(feed, "link", href=f"{page_url}/feed.atom", rel="self")
     author = _el(feed, "author")
     _el(author, "name", page.title)
-    for update in updates:
+    for item in entries:
         entry = _el(feed, "entry")
-        _el(entry, "id", f"{page_url}/updates/{update.id}")
-        _el(entry, "title", f"[{update.state.value}] {update.title}")
-        _el(entry, "updated", update.posted_at.isoformat())
-        _el(entry, "published", update.posted_at.isoformat())
+        _el(entry, "id", f"{page_url}/{item.path}")
+        _el(entry, "title", f"[{item.state.value}] {item.title}")
+        _el(entry, "updated", item.posted_at.isoformat())
+        _el(entry, "published", item.posted_at.isoformat())
         _el(entry, "link", href=page_url)
-        _el(entry, "content", update.message, type="text")
+        _el(entry, "content", item.message, type="text")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
@@ -72,13 +74,19 @@ def routes(resources: Resources) -> list[BaseRoute]:
             return PlainTextResponse(
                 "Too many requests.", status_code=429, headers={"Retry-After": str(wait)}
             )
-        slug = request.path_params["slug"]
-        page = await service.open_page(resources.settings, slug, None)
-        if page is None or page.visibility is not Visibility.PUBLIC:
+        # Links from the configured public URL, not the request's Host header (a cached
+        # body must not carry a host a client made up).
+        base = resources.settings.public_url.rstrip("/")
+
+        async def render(page: StatusPage) -> str:
+            return render_feed(base, page, await public.feed_entries(page)).decode()
+
+        text = await cache.feed(
+            resources.redis, resources.settings, request.path_params["slug"], render
+        )
+        if text is None:
             return not_found
-        updates = await service.feed_updates(page.id)
-        base = str(request.base_url).rstrip("/")
-        body = render_feed(base, page, updates)
+        body = text.encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
         if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:

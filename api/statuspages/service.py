@@ -1,30 +1,26 @@
-"""Status pages: creating and changing them (admins), posting updates (members), and the
-public view, whose component statuses are derived from the targets' current status."""
+"""Status pages: creating and changing them (admins) and posting updates (members). The
+public view is in api.statuspages.public."""
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from api.accounts.passwords import dummy_verify, hash_password, verify_password
+from api.accounts.passwords import hash_password
 from api.auth.principal import Principal
+from api.billing import limits
+from api.billing.plans import Limit
 from api.core import clock
-from api.core.errors import AlreadyExists, Forbidden, Invalid, LimitReached, NotFound
+from api.core.errors import AlreadyExists, Forbidden, Invalid, NotFound
 from api.incidents.models import Incident
-from api.maintenance.models import MaintenanceWindow
-from api.maintenance.service import occurrences, targets_in_maintenance
-from api.results.sql import as_datetime, fetch
 from api.settings import Settings
+from api.statuspages.domains import new_token, normalize_domain
 from api.statuspages.models import (
     StatusPage,
     StatusPageComponent,
@@ -32,29 +28,30 @@ from api.statuspages.models import (
     UpdateState,
     Visibility,
 )
-from api.targets.models import Target, TargetStatus
+
+# The public view lives in api.statuspages.public; these names stay reachable from here.
+from api.statuspages.public import (
+    SLUG,
+    open_page,
+    page_components,
+    public_view,
+)
+from api.statuspages.view import ComponentStatus, PublicPage, derive, worst
+from api.targets.models import Target
+
+__all__ = [
+    "ComponentStatus",
+    "PublicPage",
+    "derive",
+    "open_page",
+    "page_components",
+    "public_view",
+    "worst",
+]
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and newlines are fine
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-MAX_PAGES_PER_WORKSPACE = 50
 MAX_COMPONENTS = 50
 MAX_TARGETS_PER_COMPONENT = 50
-BAR_DAYS = 90
-RECENT_INCIDENTS = timedelta(days=7)
-MAX_PUBLIC_UPDATES = 50
-
-
-class ComponentStatus(StrEnum):
-    OPERATIONAL = "OPERATIONAL"
-    UNDER_MAINTENANCE = "UNDER_MAINTENANCE"
-    DEGRADED_PERFORMANCE = "DEGRADED_PERFORMANCE"
-    PARTIAL_OUTAGE = "PARTIAL_OUTAGE"
-    MAJOR_OUTAGE = "MAJOR_OUTAGE"
-
-
-# Worst last: the page's overall status is its worst component's.
-SEVERITY = list(ComponentStatus)
-COUNTED = (TargetStatus.UP, TargetStatus.DOWN, TargetStatus.DEGRADED)
 
 
 @dataclass(frozen=True)
@@ -62,6 +59,7 @@ class ComponentSpec:
     name: str
     description: str
     target_ids: list[int]
+    group: str | None = None
 
 
 def visible_to(principal: Principal) -> QuerySet[StatusPage]:
@@ -130,6 +128,7 @@ async def _components(workspace_id: int, specs: list[ComponentSpec]) -> list[Com
                 name=_text(spec.name, "name", low=1, high=100),
                 description=_text(spec.description, "description", low=0, high=2000),
                 target_ids=ids,
+                group=_text(spec.group, "group", low=1, high=100) if spec.group else None,
             )
         )
     found = set(
@@ -165,6 +164,7 @@ async def _write_components(page_id: int, specs: list[ComponentSpec]) -> None:
                 position=i,
                 name=s.name,
                 description=s.description,
+                group=s.group,
                 target_ids=s.target_ids,
             )
             for i, s in enumerate(specs)
@@ -185,6 +185,8 @@ async def create_page(
     visibility: Visibility = Visibility.PUBLIC,
     password: str | None = None,
     regions: list[str] | None = None,
+    custom_domain: str | None = None,
+    auto_show_incidents: bool = True,
 ) -> StatusPage:
     _require_admin(principal, workspace_id, field="workspaceId")
     values: dict[str, Any] = {
@@ -194,15 +196,17 @@ async def create_page(
         "logo_url": _logo(logo_url),
         "visibility": visibility,
         "regions": _regions(settings, regions or []),
+        "auto_show_incidents": auto_show_incidents,
+        **_domain_values(custom_domain),
     }
     specs = await _components(workspace_id, components)
     values["password_hash"] = await _password(settings, visibility, password, None)
-    if await StatusPage.filter(workspace_id=workspace_id).count() >= MAX_PAGES_PER_WORKSPACE:
-        raise LimitReached(f"At most {MAX_PAGES_PER_WORKSPACE} status pages per workspace.")
     if await StatusPage.filter(slug=slug).exists():
         raise AlreadyExists("This slug is taken.", field="slug")
+    await _domain_free(values["custom_domain"], None)
     try:
-        async with in_transaction():
+        # The plan's count and the insert under the workspace's lock (api.billing.limits).
+        async with limits.room_for(settings, workspace_id, Limit.STATUS_PAGES):
             page = await StatusPage.create(workspace_id=workspace_id, **values)
             await _write_components(page.id, specs)
     except IntegrityError as exc:  # a concurrent create took the slug (unique index)
@@ -210,6 +214,31 @@ async def create_page(
             raise AlreadyExists("This slug is taken.", field="slug") from exc
         raise
     return page
+
+
+def _domain_values(custom_domain: str | None) -> dict[str, Any]:
+    """The columns of a newly set domain (or of none): a fresh token, not verified."""
+    if not custom_domain:
+        return {
+            "custom_domain": None,
+            "domain_token": None,
+            "verified_domain": None,
+            "domain_verified_at": None,
+        }
+    return {
+        "custom_domain": normalize_domain(custom_domain),
+        "domain_token": new_token(),
+        "verified_domain": None,
+        "domain_verified_at": None,
+    }
+
+
+async def _domain_free(domain: str | None, page_id: int | None) -> None:
+    """A domain another page verified is taken (unverified claims block nobody)."""
+    if domain is None:
+        return
+    if await StatusPage.filter(verified_domain=domain).exclude(id=page_id or 0).exists():
+        raise AlreadyExists("Another status page uses this domain.", field="customDomain")
 
 
 async def _writable_page(principal: Principal, page_id: int, *, field: str = "id") -> StatusPage:
@@ -233,8 +262,11 @@ async def update_page(
     visibility: Visibility | None = None,
     password: str | None = None,
     regions: list[str] | None = None,
+    custom_domain: str | None = None,
+    auto_show_incidents: bool | None = None,
 ) -> StatusPage:
-    """Change the given fields; `components`, when given, replace the page's list."""
+    """Change the given fields; `components`, when given, replace the page's list;
+    `custom_domain` "" removes the domain, a new one must be verified again."""
     page = await _writable_page(principal, page_id)
     _require_admin(principal, page.workspace_id, field="id")
     if slug is not None and slug != page.slug:
@@ -251,6 +283,14 @@ async def update_page(
         page.logo_url = _logo(logo_url)
     if regions is not None:
         page.regions = _regions(settings, regions)
+    if auto_show_incidents is not None:
+        page.auto_show_incidents = auto_show_incidents
+    if custom_domain is not None:
+        wanted = _domain_values(custom_domain)
+        if wanted["custom_domain"] != page.custom_domain:
+            await _domain_free(wanted["custom_domain"], page.id)
+            for key, value in wanted.items():
+                setattr(page, key, value)
     specs = await _components(page.workspace_id, components) if components is not None else None
     new_visibility = visibility or page.visibility
     page.password_hash = await _password(settings, new_visibility, password, page.password_hash)
@@ -300,235 +340,4 @@ async def post_update(
         message=_text(message, "message", low=1, high=10_000),
         state=state,
         posted_at=clock.now(),
-    )
-
-
-async def page_components(page_id: int) -> list[StatusPageComponent]:
-    return await StatusPageComponent.filter(page_id=page_id).order_by("position")
-
-
-# --- The public view --------------------------------------------------------------------
-
-
-def derive(statuses: list[TargetStatus], in_maintenance: bool) -> ComponentStatus:
-    """A component's status from its targets' (paused and pending targets do not count)."""
-    if in_maintenance:
-        return ComponentStatus.UNDER_MAINTENANCE
-    counted = [s for s in statuses if s in COUNTED]
-    down = sum(1 for s in counted if s is TargetStatus.DOWN)
-    if counted and down == len(counted):
-        return ComponentStatus.MAJOR_OUTAGE
-    if down:
-        return ComponentStatus.PARTIAL_OUTAGE
-    if any(s is TargetStatus.DEGRADED for s in counted):
-        return ComponentStatus.DEGRADED_PERFORMANCE
-    return ComponentStatus.OPERATIONAL
-
-
-def worst(statuses: list[ComponentStatus]) -> ComponentStatus:
-    return max(statuses, key=SEVERITY.index, default=ComponentStatus.OPERATIONAL)
-
-
-@dataclass
-class UptimeDay:
-    day: date
-    uptime: float | None  # None: no checks that day (outside maintenance)
-    maintenance: bool = False  # a maintenance window covered part of the day
-
-
-@dataclass
-class PublicComponent:
-    id: int
-    name: str
-    description: str
-    status: ComponentStatus
-    bars: list[UptimeDay]
-
-
-@dataclass
-class PublicIncident:
-    component_ids: list[int]
-    started_at: datetime
-    resolved_at: datetime | None
-    updates: list[StatusUpdate] = field(default_factory=list)
-
-
-@dataclass
-class PublicPage:
-    page: StatusPage
-    status: ComponentStatus
-    components: list[PublicComponent]
-    incidents: list[PublicIncident]
-    updates: list[StatusUpdate]
-
-
-async def open_page(settings: Settings, slug: str, password: str | None) -> StatusPage | None:
-    """The page, when it exists and the password (if it has one) is right; else None.
-
-    An unknown slug and a wrong password answer alike; a password given for an unknown
-    slug still costs one argon2 verification (no enumeration by timing).
-    """
-    page = await StatusPage.get_or_none(slug=slug) if SLUG.fullmatch(slug or "") else None
-    if page is None:
-        if password:
-            await dummy_verify(settings, password)
-        return None
-    if page.visibility is Visibility.PUBLIC:
-        return page
-    if not password or page.password_hash is None:
-        return None
-    return page if await verify_password(settings, page.password_hash, password) else None
-
-
-async def public_view(page: StatusPage) -> PublicPage:
-    now = clock.now()
-    components = await page_components(page.id)
-    all_ids = {tid for c in components for tid in c.target_ids}
-    statuses = dict(
-        await Target.filter(id__in=list(all_ids), workspace_id=page.workspace_id).values_list(
-            "id", "status"
-        )
-    )
-    maintenance = await targets_in_maintenance(list(statuses), now)
-    bars = await _uptime_bars(page, components, set(statuses), now)
-    public = []
-    for c in components:
-        ids = [t for t in c.target_ids if t in statuses]
-        in_maint = bool(ids) and all(t in maintenance for t in ids)
-        counted = [TargetStatus(statuses[t]) for t in ids if t not in maintenance]
-        public.append(
-            PublicComponent(
-                id=c.id,
-                name=c.name,
-                description=c.description,
-                status=derive(counted, in_maint),
-                bars=bars[c.id],
-            )
-        )
-    incidents = await _incidents(page, components, set(statuses), now)
-    updates = (
-        await StatusUpdate.filter(page_id=page.id)
-        .order_by("-posted_at", "-id")
-        .limit(MAX_PUBLIC_UPDATES)
-    )
-    by_incident: dict[int, list[StatusUpdate]] = defaultdict(list)
-    for u in updates:
-        if u.incident_id is not None:
-            by_incident[u.incident_id].append(u)
-    shown = []
-    for incident_id, incident in incidents:
-        incident.updates = by_incident.get(incident_id, [])
-        shown.append(incident)
-    return PublicPage(
-        page=page,
-        status=worst([c.status for c in public]),
-        components=public,
-        incidents=shown,
-        updates=updates,
-    )
-
-
-async def _uptime_bars(
-    page: StatusPage,
-    components: list[StatusPageComponent],
-    target_ids: set[int],
-    now: datetime,
-) -> dict[int, list[UptimeDay]]:
-    """BAR_DAYS daily bars per component, from the daily rollups only (one query)."""
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    first = today - timedelta(days=BAR_DAYS - 1)
-    per_target: dict[tuple[int, date], list[int]] = {}
-    if target_ids:
-        ids = sorted(target_ids)
-        where = f"target_id IN ({', '.join('?' * len(ids))})"
-        params: list[Any] = [first, *ids]
-        if page.regions:
-            where += f" AND region IN ({', '.join('?' * len(page.regions))})"
-            params += list(page.regions)
-        # Summed over regions in SQL; the ~90 distinct day values are parsed once each.
-        rows = await fetch(
-            "SELECT target_id, hour, SUM(checks) AS checks, SUM(failures) AS failures "  # noqa: S608 (placeholders only)
-            f"FROM result_rollups WHERE span = 'd' AND hour >= ? AND {where} "
-            "GROUP BY target_id, hour",
-            params,
-        )
-        day_of: dict[Any, date] = {}
-        for row in rows:
-            raw = row["hour"]
-            if raw not in day_of:
-                day_of[raw] = as_datetime(raw).astimezone(UTC).date()
-            acc = per_target.setdefault((int(row["target_id"]), day_of[raw]), [0, 0])
-            acc[0] += int(row["checks"] or 0)
-            acc[1] += int(row["failures"] or 0)
-    days = [(first + timedelta(days=i)).date() for i in range(BAR_DAYS)]
-    planned = await _maintenance_days(page.workspace_id, first, now)
-    out: dict[int, list[UptimeDay]] = {}
-    for c in components:
-        ids = [t for t in c.target_ids if t in target_ids]
-        marked = planned.get(None, set()).union(*(planned.get(t, set()) for t in ids))
-        bars = []
-        for d in days:
-            counts = [per_target[(t, d)] for t in ids if (t, d) in per_target]
-            checks = sum(n[0] for n in counts)
-            failures = sum(n[1] for n in counts)
-            bars.append(
-                UptimeDay(
-                    day=d,
-                    uptime=(1 - failures / checks) if checks else None,
-                    maintenance=d in marked,
-                )
-            )
-        out[c.id] = bars
-    return out
-
-
-async def _maintenance_days(
-    workspace_id: int, since: datetime, until: datetime
-) -> dict[int | None, set[date]]:
-    """The UTC days touched by maintenance windows, per target id (None: every target)."""
-    windows = await MaintenanceWindow.filter(
-        workspace_id=workspace_id, starts_at__lte=until
-    ).filter(Q(weekly=True) | Q(ends_at__gt=since))
-    out: dict[int | None, set[date]] = defaultdict(set)
-    for window in windows:
-        for start, end in occurrences(window, since, until):
-            day = max(start, since).astimezone(UTC).date()
-            last = (min(end, until) - timedelta(microseconds=1)).astimezone(UTC).date()
-            while day <= last:
-                out[window.target_id].add(day)
-                day += timedelta(days=1)
-    return out
-
-
-async def _incidents(
-    page: StatusPage,
-    components: list[StatusPageComponent],
-    target_ids: set[int],
-    now: datetime,
-) -> list[tuple[int, PublicIncident]]:
-    """Open incidents, and those resolved in the last RECENT_INCIDENTS, newest first."""
-    rows = (
-        await Incident.filter(target_id__in=list(target_ids), workspace_id=page.workspace_id)
-        .filter(Q(resolved_at=None) | Q(resolved_at__gte=now - RECENT_INCIDENTS))
-        .order_by("-started_at")
-        .limit(50)
-    )
-    return [
-        (
-            row.id,
-            PublicIncident(
-                component_ids=[c.id for c in components if row.target_id in c.target_ids],
-                started_at=row.started_at,
-                resolved_at=row.resolved_at,
-            ),
-        )
-        for row in rows
-    ]
-
-
-async def feed_updates(page_id: int) -> list[StatusUpdate]:
-    return (
-        await StatusUpdate.filter(page_id=page_id)
-        .order_by("-posted_at", "-id")
-        .limit(MAX_PUBLIC_UPDATES)
     )

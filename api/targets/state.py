@@ -61,7 +61,7 @@ from tortoise.transactions import in_transaction
 
 from api.core import clock
 from api.core.logging import get_logger
-from api.events import events_channel
+from api.events import changes_key, events_channel
 from api.incidents.models import Incident
 from api.targets.models import (
     CheckResult,
@@ -656,5 +656,6 @@ async def _publish(resources: Any, report: IngestReport) -> None:
             "status": str(row.to_status.value),
             "statusChangedAt": row.at.isoformat(),
         }
+        pipe.incr(changes_key(target.workspace_id))  # before the event: api.events
         pipe.publish(channel, json.dumps(event, default=str))
     await pipe.execute()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from api.core.ids import encode
+from api.events import publish
+from api.resources import Resources
 from api.targets.models import Target, TargetStatus
 from tests.conftest import GraphQLClient
 from tests.factories.accounts import Account
-from tests.factories.targets import create_target
+from tests.factories.targets import create_target, transition
 
 CREATE = """
 mutation($input: StatusPageInput!) {
@@ -18,15 +20,29 @@ mutation($input: StatusPageInput!) {
   }
 }"""
 
-PUBLIC = """
-query($slug: String!, $password: String) {
-  statusPage(slug: $slug, password: $password) {
+PAGE_FIELDS = """
     title description logoUrl status
-    components { id name description status uptimeDays { date uptime maintenance } }
+    components { id name description status group uptimeDays { date uptime maintenance }
+                 responseTimeMs responseTimes { hour averageMs } }
+    groups { name status componentIds }
     incidents { componentIds startedAt resolvedAt updates { title message state postedAt } }
     updates { title message state postedAt }
-  }
-}"""
+    maintenance { startsAt endsAt inProgress componentIds }
+"""
+PUBLIC = (
+    """
+query($slug: String!, $password: String) {
+  statusPage(slug: $slug, password: $password) {"""
+    + PAGE_FIELDS
+    + "} }"
+)
+BY_DOMAIN = (
+    """
+query($host: String!, $password: String) {
+  statusPageByDomain(host: $host, password: $password) {"""
+    + PAGE_FIELDS
+    + "} }"
+)
 
 
 def gid(target: Target) -> str:
@@ -70,3 +86,21 @@ async def public(
     gql: GraphQLClient, slug: str = "acme", password: str | None = None
 ) -> dict[str, Any]:
     return await gql(PUBLIC, {"slug": slug, "password": password})
+
+
+async def by_domain(gql: GraphQLClient, host: str, password: str | None = None) -> dict[str, Any]:
+    return await gql(BY_DOMAIN, {"host": host, "password": password})
+
+
+async def announced_transition(resources: Resources, target: Target, to: TargetStatus) -> None:
+    """A status change as the ingest makes it: the row, then the target_status event
+    (which is what tells the public page's cache it is stale)."""
+    row = await transition(target, to)
+    await publish(
+        resources.redis,
+        "target_status",
+        workspaceId=target.workspace_id,
+        targetId=target.id,
+        status=to.value,
+        statusChangedAt=row.at.isoformat(),
+    )

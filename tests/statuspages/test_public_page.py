@@ -15,7 +15,13 @@ from api.targets.state import ingest_results
 from tests.factories.accounts import create_account
 from tests.factories.results import create_result, probe_result
 from tests.factories.targets import create_target, transition
-from tests.statuspages.helpers import create_page, gid, public, three_targets
+from tests.statuspages.helpers import (
+    announced_transition,
+    create_page,
+    gid,
+    public,
+    three_targets,
+)
 
 REGIONS = ["eu-west", "us-east", "ap-south"]
 
@@ -47,12 +53,12 @@ async def test_one_target_down_through_the_ingest_is_a_partial_outage(
     assert await _statuses(gql) == ("PARTIAL_OUTAGE", "PARTIAL_OUTAGE")
 
     for target in targets[1:]:
-        await transition(target, TargetStatus.DOWN)
+        await announced_transition(resources, target, TargetStatus.DOWN)
     assert await _statuses(gql) == ("MAJOR_OUTAGE", "MAJOR_OUTAGE")
 
     for target in targets:
-        await transition(target, TargetStatus.UP)
-    await transition(targets[2], TargetStatus.DEGRADED)
+        await announced_transition(resources, target, TargetStatus.UP)
+    await announced_transition(resources, targets[2], TargetStatus.DEGRADED)
     assert await _statuses(gql) == ("DEGRADED_PERFORMANCE", "DEGRADED_PERFORMANCE")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories.accounts import create_account
-from tests.statuspages.helpers import create_page, public, three_targets
+from tests.statuspages.helpers import by_domain, create_page, public, three_targets
 
 
 @pytest.fixture
@@ -20,5 +20,8 @@ async def test_the_fourth_query_in_a_minute_is_refused(gql, client, settings) ->
         assert (await public(gql, password="guess"))["data"]["statusPage"] is not None
     body = await public(gql, password="guess")
     assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    # The same counter covers the domain lookup (unknown hosts included) and the feed.
+    by_host = await by_domain(gql, "status.unknown.test")
+    assert by_host["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     feed = await client.get("/status/acme/feed.atom")
     assert feed.status_code == 429 and "retry-after" in feed.headers

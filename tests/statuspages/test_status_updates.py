@@ -60,9 +60,12 @@ async def test_a_member_posts_updates_the_page_shows(gql, settings, resources) -
     page = (await public(gql))["data"]["statusPage"]
     assert [u["title"] for u in page["updates"]] == ["All good", "Database failover"]
     (incident,) = page["incidents"]
-    (update,) = incident["updates"]
+    # The member's update, above the default text monitoring's incident opened with.
+    update, default = incident["updates"]
     assert update["message"] == "We are looking into <errors> & timeouts."
     assert update["state"] == "INVESTIGATING"
+    assert default["title"] == "Investigating"
+    assert default["message"].startswith("We are investigating an outage affecting Platform.")
 
 
 async def test_viewers_strangers_and_read_tokens_cannot_post(gql, settings, resources) -> None:
