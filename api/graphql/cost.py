@@ -61,6 +61,7 @@ from strawberry.types.graphql import OperationType
 
 from api.core.errors import PublicGraphQLError
 from api.core.paging import DEFAULT_PAGE, MAX_PAGE
+from api.graphql.fairgate import charge
 from api.settings import Settings
 
 # Fields that cost more than one unit per use (aggregations over many rows).
@@ -332,6 +333,9 @@ class QueryCost(SchemaExtension):
                 )
                 self.cache.put(key, self.requested)
             limit = self.settings.graphql_max_cost
+            # The caller's cost budget (api/graphql/fairgate.py): asking for more than the
+            # limit spends the limit.
+            charge(min(self.requested, limit))
             if self.requested > limit:
                 raise QueryTooCostly(self.requested, limit)
             if context.operation_type is OperationType.QUERY:
