@@ -130,9 +130,9 @@ class Settings(BaseSettings):
     graphql_max_concurrent_per_principal: int = Field(default=4, ge=1)
     # Operations admitted at once per API process, fairly between callers (fairgate.py).
     graphql_max_concurrent_operations: int = Field(default=4, ge=1)
-    # Static cost each caller may spend per minute (0: no budget); a refused operation
-    # spends graphql_max_cost.
-    graphql_cost_budget_per_minute: int = Field(default=100_000, ge=0)
+    # Cost each caller may spend per minute (0: no budget): 50 per operation plus its
+    # static cost (a refused one: graphql_max_cost); bursts of 10 s' worth.
+    graphql_cost_budget_per_minute: int = Field(default=120_000, ge=0)
     graphql_concurrency_wait_seconds: float = Field(default=2.0, ge=0)
     graphql_timeout_seconds: float = Field(default=10.0, gt=0)
     # Invitations (api/workspaces/members.py, docs/security.md "Limits"): mails per day.

@@ -14,9 +14,10 @@ gate at no cost. A request that waits longer than HITFLOW_GRAPHQL_CONCURRENCY_WA
 is answered RATE_LIMITED (retryAfter 1).
 
 Each caller also has a cost budget (HITFLOW_GRAPHQL_COST_BUDGET_PER_MINUTE): every
-operation spends its static cost (api/graphql/cost.py; one refused as too costly spends
-the limit, HITFLOW_GRAPHQL_MAX_COST) from a bucket that refills at that rate and holds
-at most a minute's worth. A caller whose bucket is empty waits for it to refill; if that
+operation spends BASE_CHARGE (what any operation costs the server: request, credential,
+answer) plus its static cost (api/graphql/cost.py; one refused as too costly spends the
+limit, HITFLOW_GRAPHQL_MAX_COST) from a bucket that refills at that rate and holds at
+most BURST_SECONDS' worth (a page load's burst, not a minute of flood at once). A caller whose bucket is empty waits for it to refill; if that
 would take longer than the wait above, it is answered RATE_LIMITED with the seconds
 until it has refilled, after that wait (a flooding client is slowed down, not only
 told).
@@ -32,6 +33,7 @@ import asyncio
 import hashlib
 import itertools
 import math
+import random
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +42,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.core.errors import PublicGraphQLError
+
+
+BASE_CHARGE = 50
+BURST_SECONDS = 10
 
 
 class GateBusy(PublicGraphQLError):
@@ -126,17 +132,19 @@ class FairGate:
 
     def level(self, key: str) -> float:
         """The caller's budget left now (a minute's worth when unknown)."""
-        level, at = self._buckets.get(key, (self.budget, 0.0))
+        full = self.budget * BURST_SECONDS / 60
+        level, at = self._buckets.get(key, (full, 0.0))
         now = asyncio.get_running_loop().time()
-        return min(float(self.budget), level + (now - at) * self.budget / 60)
+        return min(full, level + (now - at) * self.budget / 60)
 
     def _spend(self, key: str, cost: int) -> None:
-        if not self.budget or not cost:
+        if not self.budget:
             return
-        level = self.level(key) - cost
+        level = self.level(key) - BASE_CHARGE - cost
         self._buckets[key] = (level, asyncio.get_running_loop().time())
         if len(self._buckets) > 10_000:  # forget the callers whose bucket is full again
-            for other in [k for k in self._buckets if self.level(k) >= self.budget]:
+            full = self.budget * BURST_SECONDS / 60
+            for other in [k for k in self._buckets if self.level(k) >= full]:
                 del self._buckets[other]
 
     async def _afford(self, key: str) -> None:
@@ -149,8 +157,10 @@ class FairGate:
         if refill <= self.wait_seconds:
             await asyncio.sleep(refill)
             return
-        await asyncio.sleep(self.wait_seconds)  # slow the flood down, then answer
-        raise OverBudget(max(1, math.ceil(refill - self.wait_seconds)), self.budget)
+        # Slow the flood down, then answer; the waits are spread (half to all of the
+        # wait) so that a flood's parallel clients do not come back all at once.
+        await asyncio.sleep(self.wait_seconds * random.uniform(0.5, 1.0))  # noqa: S311
+        raise OverBudget(max(1, math.ceil(refill - self.wait_seconds / 2)), self.budget)
 
     async def _enter(self, key: str) -> None:
         if self.admitted < self.slots and not self._waiting:
