@@ -109,7 +109,7 @@ class HitflowGraphQL(GraphQL[Context, None]):
         # Fair turns between callers (api/graphql/fairgate.py), HTTP and websockets alike.
         self.gate = FairGate(
             settings.graphql_max_concurrent_operations,
-            settings.graphql_concurrency_wait_seconds,
+            settings.graphql_gate_wait_seconds,
             settings.graphql_cost_budget_per_minute,
         )
 

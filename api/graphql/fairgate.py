@@ -1,26 +1,28 @@
-"""Fair scheduling of GraphQL operations across callers (docs/security.md, "Limits").
+"""Fair turns and cost budgets between callers (docs/security.md, "Limits").
 
 One API process runs one event loop: every operation in flight interleaves with every
 other at each await (database, Redis), and its database queries queue behind theirs. A
-tenant with many operations in flight therefore slows everyone by as much, even when
-each of its operations is refused cheaply.
+tenant with many operations in flight slows everyone by as much, even when each of its
+operations is refused cheaply; and a process kept busy by one tenant also loses its
+turns on a shared CPU.
 
-The gate admits at most HITFLOW_GRAPHQL_MAX_CONCURRENT_OPERATIONS operations at once in
-the process (over HTTP, and queries and mutations over websockets), before anything is
-resolved (the credential's lookup included). When a slot frees, the caller with the
-FEWEST operations already admitted goes next (first come, first served among equals):
-a newcomer overtakes the queue of a flooding caller, whose excess requests wait in the
-gate at no cost. A request that waits longer than HITFLOW_GRAPHQL_CONCURRENCY_WAIT_SECONDS
-is answered RATE_LIMITED (retryAfter 1).
+Turns. The gate admits at most HITFLOW_GRAPHQL_MAX_CONCURRENT_OPERATIONS operations at
+once in the process (HTTP requests, and queries and mutations over websockets), before
+anything is resolved (the credential's lookup included). When a slot frees, the caller
+with the fewest operations admitted goes next, and among equals the one served least
+recently (round-robin; first come, first served within one caller): a newcomer
+overtakes a flooding caller's queue, whose excess requests wait at no cost. A request
+that gets no turn within HITFLOW_GRAPHQL_GATE_WAIT_SECONDS is answered RATE_LIMITED.
 
-Each caller also has a cost budget (HITFLOW_GRAPHQL_COST_BUDGET_PER_MINUTE): every
-operation spends BASE_CHARGE (what any operation costs the server: request, credential,
-answer) plus its static cost (api/graphql/cost.py; one refused as too costly spends the
-limit, HITFLOW_GRAPHQL_MAX_COST) from a bucket that refills at that rate and holds at
-most BURST_SECONDS' worth (a page load's burst, not a minute of flood at once). A caller whose bucket is empty waits for it to refill; if that
-would take longer than the wait above, it is answered RATE_LIMITED with the seconds
-until it has refilled, after that wait (a flooding client is slowed down, not only
-told).
+Budget. Each caller spends, per operation, BASE_CHARGE (what any operation costs the
+server: request, credential, answer) plus its static cost (api/graphql/cost.py; an
+operation refused as too costly spends the limit, HITFLOW_GRAPHQL_MAX_COST) from a
+bucket that refills at HITFLOW_GRAPHQL_COST_BUDGET_PER_MINUTE and holds BURST_SECONDS'
+worth (a page load's burst, not a minute of flood at once). A caller whose bucket is
+empty waits for it to refill; if that would take longer than the gate's wait, it is
+answered RATE_LIMITED (retryAfter: until it has refilled) after half to all of that
+wait: a flooding client is slowed down, not only told, so that the flood stops costing
+the server CPU.
 
 Callers are told apart before authentication by their credential (a digest of the bearer
 token or session cookie), else by their IP address; the per-user slots of
@@ -43,7 +45,6 @@ from typing import Any
 
 from api.core.errors import PublicGraphQLError
 
-
 BASE_CHARGE = 50
 BURST_SECONDS = 10
 
@@ -53,8 +54,8 @@ class GateBusy(PublicGraphQLError):
 
     def __init__(self, wait_seconds: float) -> None:
         super().__init__(
-            f"The server is busy with this caller's other operations (waited {wait_seconds:g} s"
-            " for a turn, HITFLOW_GRAPHQL_CONCURRENCY_WAIT_SECONDS); retry in 1 s.",
+            f"No turn for this operation within {wait_seconds:g} s "
+            "(HITFLOW_GRAPHQL_GATE_WAIT_SECONDS): the server is busy; retry in 1 s.",
             retryAfter=1,
         )
         self.retry_after = 1
@@ -109,6 +110,7 @@ class FairGate:
         self._held: dict[str, int] = {}  # caller -> operations admitted
         self._waiting: dict[str, deque[tuple[int, asyncio.Future[None]]]] = {}
         self._order = itertools.count()
+        self._served: dict[str, int] = {}  # caller -> when last admitted (while known)
 
     def held(self, key: str) -> int:
         return self._held.get(key, 0)
@@ -131,7 +133,7 @@ class FairGate:
     # --- cost budget ------------------------------------------------------------------
 
     def level(self, key: str) -> float:
-        """The caller's budget left now (a minute's worth when unknown)."""
+        """The caller's budget left now (a full bucket when unknown)."""
         full = self.budget * BURST_SECONDS / 60
         level, at = self._buckets.get(key, (full, 0.0))
         now = asyncio.get_running_loop().time()
@@ -159,7 +161,7 @@ class FairGate:
             return
         # Slow the flood down, then answer; the waits are spread (half to all of the
         # wait) so that a flood's parallel clients do not come back all at once.
-        await asyncio.sleep(self.wait_seconds * random.uniform(0.5, 1.0))  # noqa: S311
+        await asyncio.sleep(self.wait_seconds * random.uniform(0.5, 1.0))
         raise OverBudget(max(1, math.ceil(refill - self.wait_seconds / 2)), self.budget)
 
     async def _enter(self, key: str) -> None:
@@ -186,6 +188,7 @@ class FairGate:
     def _admit(self, key: str) -> None:
         self.admitted += 1
         self._held[key] = self._held.get(key, 0) + 1
+        self._served[key] = next(self._order)
 
     def _leave(self, key: str) -> None:
         self.admitted -= 1
@@ -194,6 +197,8 @@ class FairGate:
             self._held[key] = held
         else:
             del self._held[key]
+            if key not in self._waiting:
+                self._served.pop(key, None)
         self._dispatch()
 
     def _forget(self, key: str, future: asyncio.Future[None]) -> None:
@@ -206,18 +211,26 @@ class FairGate:
                 break
         if not queue:
             del self._waiting[key]
+            if key not in self._held:
+                self._served.pop(key, None)
 
     def _dispatch(self) -> None:
         while self.admitted < self.slots and self._waiting:
-            key = min(self._waiting, key=lambda k: (self.held(k), self._waiting[k][0][0]))
+            key = min(self._waiting, key=self._priority)
             queue = self._waiting[key]
             _, future = queue.popleft()
             if not queue:
                 del self._waiting[key]
             if future.done():  # cancelled while queued
+                if key not in self._waiting and key not in self._held:
+                    self._served.pop(key, None)
                 continue
             self._admit(key)
             future.set_result(None)
+
+    def _priority(self, key: str) -> tuple[int, int, int]:
+        """Fewest admitted, then least recently served, then first come."""
+        return (self.held(key), self._served.get(key, -1), self._waiting[key][0][0])
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -71,21 +71,23 @@ def code_of(body: dict[str, Any]) -> str | None:
 
 async def _flood(argv: list[str]) -> None:
     host, port, token, body_file, clients, pause = argv
-    body = open(body_file, "rb").read()  # noqa: SIM115, ASYNC230  (read once, at start)
+    body = open(body_file, "rb").read()
     answers: Counter[str] = Counter()
     running = asyncio.Event()
 
     async def client() -> None:
         connection = Connection(host, int(port), token)
-        while running.is_set():
-            try:
-                status, answer = await connection.post(body)
-                answers[f"{status} {code_of(answer)}"] += 1
-            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                answers[type(exc).__name__] += 1
-                await connection.close()
-            await asyncio.sleep(float(pause))
-        await connection.close()
+        try:
+            while running.is_set():
+                try:
+                    status, answer = await connection.post(body)
+                    answers[f"{status} {code_of(answer)}"] += 1
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    answers[type(exc).__name__] += 1
+                    await connection.close()
+                await asyncio.sleep(float(pause))
+        finally:
+            await connection.close()
 
     loop = asyncio.get_running_loop()
     tasks: list[asyncio.Task[None]] = []
@@ -97,12 +99,17 @@ async def _flood(argv: list[str]) -> None:
             tasks = [asyncio.create_task(client()) for _ in range(int(clients))]
             print("going", flush=True)
         elif line == "stop":
+            # Requests still waiting (the server may hold them for seconds) are dropped.
             running.clear()
-            await asyncio.gather(*tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             print(json.dumps({"answers": dict(answers)}), flush=True)
         else:
             running.clear()
-            await asyncio.gather(*tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             return
 
 

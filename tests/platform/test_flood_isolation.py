@@ -142,16 +142,22 @@ async def test_a_flood_by_one_tenant_leaves_anothers_p99_within_twice_idle(
     Another tenant sends a trivial query, one at a time. Idle and flood are measured in
     this one test, interleaved (ROUNDS rounds of SAMPLES each), so that the machine's
     load drifting weighs on both alike; the bystander's p99 under the flood must stay
-    within twice its idle p99."""
+    within twice its idle p99 (no absolute floor: on this shared machine the idle p99
+    is tens of milliseconds, never tiny).
+
+    What protects the bystander is the flooder's cost budget (api/graphql/fairgate.py):
+    each refused query spends the cost limit, so after a burst of a few the flooder's
+    requests wait at the gate and are answered RATE_LIMITED, and its closed-loop
+    clients are slowed down instead of keeping the server's CPU busy. (The fair turns
+    alone, with the budget off, measured a 5x p99 here: the refusals kept the process
+    busy, and a busy process waits for the shared CPU.)"""
     port = api_process
     flooder = await create_account(settings)
     for n in range(100):
         await create_target(flooder.workspace, name=f"t{n}", url=f"https://t{n}.example.test/")
     bystander = await create_account(settings)
     body = tmp_path / "attack.json"
-    body.write_text(
-json.dumps({"query": attack(), "variables": {"ws": flooder.workspace_gid}})
-    )
+    body.write_text(json.dumps({"query": attack(), "variables": {"ws": flooder.workspace_gid}}))
     trivial = json.dumps({"query": TRIVIAL}).encode()
     connection = Connection("127.0.0.1", port, bystander.token)
 
@@ -165,7 +171,7 @@ json.dumps({"query": attack(), "variables": {"ws": flooder.workspace_gid}})
             await asyncio.sleep(0.002)
         return timings
 
-    flood = Flood(port, flooder.token, body, clients=10, pause=float(os.environ.get("SEC_PAUSE", "0")))
+    flood = Flood(port, flooder.token, body, clients=10, pause=0)
     try:
         await sample(50)  # warm-up
         idle: list[float] = []
@@ -194,12 +200,3 @@ json.dumps({"query": attack(), "variables": {"ws": flooder.workspace_gid}})
 
 ROUNDS = 10
 SAMPLES = 60
-
-
-class TestGateOnly:
-    @pytest.fixture
-    def api_env(self) -> dict[str, str]:
-        return {"HITFLOW_GRAPHQL_COST_BUDGET_PER_MINUTE": "0", **({"HITFLOW_GRAPHQL_MAX_CONCURRENT_OPERATIONS": os.environ["SEC_K"]} if "SEC_K" in os.environ else {})}
-
-    async def test_gate(self, api_process: int, settings: Any, tmp_path: Path) -> None:
-        await test_a_flood_by_one_tenant_leaves_anothers_p99_within_twice_idle(api_process, settings, tmp_path)
