@@ -79,6 +79,7 @@ async def _flood(argv: list[str]) -> None:
         connection = Connection(host, int(port), token)
         try:
             while running.is_set():
+                answers["sent"] += 1
                 try:
                     status, answer = await connection.post(body)
                     answers[f"{status} {code_of(answer)}"] += 1

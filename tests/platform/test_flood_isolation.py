@@ -194,7 +194,10 @@ async def test_a_flood_by_one_tenant_leaves_anothers_p99_within_twice_idle(
         f"{statistics.median(during) * 1000:.1f} ms; {len(idle)} samples each);"
         f" flood answers {dict(answers)} in {elapsed:.1f} s"
     )
-    assert set(answers) <= {"200 QUERY_TOO_COSTLY", "429 RATE_LIMITED"}, answers
+    # Every answer the flooder got is a refusal (those still waiting when a round ended
+    # were dropped: "sent" counts them too).
+    assert set(answers) - {"sent"} <= {"200 QUERY_TOO_COSTLY", "429 RATE_LIMITED"}, answers
+    assert answers["200 QUERY_TOO_COSTLY"] >= 1
     assert p99(during) <= 2 * p99(idle), (p99(idle), p99(during))
 
 
