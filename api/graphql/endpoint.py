@@ -130,7 +130,8 @@ class HitflowGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive=receive)
         try:
-            async with self.gate.turn(self.caller_of(request)):
+            address = caller_key(None, request.client.host if request.client else None)
+            async with self.gate.turn(self.caller_of(request), address):
                 response = await self.run(request)
         except HTTPException as exc:
             # Malformed JSON, a body that is not a GraphQL request, a mutation over GET...:
@@ -139,6 +140,7 @@ class HitflowGraphQL(GraphQL[Context, None]):
             response = error_response(exc.status_code, exc.reason, {"code": code})
         except Unauthenticated as exc:
             # A bad or revoked bearer token: 401 with a GraphQL-shaped body (RFC 6750).
+            self.gate.bad_credential(address)
             response = error_response(401, exc.message, exc.extensions)
             response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         except (RateLimited, GateBusy, OverBudget) as exc:

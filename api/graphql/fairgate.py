@@ -26,7 +26,10 @@ the server CPU.
 
 Callers are told apart before authentication by their credential (a digest of the bearer
 token or session cookie), else by their IP address; the per-user slots of
-api/graphql/cost.py then apply to whoever it turns out to be.
+api/graphql/cost.py then apply to whoever it turns out to be. A credential that turns
+out unknown or revoked spends BAD_CREDENTIAL_CHARGE from its IP address's budget, which every
+request from that address must also afford: a flood of invented tokens is slowed like
+any other.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from typing import Any
 from api.core.errors import PublicGraphQLError
 
 BASE_CHARGE = 50
+BAD_CREDENTIAL_CHARGE = 1000  # ~19 in a burst, then 2 a second per address (defaults)
 BURST_SECONDS = 10
 
 
@@ -116,10 +120,13 @@ class FairGate:
         return self._held.get(key, 0)
 
     @asynccontextmanager
-    async def turn(self, key: str) -> AsyncIterator[None]:
-        """Hold a slot for the block; raises OverBudget when the caller's budget does not
-        refill within the wait, GateBusy when no slot came within it."""
+    async def turn(self, key: str, address: str | None = None) -> AsyncIterator[None]:
+        """Hold a slot for the block; raises OverBudget when the caller's budget (or the
+        budget of its `address`, spent by `bad_credential`) does not refill within the
+        wait, GateBusy when no slot came within it."""
         await self._afford(key)
+        if address is not None and address != key:
+            await self._afford(address)
         await self._enter(key)
         ticket = Ticket(key)
         token = _TICKET.set(ticket)
@@ -138,6 +145,11 @@ class FairGate:
         level, at = self._buckets.get(key, (full, 0.0))
         now = asyncio.get_running_loop().time()
         return min(full, level + (now - at) * self.budget / 60)
+
+    def bad_credential(self, address: str) -> None:
+        """A request with an unknown or revoked credential: its address spends
+        BAD_CREDENTIAL_CHARGE (inventing a token per request must not buy a budget)."""
+        self._spend(address, BAD_CREDENTIAL_CHARGE)
 
     def _spend(self, key: str, cost: int) -> None:
         if not self.budget:

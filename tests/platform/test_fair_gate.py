@@ -134,3 +134,32 @@ class TestBudgetHTTP:
         assert error["extensions"]["code"] == "RATE_LIMITED"
         assert "HITFLOW_GRAPHQL_COST_BUDGET_PER_MINUTE" in error["message"]
         assert (await post(other.token)).status_code == 200  # a budget per caller
+
+
+class TestInventedTokens:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        # A burst of 10 s' worth: 3,000; a bad credential spends 1,050 of its address's.
+        return {"graphql_cost_budget_per_minute": 18_000, "graphql_gate_wait_seconds": 0}
+
+    async def test_a_new_invented_token_per_request_does_not_buy_a_new_budget(
+        self, app, client, settings
+    ) -> None:
+        account = await create_account(settings)
+
+        async def post(token: str, host: str = "203.0.113.7") -> httpx.Response:
+            transport = httpx.ASGITransport(app=app, client=(host, 50000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                return await c.post(
+                    "/graphql",
+                    json={"query": TRIVIAL},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+
+        statuses = [(await post(f"hf_pat_invented{n}")).status_code for n in range(4)]
+        assert statuses == [401, 401, 401, 429]
+        refused = await post(account.token)  # the same address: its budget is spent
+        assert refused.status_code == 429
+        assert "HITFLOW_GRAPHQL_COST_BUDGET_PER_MINUTE" in refused.json()["errors"][0]["message"]
+        # From another address, the same account is served.
+        assert (await post(account.token, host="198.51.100.9")).status_code == 200
