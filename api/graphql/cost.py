@@ -61,6 +61,7 @@ from strawberry.types.graphql import OperationType
 
 from api.core.errors import PublicGraphQLError
 from api.core.paging import DEFAULT_PAGE, MAX_PAGE
+from api.graphql.caches import cacheable
 from api.graphql.fairgate import charge
 from api.settings import Settings
 
@@ -288,7 +289,7 @@ class CostCache:
 
     @staticmethod
     def key(query: Any, operation_name: str | None, variables: Any) -> Any:
-        if not isinstance(query, str):
+        if not cacheable(query):  # large documents are costed each time, not kept
             return None
         try:
             return (query, operation_name, json.dumps(variables, sort_keys=True))

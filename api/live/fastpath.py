@@ -27,17 +27,24 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as LegacyError
 
 from api.core.errors import PublicGraphQLError
+from api.graphql.caches import cacheable
 
 # The frame prefix of the operation this task runs: '{"id":"1","type":"next","payload":'.
 CURRENT_FRAME_PREFIX: ContextVar[str | None] = ContextVar("hitflow_live_frame", default=None)
 
 
-@lru_cache(maxsize=256)
 def operation_type(query: Any, operation_name: str | None) -> str | None:
-    """ "query", "mutation" or "subscription"; None when the document does not parse or
-    names no single operation (strawberry answers those itself)."""
+    """The operation's type: "query", "mutation" or "subscription"; None when the
+    document does not parse or names no single operation (strawberry answers those)."""
     if not isinstance(query, str):
         return None
+    if cacheable(query):
+        return _operation_type(query, operation_name)
+    return _operation_type.__wrapped__(query, operation_name)  # large: not kept
+
+
+@lru_cache(maxsize=256)
+def _operation_type(query: str, operation_name: str | None) -> str | None:
     try:
         operation = get_operation_ast(parse(query, max_tokens=20_000), operation_name)
     except (GraphQLError, RecursionError):
