@@ -12,12 +12,7 @@ from typing import Any
 import strawberry
 from graphql.validation import ASTValidationRule
 from strawberry import relay
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
@@ -31,6 +26,7 @@ from api.badges import mutations as badges_mutations
 from api.billing import mutations as billing_mutations
 from api.billing import queries as billing_queries
 from api.core.errors import PublicGraphQLError
+from api.graphql.caches import SmallParserCache, SmallValidationCache
 from api.graphql.cost import CostCache, Guard, QueryCost, Slots, TimedOut, TooManyInFlight
 from api.graphql.descriptions import fill_descriptions
 from api.graphql.masking import (
@@ -171,10 +167,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             # One shared AST per distinct document (bounded LRU): every live subscriber of
             # the same query shares it instead of keeping its own parse (~6 KB each).
-            lambda: ParserCache(maxsize=256),
+            # Large documents are not kept (api/graphql/caches.py).
+            lambda: SmallParserCache(maxsize=256),
             # Validated once per distinct document (the rules depend on the schema only):
             # no per-subscription validation garbage (~3.5 KB each until a full GC).
-            lambda: ValidationCache(maxsize=256),
+            lambda: SmallValidationCache(maxsize=256),
             # Static cost limit, reported in extensions.cost (api/graphql/cost.py).
             *cost,
             lambda: MaskWithRequestId(should_mask_error=_should_mask),

@@ -128,6 +128,13 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=5000, ge=10)
     graphql_cost_list_size: int = Field(default=20, ge=1)  # assumed length of plain lists
     graphql_max_concurrent_per_principal: int = Field(default=4, ge=1)
+    # Operations admitted at once per API process, fairly between callers (fairgate.py).
+    graphql_max_concurrent_operations: int = Field(default=4, ge=1)
+    # How long an operation may wait for its turn (or its caller's budget) at the gate.
+    graphql_gate_wait_seconds: float = Field(default=5.0, ge=0)
+    # Cost each caller may spend per minute (0: no budget): 50 per operation plus its
+    # static cost (a refused one: graphql_max_cost); bursts of 10 s' worth.
+    graphql_cost_budget_per_minute: int = Field(default=120_000, ge=0)
     graphql_concurrency_wait_seconds: float = Field(default=2.0, ge=0)
     graphql_timeout_seconds: float = Field(default=10.0, gt=0)
     # Invitations (api/workspaces/members.py, docs/security.md "Limits"): mails per day.
@@ -154,6 +161,7 @@ class Settings(BaseSettings):
     # Live updates (websocket subscriptions).
     live_queue_size: int = Field(default=256, ge=1, le=100_000)
     live_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    live_max_subscriptions_per_principal: int = Field(default=100, ge=1)  # across sockets
     live_ws_compression: bool = False  # permessage-deflate on websockets (memory per socket)
 
     # OAuth 2 authorization server (api/oauth, docs/oauth.md).

@@ -61,6 +61,8 @@ from strawberry.types.graphql import OperationType
 
 from api.core.errors import PublicGraphQLError
 from api.core.paging import DEFAULT_PAGE, MAX_PAGE
+from api.graphql.caches import cacheable
+from api.graphql.fairgate import charge
 from api.settings import Settings
 
 # Fields that cost more than one unit per use (aggregations over many rows).
@@ -287,7 +289,7 @@ class CostCache:
 
     @staticmethod
     def key(query: Any, operation_name: str | None, variables: Any) -> Any:
-        if not isinstance(query, str):
+        if not cacheable(query):  # large documents are costed each time, not kept
             return None
         try:
             return (query, operation_name, json.dumps(variables, sort_keys=True))
@@ -332,6 +334,9 @@ class QueryCost(SchemaExtension):
                 )
                 self.cache.put(key, self.requested)
             limit = self.settings.graphql_max_cost
+            # The caller's cost budget (api/graphql/fairgate.py): asking for more than the
+            # limit spends the limit.
+            charge(min(self.requested, limit))
             if self.requested > limit:
                 raise QueryTooCostly(self.requested, limit)
             if context.operation_type is OperationType.QUERY:

@@ -22,6 +22,7 @@ from api.auth.resolve import SESSION_COOKIE, resolve_token
 from api.core.errors import RateLimited, Unauthenticated
 from api.core.logging import get_logger
 from api.graphql.context import Context
+from api.graphql.fairgate import FairGate, GateBusy, OverBudget, caller_key
 from api.http.json import StrictJSONError, strict_json
 from api.http.middleware import BodyTooLarge
 from api.live.fastpath import LegacyWSHandler, TransportWSHandler
@@ -105,6 +106,18 @@ class HitflowGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.cors_origins,
         )
         self.resources = resources
+        # Fair turns between callers (api/graphql/fairgate.py), HTTP and websockets alike.
+        self.gate = FairGate(
+            settings.graphql_max_concurrent_operations,
+            settings.graphql_gate_wait_seconds,
+            settings.graphql_cost_budget_per_minute,
+        )
+
+    def caller_of(self, request: Request | WebSocket, credential: str | None = None) -> str:
+        """The gate's key for a request: its credential, else its client address."""
+        credential = credential or bearer(request.headers.get("authorization"))
+        credential = credential or request.cookies.get(SESSION_COOKIE)
+        return caller_key(credential, request.client.host if request.client else None)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -117,7 +130,9 @@ class HitflowGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive=receive)
         try:
-            response = await self.run(request)
+            address = caller_key(None, request.client.host if request.client else None)
+            async with self.gate.turn(self.caller_of(request), address):
+                response = await self.run(request)
         except HTTPException as exc:
             # Malformed JSON, a body that is not a GraphQL request, a mutation over GET...:
             # a 4xx with a GraphQL-shaped JSON body the client can show.
@@ -125,10 +140,12 @@ class HitflowGraphQL(GraphQL[Context, None]):
             response = error_response(exc.status_code, exc.reason, {"code": code})
         except Unauthenticated as exc:
             # A bad or revoked bearer token: 401 with a GraphQL-shaped body (RFC 6750).
+            self.gate.bad_credential(address)
             response = error_response(401, exc.message, exc.extensions)
             response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-        except RateLimited as exc:
-            # Per-token limit (api.oauth.ratelimit): 429 with Retry-After, GraphQL-shaped.
+        except (RateLimited, GateBusy, OverBudget) as exc:
+            # Per-token limit (api.oauth.ratelimit), or no turn in the fair gate in time:
+            # 429 with Retry-After, GraphQL-shaped.
             response = error_response(429, exc.message, exc.extensions)
             response.headers["Retry-After"] = str(exc.retry_after)
         except (BodyTooLarge, ClientDisconnect):

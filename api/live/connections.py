@@ -45,7 +45,16 @@ class Mailbox:
 class Subscriber:
     """One live subscription of one websocket."""
 
-    __slots__ = ("connection", "execution", "kind", "prefix", "queue", "target_id", "workspace_id")
+    __slots__ = (
+        "connection",
+        "execution",
+        "kind",
+        "owner",
+        "prefix",
+        "queue",
+        "target_id",
+        "workspace_id",
+    )
 
     def __init__(
         self,
@@ -60,6 +69,7 @@ class Subscriber:
         self.workspace_id = workspace_id
         self.target_id = target_id
         self.queue = Mailbox(queue_size)
+        self.owner = owner_key(connection)  # whose subscription budget it counts against
         # The fast path (api.live.fastpath): the subscription's execution context and the
         # frame prefix with its operation id; None = strawberry's per-subscriber path.
         self.execution: Any = None
@@ -88,6 +98,17 @@ class LiveConnection:
         self.context = context
         self.subscribers: set[Subscriber] = set()
         self.closed = False
+
+
+def owner_key(connection: LiveConnection) -> str:
+    """The principal a subscription counts against: the user, whatever the credential."""
+    principal = connection.principal
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}"
+    if principal.credential_id is not None:
+        return f"{principal.kind}:{principal.credential_id}"
+    client = connection.websocket.client
+    return f"ip:{client.host if client else 'unknown'}"
 
 
 class LiveUnavailable(RuntimeError):

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
+from graphql import GraphQLError, parse
+from graphql.utilities import get_operation_ast
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -23,8 +26,30 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as LegacyError
 
+from api.core.errors import PublicGraphQLError
+from api.graphql.caches import cacheable
+
 # The frame prefix of the operation this task runs: '{"id":"1","type":"next","payload":'.
 CURRENT_FRAME_PREFIX: ContextVar[str | None] = ContextVar("hitflow_live_frame", default=None)
+
+
+def operation_type(query: Any, operation_name: str | None) -> str | None:
+    """The operation's type: "query", "mutation" or "subscription"; None when the
+    document does not parse or names no single operation (strawberry answers those)."""
+    if not isinstance(query, str):
+        return None
+    if cacheable(query):
+        return _operation_type(query, operation_name)
+    return _operation_type.__wrapped__(query, operation_name)  # large: not kept
+
+
+@lru_cache(maxsize=256)
+def _operation_type(query: str, operation_name: str | None) -> str | None:
+    try:
+        operation = get_operation_ast(parse(query, max_tokens=20_000), operation_name)
+    except (GraphQLError, RecursionError):
+        return None
+    return operation.operation.value if operation is not None else None
 
 
 def transport_ws_prefix(operation_id: str) -> str:
@@ -52,8 +77,31 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Any) -> None:
+        """Queries and mutations take the same turns as over HTTP: the fair gate and its
+        cost budget, the per-principal slots and the query timeout (api/graphql/cost.py,
+        api/graphql/fairgate.py); a refusal is the operation's `error` message.
+        Subscriptions are bounded by the relay (per connection and per principal)."""
         CURRENT_FRAME_PREFIX.set(transport_ws_prefix(operation.id))
-        await super().run_operation(operation)
+        run = super().run_operation
+        if operation_type(operation.query, operation.operation_name) not in (
+            "query",
+            "mutation",
+        ):
+            await run(operation)  # a subscription, or a document strawberry will refuse
+            return
+        view: Any = self.view  # api.graphql.endpoint.HitflowGraphQL
+        guard = getattr(view.schema, "guard", None)
+        caller = view.caller_of(self.context.request, self.context.credential)
+        try:
+            async with view.gate.turn(caller):
+                if guard is None:
+                    await run(operation)
+                else:
+                    await guard.run(self.context, lambda: run(operation))
+        except PublicGraphQLError as exc:  # no turn, over budget, no slot, timed out
+            await operation.send_operation_message(
+                TransportError(id=operation.id, type="error", payload=[exc.formatted])
+            )
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):

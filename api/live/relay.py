@@ -38,7 +38,7 @@ from api.auth.principal import Principal
 from api.auth.resolve import resolve_token
 from api.core.logging import get_logger
 from api.events import events_channel
-from api.live.connections import LiveConnection, LiveUnavailable, Subscriber
+from api.live.connections import LiveConnection, LiveUnavailable, Subscriber, owner_key
 from api.live.payloads import CONVERTERS, Converter
 from api.live.sharing import SharedEvent
 from api.live.wsprotocol import RAW_SEND
@@ -69,6 +69,8 @@ class Relay:
         self.converters = converters
         self.connections: set[LiveConnection] = set()
         self.by_workspace: dict[int, set[Subscriber]] = defaultdict(set)
+        # Live subscriptions per principal (api.live.connections.owner_key), this process.
+        self.by_owner: dict[str, int] = {}
         self.ready = asyncio.Event()  # set while the pub/sub subscription is live
         self.name = f"hitflow-live-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.delivered = 0
@@ -110,16 +112,30 @@ class Relay:
         if len(connection.subscribers) >= self.settings.live_max_subscriptions_per_connection:
             raise OverflowError(
                 f"At most {self.settings.live_max_subscriptions_per_connection} "
-                "subscriptions per connection."
+                "subscriptions per connection (HITFLOW_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION)."
+            )
+        owner = owner_key(connection)
+        per_owner = self.settings.live_max_subscriptions_per_principal
+        if self.by_owner.get(owner, 0) >= per_owner:
+            raise OverflowError(
+                f"At most {per_owner} subscriptions per user across their connections "
+                "(HITFLOW_LIVE_MAX_SUBSCRIPTIONS_PER_PRINCIPAL)."
             )
         subscriber = Subscriber(
             connection, kind, workspace_id, target_id, self.settings.live_queue_size
         )
+        self.by_owner[subscriber.owner] = self.by_owner.get(subscriber.owner, 0) + 1
         connection.subscribers.add(subscriber)
         self.by_workspace[workspace_id].add(subscriber)
         return subscriber
 
     def _remove(self, subscriber: Subscriber) -> None:
+        if subscriber in subscriber.connection.subscribers:
+            left = self.by_owner.get(subscriber.owner, 0) - 1
+            if left > 0:
+                self.by_owner[subscriber.owner] = left
+            else:
+                self.by_owner.pop(subscriber.owner, None)
         subscriber.connection.subscribers.discard(subscriber)
         local = self.by_workspace.get(subscriber.workspace_id)
         if local is not None:
