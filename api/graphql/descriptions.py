@@ -105,6 +105,7 @@ ENUM_VALUES = {
         "INVALID_CODE": "The second-factor code is wrong, used already or expired.",
         "TWO_FACTOR_REQUIRED": "This needs a second factor: enrol one first.",
         "PLAN_LIMIT": "The workspace's plan allows no more of this; the message names the limit.",
+        "RATE_LIMITED": "Too many of these for now; retry after `retryAfter` seconds.",
     },
     "BillingStatus": {
         "NONE": "No paid subscription.",
