@@ -54,9 +54,9 @@ async def test_concurrent_acceptances_at_limit_minus_one_let_exactly_one_join(
 
     # Then exactly one joins; the others are told the workspace is full, and why.
     errors = [r["data"]["acceptInvitation"]["errors"] for r in results]
-    assert sorted(e[0]["code"] if e else "JOINED" for e in errors) == ["JOINED"] + [
-        "PLAN_LIMIT"
-    ] * 5
+    assert (
+        sorted(e[0]["code"] if e else "JOINED" for e in errors) == ["JOINED"] + ["PLAN_LIMIT"] * 5
+    )
     refusal = next(e[0] for e in errors if e)
     assert refusal["field"] == "token"
     assert f"members is {FREE_MEMBERS} on the FREE plan" in refusal["message"]
