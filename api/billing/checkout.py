@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from api.auth.principal import Principal
-from api.billing import service
+from api.billing import eventlog
 from api.billing.models import Subscription, SubscriptionStatus
 from api.billing.plans import CURRENCIES, PURCHASABLE, Plan, provider_price
 from api.billing.providers import paypal, stripe
@@ -112,7 +112,7 @@ async def start_checkout(
         )
     except ProviderError as exc:
         raise Invalid(str(exc), field="provider") from None
-    await service.log_event(
+    await eventlog.record(
         workspace_id, "CHECKOUT_STARTED", f"{provider.value} {plan.value} {currency.upper()}"
     )
     log.info("checkout_started", workspace_id=workspace_id, provider=provider.value)
@@ -150,7 +150,7 @@ async def cancel_subscription(
         await module.cancel_at_period_end(resources, subscription_id=sub.subscription_id)
     except ProviderError as exc:
         raise Invalid(str(exc), field="workspaceId") from None
-    await service.log_event(workspace_id, "CANCEL_REQUESTED", "at the end of the period")
+    await eventlog.record(workspace_id, "CANCEL_REQUESTED", "at the end of the period")
 
 
 async def change_plan(
@@ -179,7 +179,7 @@ async def change_plan(
     except ProviderError as exc:
         raise Invalid(str(exc), field="plan") from None
     waiting = f"; awaiting the payer's approval at {provider.value}" if approval else ""
-    await service.log_event(workspace_id, "CHANGE_REQUESTED", f"to {plan.value}{waiting}")
+    await eventlog.record(workspace_id, "CHANGE_REQUESTED", f"to {plan.value}{waiting}")
     log.info(
         "plan_change_requested",
         workspace_id=workspace_id,
@@ -197,5 +197,5 @@ async def cancel_for_deletion(resources: Resources, workspace_id: int) -> bool:
         return False
     module = PROVIDERS[Provider(str(sub.provider))]
     await module.cancel_now(resources, subscription_id=sub.subscription_id)
-    await service.log_event(workspace_id, "CANCELED_FOR_DELETION", "account deletion")
+    await eventlog.record(workspace_id, "CANCELED_FOR_DELETION", "account deletion")
     return True

@@ -84,11 +84,6 @@ def plan_in_force(settings: Settings, sub: Subscription) -> Plan:
     return paid
 
 
-async def log_event(workspace_id: int, kind: str, detail: str = "") -> None:
-    """A BillingEvent row with the workspace's current plan and status."""
-    await eventlog.record(workspace_id, kind, detail)
-
-
 async def _locked(settings: Settings, workspace_id: int) -> Subscription:
     """The workspace's subscription row, created if missing, locked for this transaction."""
     await Workspace.filter(id=workspace_id).select_for_update().first()
