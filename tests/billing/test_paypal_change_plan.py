@@ -4,8 +4,9 @@ only when PayPal's signed BILLING.SUBSCRIPTION.UPDATED says so."""
 from __future__ import annotations
 
 from api.billing.models import BillingEvent, Subscription
+from api.workspaces.models import Role
 from tests.billing.helpers import BILLING, CHECKOUT
-from tests.factories.accounts import create_account
+from tests.factories.accounts import add_member, create_account, create_pat
 
 CHANGE = """mutation($ws: ID!, $plan: PlanName!) { changePlan(workspaceId: $ws, plan: $plan) {
   redirectUrl billing { plan } errors { field code message } } }"""
@@ -107,3 +108,31 @@ async def test_changing_to_the_current_plan_is_refused_before_paypal_is_called(
 
     assert result["data"]["changePlan"]["errors"][0]["code"] == "INVALID"
     assert len(paypal.requests) == calls
+
+
+async def test_the_approval_link_is_for_owners_with_billing_write_only(
+    gql, settings, fake_paypal_server
+) -> None:
+    paypal = fake_paypal_server
+    owner, _ = await _pro_through_paypal(gql, settings, paypal)
+    admin = await create_account(settings)
+    await add_member(owner.workspace, admin.user, Role.ADMIN)
+    stranger = await create_account(settings)
+    narrow = await create_pat(owner.user, ["account:read", "targets:write"])
+    scoped = await create_pat(owner.user, ["billing:write"])
+    variables = {"ws": owner.workspace_gid, "plan": "BUSINESS"}
+    calls = len(paypal.requests)
+
+    by_admin = await gql(CHANGE, variables, token=admin.token)
+    by_stranger = await gql(CHANGE, variables, token=stranger.token)
+    unscoped = await gql(CHANGE, variables, token=narrow)
+    anonymous = await gql(CHANGE, variables)
+
+    assert by_admin["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert by_stranger["data"]["changePlan"]["errors"][0]["code"] == "NOT_FOUND"
+    assert by_stranger["data"]["changePlan"]["redirectUrl"] is None
+    assert unscoped["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert len(paypal.requests) == calls  # none of them reached PayPal
+    allowed = await gql(CHANGE, variables, token=scoped)
+    assert allowed["data"]["changePlan"]["redirectUrl"].startswith("https://www.sandbox.paypal")
