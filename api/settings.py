@@ -165,9 +165,11 @@ class Settings(BaseSettings):
     live_ws_compression: bool = False  # permessage-deflate on websockets (memory per socket)
 
     # OAuth 2 authorization server (api/oauth, docs/oauth.md).
+    # Requests a minute per API token where the workspaces' plan sets no API rate
+    # (UNLIMITED: self-hosted); otherwise the plan's rate applies (api/oauth/ratelimit.py).
     oauth_rate_limit_per_minute: int = Field(default=600, ge=1)
     # Operations per minute over the websockets of one logged-in session (API tokens
-    # spend oauth_rate_limit_per_minute, shared with their HTTP requests).
+    # spend their token budget, shared with their HTTP requests).
     session_rate_limit_per_minute: int = Field(default=1200, ge=1)
     oauth_access_token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
     oauth_refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from api.auth.principal import Principal
-from api.billing import service
+from api.billing import eventlog
 from api.billing.models import Subscription, SubscriptionStatus
 from api.billing.plans import CURRENCIES, PURCHASABLE, Plan, provider_price
 from api.billing.providers import paypal, stripe
@@ -112,7 +112,7 @@ async def start_checkout(
         )
     except ProviderError as exc:
         raise Invalid(str(exc), field="provider") from None
-    await service.log_event(
+    await eventlog.record(
         workspace_id, "CHECKOUT_STARTED", f"{provider.value} {plan.value} {currency.upper()}"
     )
     log.info("checkout_started", workspace_id=workspace_id, provider=provider.value)
@@ -150,33 +150,43 @@ async def cancel_subscription(
         await module.cancel_at_period_end(resources, subscription_id=sub.subscription_id)
     except ProviderError as exc:
         raise Invalid(str(exc), field="workspaceId") from None
-    await service.log_event(workspace_id, "CANCEL_REQUESTED", "at the end of the period")
+    await eventlog.record(workspace_id, "CANCEL_REQUESTED", "at the end of the period")
 
 
 async def change_plan(
     resources: Resources, principal: Principal, *, workspace_id: int, plan: Plan
-) -> None:
-    """Upgrade or downgrade through the provider (it prorates); its event grants the plan."""
+) -> str | None:
+    """Upgrade or downgrade through the provider (it prorates); its signed event grants the
+    plan. Returns the URL where the payer approves the change (PayPal), or None (Stripe)."""
     require_owner(principal, workspace_id)
     sub = await _live(workspace_id)
     if sub is None or sub.subscription_id is None:
         raise Invalid("This workspace has no subscription: start a checkout.", field="plan")
     provider = Provider(str(sub.provider))
     module = _module(resources.settings, provider)
-    if provider == Provider.PAYPAL:
-        # A PayPal plan change needs the payer's approval again: cancel, then subscribe.
-        raise Invalid(
-            "With PayPal, cancel the subscription and start a checkout for the new plan.",
-            field="plan",
-        )
     if sub.paid_plan == plan.value:
         raise Invalid(f"The workspace is already on {plan.value}.", field="plan")
     price = _price(resources.settings, provider, plan, sub.currency or "EUR")
+    app = resources.settings.effective_app_url
     try:
-        await module.change_plan(resources, subscription_id=sub.subscription_id, price_id=price)
+        approval = await module.change_plan(
+            resources,
+            subscription_id=sub.subscription_id,
+            price_id=price,
+            return_url=f"{app}/billing/return?workspace={workspace_id}&status=changed",
+            cancel_url=f"{app}/billing/return?workspace={workspace_id}&status=cancel",
+        )
     except ProviderError as exc:
         raise Invalid(str(exc), field="plan") from None
-    await service.log_event(workspace_id, "CHANGE_REQUESTED", f"to {plan.value}")
+    waiting = f"; awaiting the payer's approval at {provider.value}" if approval else ""
+    await eventlog.record(workspace_id, "CHANGE_REQUESTED", f"to {plan.value}{waiting}")
+    log.info(
+        "plan_change_requested",
+        workspace_id=workspace_id,
+        provider=provider.value,
+        needs_approval=approval is not None,
+    )
+    return str(approval) if approval else None
 
 
 async def cancel_for_deletion(resources: Resources, workspace_id: int) -> bool:
@@ -187,5 +197,5 @@ async def cancel_for_deletion(resources: Resources, workspace_id: int) -> bool:
         return False
     module = PROVIDERS[Provider(str(sub.provider))]
     await module.cancel_now(resources, subscription_id=sub.subscription_id)
-    await service.log_event(workspace_id, "CANCELED_FOR_DELETION", "account deletion")
+    await eventlog.record(workspace_id, "CANCELED_FOR_DELETION", "account deletion")
     return True

@@ -29,11 +29,18 @@ class PlanLimitReached(DomainError):
     code = "PLAN_LIMIT"
 
     def __init__(
-        self, plan: Plan, limit: Limit, allowed: int, usage: int, *, field: str | None = None
+        self,
+        plan: Plan,
+        limit: Limit,
+        allowed: int,
+        usage: int,
+        *,
+        field: str | None = None,
+        advice: str = "Upgrade the plan to go further.",
     ) -> None:
         super().__init__(
             f"Plan limit reached: {limit.value} is {allowed} on the {plan.value} plan "
-            f"(this workspace uses {usage}). Upgrade the plan to go further.",
+            f"(this workspace uses {usage}). {advice}",
             field=field,
         )
         self.plan, self.limit, self.allowed, self.usage = plan, limit, allowed, usage
@@ -53,6 +60,23 @@ async def plan_of(settings: Settings, workspace_id: int) -> Plan:
 async def limits_for(settings: Settings, workspace_id: int) -> tuple[Plan, Limits]:
     plan = await plan_of(settings, workspace_id)
     return plan, limits_of(plan)
+
+
+async def api_rate(settings: Settings, workspace_ids: list[int]) -> int | None:
+    """Requests per minute the plans of these workspaces allow an API token: the most
+    generous of them (None: one of them sets no rate, or there is no workspace).
+
+    Read on every request, so a plan change applies to the very next one."""
+    if not workspace_ids:
+        return None
+    rows = await Subscription.filter(workspace_id__in=workspace_ids).values_list(
+        "workspace_id", "plan"
+    )
+    plans = {int(ws): parse_plan(str(plan)) for ws, plan in rows}
+    default = default_plan(settings)
+    rates = [limits_of(plans.get(ws, default)).api_requests_per_minute for ws in workspace_ids]
+    known = [rate for rate in rates if rate is not None]
+    return max(known) if len(known) == len(rates) else None
 
 
 async def usage(workspace_id: int, limit: Limit) -> int:
@@ -96,6 +120,32 @@ async def room_for(
             used = await usage(workspace_id, limit)
             if used + adding > allowed:
                 raise PlanLimitReached(plan, limit, allowed, used, field=FIELDS.get(limit))
+        yield
+
+
+@asynccontextmanager
+async def room_for_member(settings: Settings, workspace_id: int) -> AsyncIterator[None]:
+    """Hold the workspace's lock while the caller turns an invitation into a membership.
+
+    Counts members only (the invitation being accepted was counted when it was sent):
+    invitations sent under a larger plan, or accepted concurrently, cannot overfill the
+    workspace. Raises PlanLimitReached (nothing written) when it is full.
+    """
+    async with in_transaction():
+        await Workspace.filter(id=workspace_id).select_for_update().first()
+        plan, limits = await limits_for(settings, workspace_id)
+        if limits.members is not None:
+            members = await Membership.filter(workspace_id=workspace_id).count()
+            if members + 1 > limits.members:
+                raise PlanLimitReached(
+                    plan,
+                    Limit.MEMBERS,
+                    limits.members,
+                    members,
+                    field="token",
+                    advice="The workspace is full: ask its owners to upgrade the plan or "
+                    "to remove a member, then accept this invitation again.",
+                )
         yield
 
 

@@ -72,7 +72,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Upgrade or downgrade through the provider (it prorates); the new plan "
-        "applies when the provider confirms.",
+        "applies when the provider confirms. With PayPal the payer approves the change on "
+        "PayPal's site first: send the browser to redirectUrl.",
         permission_classes=WRITE,
     )
     @domain_errors_in(BillingPayload)
@@ -80,10 +81,10 @@ class Mutation:
         self, info: Info, workspace_id: strawberry.ID, plan: Plan
     ) -> BillingPayload:
         ws = _ws(workspace_id)
-        await checkout.change_plan(
+        approval = await checkout.change_plan(
             info.context.resources, info.context.principal, workspace_id=ws, plan=plan
         )
-        return BillingPayload(billing=await billing_of(info, ws))
+        return BillingPayload(billing=await billing_of(info, ws), redirect_url=approval)
 
     @strawberry.mutation(
         description="Staff: put a workspace on a plan, with a reason (audited; the owners see "

@@ -4,8 +4,8 @@ told which); when the plan grows again the ones billing paused are resumed."""
 from __future__ import annotations
 
 from api.auth.principal import ALL_SCOPES, Principal
-from api.billing import limits
-from api.billing.models import BillingEvent, BillingPause, Subscription
+from api.billing import eventlog, limits
+from api.billing.models import BillingPause, Subscription
 from api.billing.plans import Plan, limits_of
 from api.core import clock
 from api.core.errors import DomainError
@@ -14,18 +14,6 @@ from api.resources import Resources
 from api.targets import service as targets
 from api.targets.models import Target
 from api.workspaces.models import Membership, Role, Workspace
-
-
-async def _log(workspace_id: int, kind: str, detail: str) -> None:
-    sub = await Subscription.get_or_none(workspace_id=workspace_id)
-    await BillingEvent.create(
-        workspace_id=workspace_id,
-        at=clock.now(),
-        kind=kind,
-        plan=sub.plan if sub else None,
-        status=sub.status.value if sub else None,
-        detail=detail[:500],
-    )
 
 
 async def owner_addresses(workspace_id: int) -> list[str]:
@@ -61,7 +49,7 @@ async def reconcile_targets(resources: Resources, workspace_id: int) -> tuple[li
             )
             await targets.pause_target(resources, principal, target.id)
             paused.append(target.id)
-        await _log(
+        await eventlog.record(
             workspace_id,
             "TARGETS_PAUSED",
             f"{len(paused)} target(s) over the {plan} plan's limit of {allowed} paused",
@@ -80,7 +68,7 @@ async def reconcile_targets(resources: Resources, workspace_id: int) -> tuple[li
         await BillingPause.filter(id=pause.id).delete()
         resumed.append(pause.target_id)
     if resumed:
-        await _log(workspace_id, "TARGETS_RESUMED", f"{len(resumed)} target(s) resumed")
+        await eventlog.record(workspace_id, "TARGETS_RESUMED", f"{len(resumed)} target(s) resumed")
     await _done(workspace_id)
     return paused, resumed
 

@@ -16,9 +16,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from api.billing import limits
+from api.billing import eventlog, limits
 from api.billing.models import (
-    BillingEvent,
     Order,
     Subscription,
     SubscriptionStatus,
@@ -85,26 +84,6 @@ def plan_in_force(settings: Settings, sub: Subscription) -> Plan:
     return paid
 
 
-async def log_event(workspace_id: int, kind: str, detail: str = "") -> None:
-    """A BillingEvent row with the workspace's current plan and status."""
-    await _log(
-        workspace_id, kind, await Subscription.get_or_none(workspace_id=workspace_id), detail
-    )
-
-
-async def _log(
-    workspace_id: int, kind: str, sub: Subscription | None = None, detail: str = ""
-) -> None:
-    await BillingEvent.create(
-        workspace_id=workspace_id,
-        at=clock.now(),
-        kind=kind,
-        plan=sub.plan if sub else None,
-        status=sub.status.value if sub else None,
-        detail=detail[:500],
-    )
-
-
 async def _locked(settings: Settings, workspace_id: int) -> Subscription:
     """The workspace's subscription row, created if missing, locked for this transaction."""
     await Workspace.filter(id=workspace_id).select_for_update().first()
@@ -145,7 +124,9 @@ async def set_plan(
         sub.past_due_since, sub.cancel_at_period_end = None, False
         sub.reconcile_pending = True
         before, after = await _settle_plan(settings, sub)
-        await _log(workspace_id, "PLAN_GRANTED", sub, detail or f"{by}: {before} -> {after}")
+        await eventlog.record(
+            workspace_id, "PLAN_GRANTED", detail or f"{by}: {before} -> {after}", sub=sub
+        )
     log.info("plan_set", workspace_id=workspace_id, plan=plan.value, by=by)
     return before, after
 
@@ -264,7 +245,8 @@ async def _apply(resources: Resources, event: ProviderEvent) -> str:
     detail = f"{event.provider.value} {event.event_type}: {before_status.value} -> {sub.status}"
     if before != after:
         detail += f"; plan {before} -> {after}"
-    await _log(workspace_id, event.event_type.upper().replace(".", "_")[:40], sub, detail)
+    kind = event.event_type.upper().replace(".", "_")[:40]
+    await eventlog.record(workspace_id, kind, detail, sub=sub)
     return f"applied:{workspace_id}"
 
 
@@ -338,7 +320,7 @@ async def downgrade_expired(resources: Resources) -> list[int]:
                 kind = (
                     "GRACE_EXPIRED" if sub.status == SubscriptionStatus.PAST_DUE else "PERIOD_ENDED"
                 )
-                await _log(sub.workspace_id, kind, sub, f"plan {before} -> {after}")
+                await eventlog.record(sub.workspace_id, kind, f"plan {before} -> {after}", sub=sub)
         if before != after:
             done.append(workspace_id)
             await reconcile_targets(resources, workspace_id)

@@ -204,6 +204,12 @@ class BillingPayload(MutationPayload):
     billing: Billing | None = strawberry.field(
         default=None, description="The billing state (the provider's confirmation follows)."
     )
+    redirect_url: str | None = strawberry.field(
+        default=None,
+        description="changePlan with PayPal: send the browser here (PayPal's site) for the "
+        "payer to approve the change; the plan changes only once PayPal confirms. Null when "
+        "no approval is needed.",
+    )
 
 
 @strawberry.type(description="The answer of grantPlan.")

@@ -39,6 +39,18 @@ class LimitReached(DomainError):
     code = "LIMIT_REACHED"
 
 
+class Throttled(DomainError):
+    """Too many of an action a form submits (invitations a day...): a UserError
+    RATE_LIMITED with retryAfter, the field at fault named. Request-level limits (a
+    token's budget, sign-in attempts) stay top-level RateLimited errors."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message or f"Too many attempts; retry in {retry_after} s.", field=field)
+        self.retry_after = retry_after
+
+
 class UnsafeTarget(DomainError):
     code = "UNSAFE_TARGET"
 

@@ -18,8 +18,9 @@ def _full(key: str) -> str:
     return f"hitflow:rl:{key}"
 
 
-async def hit(redis: ArqRedis, key: str, *, limit: int, window_seconds: int) -> int | None:
-    """Count one event under `key`; return seconds to wait when over `limit`, else None."""
+async def count(redis: ArqRedis, key: str, *, window_seconds: int) -> tuple[int, int]:
+    """Count one event under `key`: (its number in the current window, seconds until the
+    window ends). The caller judges the number (the count comes first, atomically)."""
     full = _full(key)
     async with redis.pipeline(transaction=True) as pipe:
         # SET NX EX starts the window (EXPIRE NX needs Redis 7; the embedded one is 6.2);
@@ -27,10 +28,14 @@ async def hit(redis: ArqRedis, key: str, *, limit: int, window_seconds: int) -> 
         pipe.set(full, 0, ex=window_seconds, nx=True)
         pipe.incr(full)
         pipe.ttl(full)
-        _, count, ttl = await pipe.execute()
-    if int(count) > limit:
-        return max(int(ttl), 1)
-    return None
+        _, number, ttl = await pipe.execute()
+    return int(number), max(int(ttl), 1)
+
+
+async def hit(redis: ArqRedis, key: str, *, limit: int, window_seconds: int) -> int | None:
+    """Count one event under `key`; return seconds to wait when over `limit`, else None."""
+    number, ttl = await count(redis, key, window_seconds=window_seconds)
+    return ttl if number > limit else None
 
 
 async def hit_all(redis: ArqRedis, counters: list[tuple[str, int, int]]) -> int | None:

@@ -106,6 +106,7 @@ ENUM_VALUES = {
         "TWO_FACTOR_REQUIRED": "This needs a second factor: enrol one first.",
         "PLAN_LIMIT": "The workspace's plan allows no more of this; the message names the limit.",
         "DEPENDENCY_CYCLE": "Target dependencies may not loop; the message names the cycle.",
+        "RATE_LIMITED": "Too many of these for now; retry after `retryAfter` seconds.",
     },
     "BillingStatus": {
         "NONE": "No paid subscription.",

@@ -27,7 +27,7 @@ from api.http.json import StrictJSONError, strict_json
 from api.http.middleware import BodyTooLarge
 from api.live.fastpath import LegacyWSHandler, TransportWSHandler
 from api.live.relay import CLOSE_REVOKED
-from api.oauth.ratelimit import enforce_token_rate_limit
+from api.oauth.ratelimit import TokenRateLimited, enforce_token_rate_limit
 from api.resources import Resources
 
 log = get_logger("api.graphql")
@@ -144,10 +144,12 @@ class HitflowGraphQL(GraphQL[Context, None]):
             response = error_response(401, exc.message, exc.extensions)
             response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         except (RateLimited, GateBusy, OverBudget) as exc:
-            # Per-token limit (api.oauth.ratelimit), or no turn in the fair gate in time:
-            # 429 with Retry-After, GraphQL-shaped.
+            # Per-token limit (api.oauth.ratelimit: with the token's RateLimit headers), or
+            # no turn in the fair gate in time: 429 with Retry-After, GraphQL-shaped.
             response = error_response(429, exc.message, exc.extensions)
             response.headers["Retry-After"] = str(exc.retry_after)
+            if isinstance(exc, TokenRateLimited):
+                response.headers.update(exc.quota.headers())
         except (BodyTooLarge, ClientDisconnect):
             raise  # BodyLimitMiddleware answers 413; a gone client needs no answer
         except Exception as exc:
@@ -238,7 +240,9 @@ class HitflowGraphQL(GraphQL[Context, None]):
             principal = ANONYMOUS
         else:
             principal = await self._principal(request, token)
-            await enforce_token_rate_limit(self.resources, principal)  # raises RateLimited
+            quota = await enforce_token_rate_limit(self.resources, principal)  # or raises
+            if quota is not None and isinstance(response, Response):
+                response.headers.update(quota.headers())
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,

@@ -6,7 +6,7 @@ from enum import Enum
 
 import strawberry
 
-from api.core.errors import DomainError, PublicGraphQLError
+from api.core.errors import DomainError, PublicGraphQLError, Throttled
 
 
 @strawberry.enum(description="Why a mutation did not do what was asked.")
@@ -23,6 +23,7 @@ class ErrorCode(Enum):
     TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
     PLAN_LIMIT = "PLAN_LIMIT"
     DEPENDENCY_CYCLE = "DEPENDENCY_CYCLE"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 @strawberry.type(description="An expected failure of a mutation: bad input, not found, ...")
@@ -30,10 +31,17 @@ class UserError:
     field: str | None = strawberry.field(description="The input field at fault, if any.")
     code: ErrorCode = strawberry.field(description="Machine-readable reason.")
     message: str = strawberry.field(description="Human-readable explanation.")
+    retry_after: int | None = strawberry.field(
+        default=None,
+        description="Seconds to wait before trying again (RATE_LIMITED); null otherwise.",
+    )
 
 
 def user_error(exc: DomainError) -> UserError:
-    return UserError(field=exc.field, code=ErrorCode(exc.code), message=exc.message)
+    retry_after = exc.retry_after if isinstance(exc, Throttled) else None
+    return UserError(
+        field=exc.field, code=ErrorCode(exc.code), message=exc.message, retry_after=retry_after
+    )
 
 
 class InvalidArgument(PublicGraphQLError):

@@ -2,6 +2,7 @@
 
 Bearer token with the `metrics:read` scope (a PAT or an OAuth access token); the
 workspace must be one of the token owner's, or the answer is 404 like an unknown one.
+A scrape spends the token's API rate budget (api.oauth.ratelimit): 429 over it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from api.auth.resolve import resolve_token
 from api.core import ids
 from api.core.errors import NotFound
 from api.metrics import exposition, service
+from api.oauth.ratelimit import TokenRateLimited, enforce_token_rate_limit
 from api.resources import Resources
 
 
@@ -35,16 +37,27 @@ def routes(resources: Resources) -> list[BaseRoute]:
             )
         if not principal.has_scope(service.SCOPE):
             return PlainTextResponse("This token lacks the metrics:read scope.\n", status_code=403)
+        try:  # a scrape spends the token's API budget, like a GraphQL request
+            quota = await enforce_token_rate_limit(resources, principal)
+        except TokenRateLimited as exc:
+            return PlainTextResponse(
+                "Too many requests.\n",
+                status_code=429,
+                headers={"Retry-After": str(exc.retry_after), **exc.quota.headers()},
+            )
+        limit_headers = quota.headers() if quota is not None else {}
         try:
             workspace_id = ids.decode(request.query_params.get("workspace", ""), "Workspace")
             figures = await service.workspace_figures(principal, workspace_id)
         except NotFound:
-            return PlainTextResponse("No workspace with this id.\n", status_code=404)
+            return PlainTextResponse(
+                "No workspace with this id.\n", status_code=404, headers=limit_headers
+            )
         target_ids = {f.id: ids.encode("Target", f.id) for f in figures}
         return Response(
             exposition.render(figures, target_ids),
             media_type=exposition.CONTENT_TYPE,
-            headers={"Cache-Control": "no-store"},
+            headers={"Cache-Control": "no-store", **limit_headers},
         )
 
     return [Route("/metrics", scrape, methods=["GET"])]

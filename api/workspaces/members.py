@@ -35,7 +35,7 @@ from api.core.errors import (
     LimitReached,
     NotFound,
     NotVerified,
-    RateLimited,
+    Throttled,
 )
 from api.core.logging import get_logger
 from api.core.tokens import EMAIL_PREFIX, hash_token, new_token
@@ -119,9 +119,9 @@ async def invite(
     - one mail per workspace and address per day: inviting an address again while the
       invitation mailed to it less than a day ago is pending answers that invitation
       (with the new role) and sends nothing; after a revocation, a new one waits for the
-      day to end (RateLimited);
+      day to end (Throttled: RATE_LIMITED with retryAfter);
     - at most HITFLOW_INVITATIONS_PER_{WORKSPACE,INVITER,RECIPIENT}_PER_DAY mails
-      (RateLimited with the wait), counted before the mail is sent;
+      (Throttled with the wait), counted before the mail is sent;
     - the mail's subject has no user text; the workspace and inviter names in its body
       are quoted and defanged (api.mail.text.user_text).
     """
@@ -143,7 +143,12 @@ async def invite(
     if resend_wait is not None:
         current = await pending.filter(email=address).order_by("-id").first()
         if current is None:
-            raise RateLimited(resend_wait)
+            raise Throttled(
+                resend_wait,
+                "An invitation was mailed to this address less than a day ago; "
+                f"invite it again in {resend_wait} s.",
+                field="email",
+            )
         if current.role != role:
             current.role = role
             await current.save(update_fields=["role"])
@@ -162,7 +167,9 @@ async def invite(
         ],
     )
     if wait is not None:
-        raise RateLimited(wait)
+        raise Throttled(
+            wait, f"Too many invitations today; invite again in {wait} s.", field="email"
+        )
     token = new_token(EMAIL_PREFIX)
     async with limits.room_for(resources.settings, workspace.id, Limit.MEMBERS):
         await Invitation.filter(workspace_id=workspace.id, email=address, accepted_at=None).delete()
@@ -201,8 +208,12 @@ def _invitation_body(
     )
 
 
-async def accept(principal: Principal, token: str) -> tuple[Workspace, Role]:
-    """Join the workspace of an invitation sent to the caller's (verified) address."""
+async def accept(resources: Resources, principal: Principal, token: str) -> tuple[Workspace, Role]:
+    """Join the workspace of an invitation sent to the caller's (verified) address.
+
+    The plan's member limit is checked again here, under the workspace's lock: an
+    invitation sent under a larger plan, or one of several accepted at once at the limit,
+    is refused with PLAN_LIMIT (the invitation stays usable once there is room)."""
     invalid = Invalid("This invitation is invalid or was already used.", field="token")
     if not token or not token.startswith(EMAIL_PREFIX) or len(token) > 200:
         raise invalid
@@ -221,7 +232,7 @@ async def accept(principal: Principal, token: str) -> tuple[Workspace, Role]:
     if await Membership.filter(workspace_id=ws_id, user_id=user.id).exists():
         raise AlreadyExists("You are already a member of this workspace.", field="token")
     try:
-        async with in_transaction():
+        async with limits.room_for_member(resources.settings, ws_id):
             claimed = await Invitation.filter(id=invitation.id, accepted_at=None).update(
                 accepted_at=now
             )

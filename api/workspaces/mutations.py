@@ -63,7 +63,7 @@ class Mutation:
     )
     @domain_errors_in(WorkspacePayload)
     async def accept_invitation(self, info: Info, token: str) -> WorkspacePayload:
-        ws, role = await members.accept(info.context.principal, token)
+        ws, role = await members.accept(info.context.resources, info.context.principal, token)
         return WorkspacePayload(workspace=Workspace.from_model(ws, role))
 
     @strawberry.mutation(

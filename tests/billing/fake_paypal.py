@@ -1,6 +1,7 @@
 """A local server speaking the PayPal REST endpoints Hitflow uses (OAuth client
-credentials, Subscriptions, verify-webhook-signature), plus PayPal's side of the story:
-the payer approving, payments completing or being denied, each delivered to our webhook
+credentials, Subscriptions: create, cancel, revise; verify-webhook-signature), plus
+PayPal's side of the story: the payer approving a subscription or a revision, payments
+completing or being denied, each delivered to our webhook
 with the five PAYPAL-TRANSMISSION-* headers. Signatures are an HMAC over PayPal's signed
 string (transmission id | time | webhook id | CRC32 of the body), checked by the verify
 endpoint, as the real one checks its certificate signature."""
@@ -50,6 +51,8 @@ class FakePayPal:
         self.requests: list[tuple[str, str, Any]] = []
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.verify_down = False
+        # The plans this PayPal account sells (one product): revising to another is a 422.
+        self.known_plans = {pid for by_currency in PLANS.values() for pid in by_currency.values()}
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -109,6 +112,52 @@ class FakePayPal:
         sub["status"] = "CANCELLED"
         await self.send("BILLING.SUBSCRIPTION.CANCELLED", self._resource(sub))
         return Response(status_code=204)
+
+    async def revise(self, request: Request) -> JSONResponse:
+        """POST /v1/billing/subscriptions/{id}/revise, as PayPal documents it (Subscriptions
+        v1 `subscriptions.revise`): 200 with the plan and HATEOAS links, `approve` being the
+        page where the payer consents; nothing changes until they do."""
+        if not self._bearer_ok(request):
+            return JSONResponse({"name": "AUTHENTICATION_FAILURE"}, status_code=401)
+        sid = request.path_params["sid"]
+        body = await request.json()
+        self.requests.append(("POST", f"/v1/billing/subscriptions/{sid}/revise", body))
+        sub = self.subscriptions.get(sid)
+        if sub is None:
+            return self._error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
+        if not isinstance(body.get("plan_id"), str) or not 3 <= len(body["plan_id"]) <= 50:
+            return self._error(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER")
+        if body["plan_id"] not in self.known_plans:
+            return self._error(422, "UNPROCESSABLE_ENTITY", "PLAN_PRODUCT_NOT_COMPATIBLE")
+        if sub["status"] not in ("ACTIVE", "SUSPENDED"):
+            return self._error(422, "UNPROCESSABLE_ENTITY", "SUBSCRIPTION_STATUS_INVALID")
+        token = f"BA-REV{next(self.seq)}"
+        sub["pending_revision"] = {"plan_id": body["plan_id"], "ba_token": token}
+        api = f"{self.url}/v1/billing/subscriptions/{sid}"
+        links = [
+            {
+                "href": f"https://www.sandbox.paypal.com/webapps/billing/subscriptions/update?ba_token={token}",
+                "rel": "approve",
+                "method": "GET",
+            },
+            {"href": api, "rel": "edit", "method": "PATCH"},
+            {"href": api, "rel": "self", "method": "GET"},
+            {"href": f"{api}/cancel", "rel": "cancel", "method": "POST"},
+            {"href": f"{api}/suspend", "rel": "suspend", "method": "POST"},
+            {"href": f"{api}/capture", "rel": "capture", "method": "POST"},
+        ]
+        return JSONResponse({"plan_id": body["plan_id"], "plan_overridden": False, "links": links})
+
+    def _error(self, status: int, name: str, issue: str) -> JSONResponse:
+        return JSONResponse(
+            {
+                "name": name,
+                "message": "The requested action could not be performed.",
+                "debug_id": f"dbg{next(self.seq)}",
+                "details": [{"issue": issue, "description": issue.replace("_", " ").lower()}],
+            },
+            status_code=status,
+        )
 
     async def verify(self, request: Request) -> JSONResponse:
         if not self._bearer_ok(request):
@@ -200,6 +249,15 @@ class FakePayPal:
         await self.send("PAYMENT.SALE.COMPLETED", self._sale(sub, "completed"))
         return sub
 
+    async def approve_revision(self, sid: str) -> dict[str, Any]:
+        """The payer followed the revise approval link and consented: the subscription is on
+        the new plan, and PayPal says so with BILLING.SUBSCRIPTION.UPDATED."""
+        sub = self.subscriptions[sid]
+        revision = sub.pop("pending_revision")
+        sub["plan_id"] = revision["plan_id"]
+        await self.send("BILLING.SUBSCRIPTION.UPDATED", self._resource(sub))
+        return sub
+
     async def deny_payment(self, sid: str) -> None:
         sub = self.subscriptions[sid]
         await self.send("PAYMENT.SALE.DENIED", self._sale(sub, "denied"))
@@ -214,6 +272,7 @@ class FakePayPal:
                 Route("/v1/oauth2/token", self.token, methods=["POST"]),
                 Route("/v1/billing/subscriptions", self.create_subscription, methods=["POST"]),
                 Route("/v1/billing/subscriptions/{sid}/cancel", self.cancel, methods=["POST"]),
+                Route("/v1/billing/subscriptions/{sid}/revise", self.revise, methods=["POST"]),
                 Route("/v1/notifications/verify-webhook-signature", self.verify, methods=["POST"]),
             ]
         )

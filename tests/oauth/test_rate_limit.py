@@ -34,6 +34,10 @@ async def test_oauth_token_over_the_limit_is_rate_limited(app, client, gql, sett
     error = limited.json()["errors"][0]
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert error["extensions"]["retryAfter"] == int(limited.headers["retry-after"])
+    # No payment provider: every workspace is UNLIMITED, whose plan sets no API rate, so
+    # the operator's HITFLOW_OAUTH_RATE_LIMIT_PER_MINUTE sizes the budget.
+    assert [r.headers["ratelimit-policy"] for r in responses] == ['"default";q=3;w=60'] * 4
+    assert [r.headers["ratelimit"].split(";")[1] for r in responses] == ["r=2", "r=1", "r=0", "r=0"]
     # The user's own session is not limited by the token's counter.
     assert (await calls(client, account.token, 4))[-1].status_code == 200
 

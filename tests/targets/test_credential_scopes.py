@@ -48,6 +48,7 @@ CREDENTIALS = {
     },
     # Checkout and customer-portal links: OWNER + billing:write only (tests/billing).
     "RedirectPayload.redirectUrl": "OWNER with billing:write (startCheckout, openBillingPortal)",
+    "BillingPayload.redirectUrl": "OWNER with billing:write (changePlan: PayPal's approval link)",
 }
 # Named like credentials, but not one (public, or an identifier only).
 NOT_CREDENTIALS = {

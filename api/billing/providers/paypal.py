@@ -148,6 +148,57 @@ async def cancel_now(resources: Resources, *, subscription_id: str) -> None:
         raise ProviderError(f"PayPal refused the cancellation (HTTP {response.status_code}).")
 
 
+async def change_plan(
+    resources: Resources,
+    *,
+    subscription_id: str,
+    price_id: str,
+    return_url: str,
+    cancel_url: str,
+) -> str | None:
+    """Revise the subscription's plan (POST /v1/billing/subscriptions/{id}/revise).
+
+    A PayPal payer consents again on PayPal's page: the approval link is returned and
+    nothing changes until BILLING.SUBSCRIPTION.UPDATED arrives, signed, with the new plan
+    (if the payer never approves, the subscription goes on at the old plan). None when
+    PayPal needs no consent (a card subscription)."""
+    response = await _call(
+        resources.settings,
+        resources.http,
+        "POST",
+        f"/v1/billing/subscriptions/{subscription_id}/revise",
+        {
+            "plan_id": price_id,
+            "application_context": {
+                "brand_name": "Hitflow",
+                "shipping_preference": "NO_SHIPPING",
+                "return_url": return_url,
+                "cancel_url": cancel_url,
+            },
+        },
+    )
+    if response.status_code != 200:
+        raise ProviderError(
+            f"PayPal refused the plan change (HTTP {response.status_code}{_issue(response)})."
+        )
+    links = response.json().get("links") or []
+    approve = next((link.get("href") for link in links if link.get("rel") == "approve"), None)
+    return str(approve) if approve else None
+
+
+def _issue(response: httpx.Response) -> str:
+    """PayPal's error name and first issue (e.g. UNPROCESSABLE_ENTITY /
+    SUBSCRIPTION_STATUS_INVALID), never its free-text fields."""
+    try:
+        body = response.json()
+        details = body.get("details") or [{}]
+        names = [str(body.get("name") or ""), str(details[0].get("issue") or "")]
+    except (ValueError, AttributeError, IndexError):
+        return ""
+    shown = [n for n in names if n.replace("_", "").isalnum() and n.isupper()]
+    return f": {' / '.join(shown)}" if shown else ""
+
+
 # --- webhooks ----------------------------------------------------------------------------
 
 

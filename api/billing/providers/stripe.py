@@ -116,8 +116,16 @@ async def cancel_now(resources: Resources, *, subscription_id: str) -> None:
         raise ProviderError(f"Stripe refused the cancellation: {type(exc).__name__}") from None
 
 
-async def change_plan(resources: Resources, *, subscription_id: str, price_id: str) -> None:
-    """Swap the subscription's price; Stripe prorates, and its webhook grants the plan."""
+async def change_plan(
+    resources: Resources,
+    *,
+    subscription_id: str,
+    price_id: str,
+    return_url: str,
+    cancel_url: str,
+) -> str | None:
+    """Swap the subscription's price; Stripe prorates, and its webhook grants the plan.
+    No payer approval is needed (None; the URLs serve PayPal's approval)."""
     client = _client(resources.settings)
     try:
         sub = await client.v1.subscriptions.retrieve_async(subscription_id)
@@ -132,6 +140,7 @@ async def change_plan(resources: Resources, *, subscription_id: str, price_id: s
         )
     except stripe.StripeError as exc:
         raise ProviderError(f"Stripe refused the change: {type(exc).__name__}") from None
+    return None
 
 
 # --- webhooks ----------------------------------------------------------------------------
