@@ -168,6 +168,12 @@ class Settings(BaseSettings):
     # Public status pages (api/statuspages, docs/status-pages.md): statusPage queries and
     # feed requests per client IP and minute.
     status_page_rate_limit_per_minute: int = Field(default=120, ge=1)
+    # Subscribing to a page (api/statuspages/subscribers.py): attempts per client IP and
+    # per address (whatever the page) and hour; an unconfirmed address is deleted after
+    # status_page_pending_hours.
+    status_page_subscribe_per_ip_per_hour: int = Field(default=20, ge=1)
+    status_page_subscribe_per_address_per_hour: int = Field(default=3, ge=1)
+    status_page_pending_hours: int = Field(default=48, ge=1, le=24 * 30)
 
     # Privacy and data lifecycle (api/privacy, docs/privacy.md).
     retention_days: int = Field(default=365, ge=1, le=365)

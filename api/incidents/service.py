@@ -24,6 +24,7 @@ from api.maintenance.service import in_maintenance, mark_results
 from api.notifications import delivery
 from api.notifications.policy import effective_policy, policy_channels
 from api.resources import Resources
+from api.statuspages import notices as status_page_notices
 from api.targets.models import StateTransition, Target, TargetStatus
 
 log = get_logger(__name__)
@@ -115,6 +116,7 @@ async def handle_transition(resources: Resources, transition: StateTransition) -
         if await in_maintenance(target.id, transition.at):
             log.info("incident_held_for_maintenance", incident_id=incident.id)
             return  # notified when the window ends, if still open
+        await status_page_notices.announce(resources, status_page_notices.INCIDENT, incident.id)
         await notify_opened(resources, target, incident, f"transition:{transition.id}")
         return
     if incident is not None and to in (TargetStatus.UP, TargetStatus.DEGRADED, TargetStatus.PAUSED):

@@ -45,7 +45,17 @@ class Mailbox:
 class Subscriber:
     """One live subscription of one websocket."""
 
-    __slots__ = ("connection", "execution", "kind", "prefix", "queue", "target_id", "workspace_id")
+    __slots__ = (
+        "connection",
+        "execution",
+        "kind",
+        "page_id",
+        "page_key",
+        "prefix",
+        "queue",
+        "target_id",
+        "workspace_id",
+    )
 
     def __init__(
         self,
@@ -64,6 +74,10 @@ class Subscriber:
         # frame prefix with its operation id; None = strawberry's per-subscriber path.
         self.execution: Any = None
         self.prefix: str | None = None
+        # Public status page subscriptions (kind "status_page"): the page, and its access
+        # key when subscribed (visibility and password hash: a change ends the stream).
+        self.page_id: int | None = None
+        self.page_key: str | None = None
 
 
 class LiveConnection:

@@ -10,7 +10,7 @@ from api.core.ids import decode, encode
 from api.graphql.context import Info
 from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import requires
-from api.statuspages import service
+from api.statuspages import notices, service
 from api.statuspages.models import UpdateState
 from api.statuspages.types import (
     StatusPage,
@@ -124,4 +124,5 @@ class Mutation:
             message=message,
             state=state,
         )
+        await notices.update_posted(info.context.resources, row)
         return StatusUpdatePayload(status_update=StatusUpdate.from_model(row))

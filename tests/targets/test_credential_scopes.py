@@ -48,6 +48,9 @@ CREDENTIALS = {
     },
     # Checkout and customer-portal links: OWNER + billing:write only (tests/billing).
     "RedirectPayload.redirectUrl": "OWNER with billing:write (startCheckout, openBillingPortal)",
+    # Signing key of a status page webhook: shown once, to admins with targets:write
+    # (tests/statuspages/test_webhook_subscribers.py).
+    "StatusPageWebhookPayload.secret": "ADMIN/OWNER with targets:write (addStatusPageWebhook)",
 }
 # Named like credentials, but not one (public, or an identifier only).
 NOT_CREDENTIALS = {
