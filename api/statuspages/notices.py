@@ -177,6 +177,8 @@ async def fan_out(resources: Resources, notice: StatusPageNotice) -> tuple[int, 
             _job_id=f"statuspage-webhook:{notice.id}:{hook_id}",
             _queue_name=CORE_QUEUE,
         )
+    notice.fanned_out_at = clock.now()
+    await notice.save(update_fields=["fanned_out_at"])
     log.info("status_page_notice_sent", notice_id=notice.id, mails=mails, webhooks=len(hooks))
     return mails, len(hooks)
 

@@ -74,6 +74,9 @@ class StatusPageNotice(Model):
     text = fields.TextField()
     status = fields.CharField(max_length=32)  # the page's overall status at the time
     created_at = fields.DatetimeField()
+    # Set once every mail and POST is queued: a re-run of the job queues nothing again
+    # (a run cut short re-queues, and the per-recipient job ids drop the duplicates).
+    fanned_out_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "status_page_notices"

@@ -141,7 +141,9 @@ async def test_a_password_page_needs_its_password(gql, settings, mailbox, run_co
 async def test_a_malformed_address_is_an_input_error(gql, page) -> None:
     body = await subscribe(gql, "not an address")
     assert body["data"]["subscribeToStatusPage"] == {
-        "errors": [{"field": "email", "code": "INVALID", "message": "Enter a valid e-mail address."}],
+        "errors": [
+            {"field": "email", "code": "INVALID", "message": "Enter a valid e-mail address."}
+        ],
         "message": None,
     }
     assert await StatusPageSubscriber.all().count() == 0
@@ -180,9 +182,11 @@ async def test_unsubscribe_mutation_and_unknown_tokens(gql, client, page, mailbo
     token = token_of(link(mail.get_content(), "unsubscribe"))
     unknown = await gql(UNSUBSCRIBE, {"token": "hf_spu_nonsense"})
     known = await gql(UNSUBSCRIBE, {"token": token})
-    assert known["data"] == unknown["data"] == {
-        "unsubscribeFromStatusPage": {"errors": [], "slug": None}
-    }
+    assert (
+        known["data"]
+        == unknown["data"]
+        == {"unsubscribeFromStatusPage": {"errors": [], "slug": None}}
+    )
     assert await StatusPageSubscriber.all().count() == 0
 
 

@@ -14,7 +14,8 @@ from workers.jobs.delivery import open_clients
 async def notify_status_page_subscribers(ctx: dict[str, Any], *, kind: str, ref_id: int) -> None:
     resources = ctx["resources"]
     for notice in await notices.create_notices(kind, ref_id):
-        await notices.fan_out(resources, notice)
+        if notice.fanned_out_at is None:
+            await notices.fan_out(resources, notice)
 
 
 async def deliver_status_page_webhook(

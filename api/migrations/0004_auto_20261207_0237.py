@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('text', fields.TextField(unique=False)),
                 ('status', fields.CharField(max_length=32)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('fanned_out_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'status_page_notices', 'app': 'models', 'unique_together': (('page_id', 'key'),), 'pk_attr': 'id', 'table_description': 'One thing subscribers are told about (an incident, an update, a maintenance).'},
             bases=['Model'],
