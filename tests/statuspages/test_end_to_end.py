@@ -54,8 +54,13 @@ async def test_one_site_stops_live_page_mail_and_webhook_report_it(
     owner = await create_account(settings, email="owner@example.test")
     targets = [
         await create_target(
-            owner.workspace, name=f"site-{n}", url=f"http://127.0.0.1:{site.port}/",
-            interval=1, timeout=1.0, regions=[], schedule=resources.redis,
+            owner.workspace,
+            name=f"site-{n}",
+            url=f"http://127.0.0.1:{site.port}/",
+            interval=1,
+            timeout=1.0,
+            regions=[],
+            schedule=resources.redis,
             alert_policy={"channelIds": [], "notifyOn": ["DOWN"], "retries": 1},
         )  # fmt: skip
         for n, site in enumerate(sites)

@@ -60,9 +60,9 @@ async def test_an_anonymous_visitor_sees_outages_and_updates_live(
             {"name": "Platform", "status": "PARTIAL_OUTAGE"}
         ]
         # a member posts an update: the page's visitors see it at once
-        assert (await gql(POST, {"page": page_id}, token=owner.token))["data"][
-            "postStatusUpdate"
-        ]["errors"] == []
+        assert (await gql(POST, {"page": page_id}, token=owner.token))["data"]["postStatusUpdate"][
+            "errors"
+        ] == []
         results = await sub.wait_results(2)
         assert results[1]["statusPageChanged"]["updates"] == [
             {"title": "Looking", "state": "INVESTIGATING"}
@@ -93,9 +93,7 @@ async def test_a_password_page_streams_only_with_its_password(
 ) -> None:
     owner = await create_account(settings)
     targets = await three_targets(owner)
-    body = await create_page(
-        gql, owner, targets, visibility="PASSWORD", password="correct horse"
-    )
+    body = await create_page(gql, owner, targets, visibility="PASSWORD", password="correct horse")
     page_id = body["data"]["createStatusPage"]["statusPage"]["id"]
     wrong = {"slug": "acme", "password": "wrong guess"}
     right = {"slug": "acme", "password": "correct horse"}
