@@ -19,7 +19,6 @@ from tests.conftest import free_port
 from tests.factories.accounts import create_account
 from tests.factories.targets import create_target
 from tests.live.helpers import subscribed, wait_subscribers
-from tests.live.server import live, start_live  # noqa: F401 - fixtures
 from tests.polling import wait_for
 from tests.probes.servers import HTTPServer
 from tests.statuspages.helpers import create_page
@@ -62,7 +61,7 @@ async def test_one_site_stops_live_page_mail_and_webhook_report_it(
             regions=[],
             schedule=resources.redis,
             alert_policy={"channelIds": [], "notifyOn": ["DOWN"], "retries": 1},
-        )  # fmt: skip
+        )
         for n, site in enumerate(sites)
     ]
     workers = [core_worker(resources, poll_delay=0.05)] + [

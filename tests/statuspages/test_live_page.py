@@ -13,7 +13,6 @@ from api.targets.models import Target, TargetStatus
 from tests.factories.accounts import create_account
 from tests.factories.targets import transition
 from tests.live.helpers import subscribed, wait_subscribers
-from tests.live.server import live, start_live  # noqa: F401 - fixtures
 from tests.statuspages.helpers import create_page, three_targets
 
 CHANGED = """
