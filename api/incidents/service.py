@@ -116,7 +116,7 @@ async def handle_transition(resources: Resources, transition: StateTransition) -
         if await in_maintenance(target.id, transition.at):
             log.info("incident_held_for_maintenance", incident_id=incident.id)
             return  # notified when the window ends, if still open
-        await status_page_notices.announce(resources, status_page_notices.INCIDENT, incident.id)
+        await status_page_notices.incident_opened(resources, incident)
         await notify_opened(resources, target, incident, f"transition:{transition.id}")
         return
     if incident is not None and to in (TargetStatus.UP, TargetStatus.DEGRADED, TargetStatus.PAUSED):

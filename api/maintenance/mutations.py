@@ -41,7 +41,7 @@ class Mutation:
             weekdays=input.weekdays,
             until=input.until,
         )
-        await notices.announce(info.context.resources, notices.MAINTENANCE, row.id)
+        await notices.maintenance_created(info.context.resources, row)
         return MaintenanceWindowPayload(maintenance_window=MaintenanceWindow.from_model(row))
 
     @strawberry.mutation(description="Delete a maintenance window.", permission_classes=WRITE)

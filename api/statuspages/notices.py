@@ -63,6 +63,19 @@ async def announce(resources: Resources, kind: str, ref_id: int) -> None:
     )
 
 
+async def incident_opened(resources: Resources, incident: Incident) -> None:
+    """Monitoring opened an incident: a notice if a page shows its target (no job, and
+    no queue entry, for the many targets on no page)."""
+    if await _pages_showing(incident.workspace_id, {incident.target_id}):
+        await announce(resources, INCIDENT, incident.id)
+
+
+async def maintenance_created(resources: Resources, window: MaintenanceWindow) -> None:
+    targets = None if window.target_id is None else {window.target_id}
+    if await _pages_showing(window.workspace_id, targets):
+        await announce(resources, MAINTENANCE, window.id)
+
+
 async def update_posted(resources: Resources, update: StatusUpdate) -> None:
     """A status update was posted: live pages refresh, subscribers get it."""
     workspace_id = await StatusPage.filter(id=update.page_id).values_list("workspace_id", flat=True)

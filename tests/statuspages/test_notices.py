@@ -14,13 +14,14 @@ import pytest_asyncio
 
 from api.core import clock
 from api.incidents.service import process_transitions
+from api.resources import CORE_QUEUE
 from api.statuspages import notices
 from api.statuspages.subscriber_models import StatusPageNotice
 from api.targets.models import TargetStatus
 from tests.alerting.receiver import Answer, Receiver
 from tests.conftest import free_port
 from tests.factories.accounts import create_account
-from tests.factories.targets import transition
+from tests.factories.targets import create_target, transition
 from tests.statuspages.helpers import create_page, gid, three_targets
 from tests.statuspages.subscriber_helpers import ADD_WEBHOOK, click_confirm, subscribe
 from workers.jobs.statuspages import notify_status_page_subscribers
@@ -192,3 +193,17 @@ async def test_a_failing_webhook_is_retried_then_delivered(
     assert len(requests) == 2  # 503, then delivered
     assert requests[0].body == requests[1].body
     _verify(requests[1], secret)
+
+
+async def test_nothing_is_queued_for_a_target_on_no_page(
+    gql, client, settings, mailbox, run_core_jobs, receiver, resources
+) -> None:
+    owner, _, _, _ = await _setup(gql, client, settings, mailbox, run_core_jobs, receiver)
+    elsewhere = await create_target(owner.workspace, name="not-on-the-page", status="UP")
+    await transition(elsewhere, TargetStatus.DOWN)
+    await process_transitions(resources)
+    queued = await resources.redis.zrange(CORE_QUEUE, 0, -1)
+    assert not [job for job in queued if b"statuspage" in job]
+    await run_core_jobs()
+    assert mailbox.to("fan@example.test") == [] and receiver.at("/hook") == []
+    assert await StatusPageNotice.all().count() == 0
