@@ -117,3 +117,14 @@ async def test_the_count_is_of_confirmed_subscribers_only(gql, settings) -> None
     audience = await gql(AUDIENCE, {"id": page_id}, token=owner.token)
     assert audience["data"]["statusPageAudience"]["subscriberCount"] == 2
     assert encode("StatusPage", pk) == page_id
+
+
+async def test_the_audience_needs_targets_read(gql, settings) -> None:
+    owner, page_id = await _page(gql, settings)
+    results_only = await create_pat(owner.user, ["results:read"])
+    body = await gql(AUDIENCE, {"id": page_id}, token=results_only)
+    assert body["data"] == {"statusPageAudience": None}
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    reader = await create_pat(owner.user, ["targets:read"])
+    body = await gql(AUDIENCE, {"id": page_id}, token=reader)
+    assert body["data"]["statusPageAudience"]["subscriberCount"] == 0
