@@ -38,6 +38,7 @@ from api.privacy import routes as privacy_routes
 from api.resources import Resources
 from api.schema import build_schema
 from api.statuspages import routes as statuspages_routes
+from api.statuspages import subscriber_routes as statuspages_subscriber_routes
 from api.targets import heartbeat
 
 log = get_logger(__name__)
@@ -98,6 +99,7 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *metrics_routes.routes(resources),
         *badge_routes.routes(resources),
         *statuspages_routes.routes(resources),
+        *statuspages_subscriber_routes.routes(resources),
         *devpages.routes(resources),
     ]
     middleware = [

@@ -46,8 +46,10 @@ from api.oauth import queries as oauth_queries
 from api.privacy import mutations as privacy_mutations
 from api.privacy import queries as privacy_queries
 from api.settings import Settings
+from api.statuspages import live as statuspages_live
 from api.statuspages import mutations as statuspages_mutations
 from api.statuspages import queries as statuspages_queries
+from api.statuspages import subscriber_mutations as statuspages_subscribers
 from api.targets import graph_mutations as targets_graph
 from api.targets import mutations as targets_mutations
 from api.targets import queries as targets_queries
@@ -62,6 +64,7 @@ QUERIES: tuple[type, ...] = (
     oauth_queries.Query,
     billing_queries.Query,
     statuspages_queries.Query,
+    statuspages_subscribers.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     accounts_mutations.Mutation,
@@ -76,6 +79,7 @@ MUTATIONS: tuple[type, ...] = (
     oauth_mutations.Mutation,
     billing_mutations.Mutation,
     statuspages_mutations.Mutation,
+    statuspages_subscribers.Mutation,
 )
 
 
@@ -155,7 +159,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     built = HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),
-        subscription=Subscription,
+        subscription=merge_types("Subscription", (Subscription, statuspages_live.Subscription)),
         # Live events are executed once per (operation, variables, rights).
         execution_context_class=SharingExecutionContext,
         extensions=[

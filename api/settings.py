@@ -186,6 +186,12 @@ class Settings(BaseSettings):
     status_page_cache_seconds: int = Field(default=15, ge=1, le=300)
     # The DNS server asked for custom-domain TXT records, as ip:port; unset = the system's.
     dns_resolver: str | None = None
+    # Subscribing to a page (api/statuspages/subscribers.py): attempts per client IP and
+    # per address (whatever the page) and hour; an unconfirmed address is deleted after
+    # status_page_pending_hours.
+    status_page_subscribe_per_ip_per_hour: int = Field(default=20, ge=1)
+    status_page_subscribe_per_address_per_hour: int = Field(default=3, ge=1)
+    status_page_pending_hours: int = Field(default=48, ge=1, le=24 * 30)
 
     # Privacy and data lifecycle (api/privacy, docs/privacy.md).
     retention_days: int = Field(default=365, ge=1, le=365)

@@ -27,6 +27,11 @@ from workers.jobs.retention import apply_retention
 from workers.jobs.rollups import rollup_results
 from workers.jobs.scheduler import start_scheduler, stop_scheduler
 from workers.jobs.statistics import compute_usage_statistics
+from workers.jobs.statuspages import (
+    deliver_status_page_webhook,
+    expire_status_page_subscriptions,
+    notify_status_page_subscribers,
+)
 
 # Jobs of the core worker (it owns the database).
 CORE_FUNCTIONS: list[Any] = [
@@ -43,6 +48,8 @@ CORE_FUNCTIONS: list[Any] = [
     func(apply_retention, max_tries=1, timeout=3600),
     func(cancel_subscription_for_deletion, max_tries=12, timeout=120),
     func(settle_billing, max_tries=1, timeout=600),
+    func(notify_status_page_subscribers, max_tries=5, timeout=600),
+    func(deliver_status_page_webhook, max_tries=8, timeout=120),
 ]
 CORE_CRON_JOBS: list[CronJob] = [
     cron(rollup_results, minute=set(range(2, 60, 5)), unique=True, timeout=600),  # 5 min
@@ -59,6 +66,8 @@ CORE_CRON_JOBS: list[CronJob] = [
     # Billing (api/billing): PAST_DUE past the grace period falls to FREE; plans set by
     # `hitflow plan set` pause / resume targets. Every 5 minutes.
     cron(settle_billing, minute=set(range(1, 60, 5)), unique=True, timeout=600),
+    # Status page subscriptions never confirmed are deleted (hourly).
+    cron(expire_status_page_subscriptions, minute=47, unique=True, timeout=300),
 ]
 
 # Jobs of a probe worker (no database). A batch runs at most PROBE_JOB_TIMEOUT s (a check's

@@ -26,6 +26,7 @@ from api.maintenance.service import in_maintenance, mark_results
 from api.notifications import delivery
 from api.notifications.policy import effective_policy, policy_channels
 from api.resources import Resources
+from api.statuspages import notices as status_page_notices
 from api.targets import dependencies
 from api.targets.models import StateTransition, Target, TargetStatus
 
@@ -177,6 +178,9 @@ async def open_incident(
         hold_until=at + timedelta(seconds=settle) if related else None,
     )
     await _publish(resources, incident, "opened")
+    maintained = await in_maintenance(target.id, at)
+    if not maintained:  # a page showing the target tells its subscribers (attached or not)
+        await status_page_notices.incident_opened(resources, incident)
     if related:
         root = await _upstream_root(graph, target.id)
         if root is not None:
@@ -186,7 +190,7 @@ async def open_incident(
         if incident.hold_until is not None and incident.hold_until > clock.now():
             await dispatch.settle_later(resources.redis, incident.id, settle)
             return incident
-    if await in_maintenance(target.id, at):
+    if maintained:
         log.info("incident_held_for_maintenance", incident_id=incident.id)
         return incident  # notified when the window ends, if still open
     await notify_opened(resources, target, incident, dedupe_key)

@@ -50,6 +50,8 @@ class Subscriber:
         "execution",
         "kind",
         "owner",
+        "page_id",
+        "page_key",
         "prefix",
         "queue",
         "target_id",
@@ -74,6 +76,10 @@ class Subscriber:
         # frame prefix with its operation id; None = strawberry's per-subscriber path.
         self.execution: Any = None
         self.prefix: str | None = None
+        # Public status page subscriptions (kind "status_page"): the page, and its access
+        # key when subscribed (visibility and password hash: a change ends the stream).
+        self.page_id: int | None = None
+        self.page_key: str | None = None
 
 
 class LiveConnection:

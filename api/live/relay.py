@@ -44,6 +44,7 @@ from api.live.sharing import SharedEvent
 from api.live.wsprotocol import RAW_SEND
 from api.metrics.own import WEBSOCKETS
 from api.resources import Resources
+from api.statuspages.live_view import PAGE_EVENTS, PageConverter, page_views
 
 log = get_logger(__name__)
 
@@ -60,13 +61,21 @@ SUBSCRIPTION_SCOPES: dict[str, str] = {
     "target_status": "targets:read",
     "incident": "alerts:read",
 }
+# Public status pages (api.statuspages.live): no principal, fed by PAGE_EVENTS.
+PAGE_KIND = "status_page"
 
 
 class Relay:
-    def __init__(self, resources: Resources, converters: dict[str, Converter]) -> None:
+    def __init__(
+        self,
+        resources: Resources,
+        converters: dict[str, Converter],
+        pages: PageConverter = page_views,
+    ) -> None:
         self.resources = resources
         self.settings = resources.settings
         self.converters = converters
+        self.pages = pages
         self.connections: set[LiveConnection] = set()
         self.by_workspace: dict[int, set[Subscriber]] = defaultdict(set)
         # Live subscriptions per principal (api.live.connections.owner_key), this process.
@@ -162,6 +171,8 @@ class Relay:
         if connection.context is not None:
             connection.context.principal = principal
         for subscriber in list(connection.subscribers):
+            if subscriber.kind == PAGE_KIND:
+                continue  # public: the same for every principal
             execution = subscriber.execution
             if execution is not None:
                 execution.forget_share_key()  # the rights are part of the sharing key
@@ -328,11 +339,16 @@ class Relay:
             return 0
         converter = self.converters.get(str(event_type))
         workspace_id = event.get("workspaceId")
-        if converter is None or not isinstance(workspace_id, int):
+        if not isinstance(workspace_id, int):
             return 0
         local = self.by_workspace.get(workspace_id)
         if not local:
             return 0
+        delivered = 0
+        if event_type in PAGE_EVENTS:
+            delivered += await self._dispatch_pages(event, local)
+        if converter is None:
+            return delivered
         target_id = event.get("targetId")
         matching = [
             s
@@ -340,15 +356,17 @@ class Relay:
             if s.kind == event_type and (s.target_id is None or s.target_id == target_id)
         ]
         if not matching:
-            return 0
+            return delivered
         # Built once per event per process, whatever the number of subscribers; the
         # wrapper lets subscribers with the same query and rights share one execution.
         value = await converter(event)
         if value is None:
-            return 0
-        item = SharedEvent(value)
+            return delivered
+        return delivered + self._deliver(matching, SharedEvent(value))
+
+    def _deliver(self, subscribers: list[Subscriber], item: SharedEvent) -> int:
         delivered = 0
-        for subscriber in matching:
+        for subscriber in subscribers:
             if subscriber.connection.closed:
                 continue
             if subscriber.queue.put(item):
@@ -360,6 +378,30 @@ class Relay:
                     subscriber.connection, CLOSE_TOO_SLOW, "Too slow: events not read in time."
                 )
         self.delivered += delivered
+        return delivered
+
+    async def _dispatch_pages(self, event: dict[str, Any], local: set[Subscriber]) -> int:
+        """The fresh public view of each status page the event concerns, built once per
+        page per process, to that page's live subscribers. A page deleted, or whose
+        visibility or password changed, ends its subscriptions."""
+        by_page: dict[int, list[Subscriber]] = defaultdict(list)
+        for s in local:
+            if s.kind == PAGE_KIND and s.page_id is not None:
+                by_page[s.page_id].append(s)
+        if not by_page:
+            return 0
+        views = await self.pages(event, sorted(by_page))
+        delivered = 0
+        for page_id, subscribers in by_page.items():
+            key, value = views.get(page_id, (None, None))
+            current = []
+            for subscriber in subscribers:
+                if key is None or key != subscriber.page_key:
+                    self._end(subscriber)
+                else:
+                    current.append(subscriber)
+            if value is not None and current:
+                delivered += self._deliver(current, SharedEvent(value))
         return delivered
 
     async def _handle(self, data: bytes | str) -> None:

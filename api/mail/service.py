@@ -20,14 +20,28 @@ from api.settings import Settings
 log = get_logger(__name__)
 
 
-async def send_mail(resources: Resources, *, to: str, subject: str, body: str) -> None:
+async def send_mail(
+    resources: Resources,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    headers: dict[str, str] | None = None,
+    job_id: str | None = None,
+) -> None:
     """Queue one e-mail (delivered by the core worker, retried on transient failures).
 
-    Subject and body travel sealed with the key ring: they hold single-use links (reset,
-    deletion, invitation, export) that must not sit in plaintext in Redis job data.
+    Subject, body and extra headers travel sealed with the key ring: they hold single-use
+    links (reset, deletion, invitation, export, unsubscribe) that must not sit in
+    plaintext in Redis job data. `job_id` makes a repeated enqueue a no-op.
     """
-    sealed = resources.keyring.encrypt_json({"subject": subject, "body": body})
-    await resources.redis.enqueue_job("send_email", to=to, sealed=sealed, _queue_name=CORE_QUEUE)
+    content: dict[str, object] = {"subject": subject, "body": body}
+    if headers:
+        content["headers"] = headers
+    sealed = resources.keyring.encrypt_json(content)
+    await resources.redis.enqueue_job(
+        "send_email", to=to, sealed=sealed, _queue_name=CORE_QUEUE, _job_id=job_id
+    )
 
 
 def unseal(keyring: KeyRing, sealed: str) -> tuple[str, str]:
@@ -36,11 +50,26 @@ def unseal(keyring: KeyRing, sealed: str) -> tuple[str, str]:
     return str(content["subject"]), str(content["body"])
 
 
-def build_message(settings: Settings, *, to: str, subject: str, body: str) -> EmailMessage:
+def unseal_headers(keyring: KeyRing, sealed: str) -> dict[str, str]:
+    """The extra headers that `send_mail` sealed ({} when none)."""
+    content = keyring.decrypt_json(sealed)
+    return {str(k): str(v) for k, v in (content.get("headers") or {}).items()}
+
+
+def build_message(
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     return message
 

@@ -14,6 +14,7 @@ from api.maintenance.types import (
     MaintenanceWindowInput,
     MaintenanceWindowPayload,
 )
+from api.statuspages import notices
 
 WRITE = [requires("alerts:write")]
 
@@ -40,6 +41,7 @@ class Mutation:
             weekdays=input.weekdays,
             until=input.until,
         )
+        await notices.maintenance_created(info.context.resources, row)
         return MaintenanceWindowPayload(maintenance_window=MaintenanceWindow.from_model(row))
 
     @strawberry.mutation(description="Delete a maintenance window.", permission_classes=WRITE)

@@ -10,7 +10,7 @@ from api.core.ids import decode, encode
 from api.graphql.context import Info
 from api.graphql.payloads import DeletePayload, domain_errors_in
 from api.graphql.permissions import requires
-from api.statuspages import cache, service, verification
+from api.statuspages import cache, notices, service, verification
 from api.statuspages.models import UpdateState
 from api.statuspages.types import (
     StatusPage,
@@ -134,6 +134,7 @@ class Mutation:
             state=state,
         )
         await cache.invalidate_page(info.context.resources.redis, row.page_id)
+        await notices.update_posted(info.context.resources, row)
         return StatusUpdatePayload(status_update=StatusUpdate.from_model(row))
 
     @strawberry.mutation(

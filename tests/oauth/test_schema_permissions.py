@@ -24,8 +24,12 @@ PUBLIC = {
         "resetPassword",
         "confirmAccountDeletion",
         "confirmAlertChannel",
+        # Status page visitors (no account): throttled, answers that enumerate nothing.
+        "subscribeToStatusPage",
+        "confirmStatusPageSubscription",
+        "unsubscribeFromStatusPage",
     },
-    "Subscription": set(),
+    "Subscription": {"statusPageChanged"},
 }
 
 

@@ -49,6 +49,9 @@ CREDENTIALS = {
     # Checkout and customer-portal links: OWNER + billing:write only (tests/billing).
     "RedirectPayload.redirectUrl": "OWNER with billing:write (startCheckout, openBillingPortal)",
     "BillingPayload.redirectUrl": "OWNER with billing:write (changePlan: PayPal's approval link)",
+    # Signing key of a status page webhook: shown once, to admins with targets:write
+    # (tests/statuspages/test_webhook_subscribers.py).
+    "StatusPageWebhookPayload.secret": "ADMIN/OWNER with targets:write (addStatusPageWebhook)",
 }
 # Named like credentials, but not one (public, or an identifier only).
 NOT_CREDENTIALS = {

@@ -8,7 +8,7 @@ import aiosmtplib
 from arq import Retry
 
 from api.core.logging import get_logger
-from api.mail.service import build_message, deliver, unseal
+from api.mail.service import build_message, deliver, unseal, unseal_headers
 
 log = get_logger(__name__)
 
@@ -23,9 +23,11 @@ async def send_email(
 ) -> None:
     resources = ctx["resources"]
     settings = resources.settings
+    headers: dict[str, str] = {}
     if sealed is not None:
         subject, body = unseal(resources.keyring, sealed)
-    message = build_message(settings, to=to, subject=subject, body=body)
+        headers = unseal_headers(resources.keyring, sealed)
+    message = build_message(settings, to=to, subject=subject, body=body, headers=headers)
     try:
         await deliver(settings, message)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
