@@ -49,6 +49,7 @@ from api.oauth import mutations as oauth_mutations
 from api.oauth import queries as oauth_queries
 from api.privacy import mutations as privacy_mutations
 from api.privacy import queries as privacy_queries
+from api.results import queries as results_queries
 from api.settings import Settings
 from api.statuspages import mutations as statuspages_mutations
 from api.statuspages import queries as statuspages_queries
@@ -60,6 +61,7 @@ from api.workspaces import mutations as workspaces_mutations
 QUERIES: tuple[type, ...] = (
     accounts_queries.Query,
     targets_queries.Query,
+    results_queries.Query,
     privacy_queries.Query,
     oauth_queries.Query,
     billing_queries.Query,
