@@ -25,6 +25,7 @@ class HourRow:
     hour: datetime
     checks: int
     failures: int
+    whole: bool = True  # its hour's monitored time is counted here (not by a daily row)
 
 
 @dataclass
@@ -112,42 +113,54 @@ async def load(
         hist = out.histograms.setdefault((int(row["t"]), row["region"]), {})
         hist[int(row["bucket"])] = hist.get(int(row["bucket"]), 0) + int(row["n"])
 
-    # Days with a failure in some region: their downtime needs the hours (quorum).
-    special: dict[int, set[datetime]] = defaultdict(set)
-    for row in await fetch(
-        f"SELECT DISTINCT r.target_id AS t, r.hour AS day FROM result_rollups r "  # noqa: S608
-        f"WHERE {day_where} AND r.failures > 0",
-        [d0, d1],
-    ):
-        special[int(row["t"])].add(as_datetime(row["day"]))
-    for tid, days in maintenance_days.items():
-        special[tid].update(d for d in days if d0 <= d < d1)
-    out.special_days = dict(special)
-
-    # Hourly rows: the edges for all targets, the special days for their targets only.
-    by_day: dict[datetime, list[int]] = defaultdict(list)
+    # Days read whole by the hour: those a maintenance window touches (its minutes leave
+    # the monitored time). Elsewhere only the failing hours are read (sparse): a day
+    # with a daily row is monitored whole, and its failing hours say how long it was down.
+    special: dict[int, set[datetime]] = {
+        tid: {d for d in days if d0 <= d < d1} for tid, days in maintenance_days.items()
+    }
+    out.special_days = special
+    whole_days: dict[datetime, list[int]] = defaultdict(list)
     for tid, days in special.items():
         for day in days:
-            by_day[day].append(tid)
-    clauses = ["(r.hour >= ? AND r.hour < ?)" for _ in edges]
-    params: list[Any] = [v for e in edges for v in e]
-    for day, tids in sorted(by_day.items()):
-        clauses.append(f"(r.hour >= ? AND r.hour < ? AND r.target_id IN ({_ids(sorted(tids))}))")
-        params += [day, day + DAY]
-    hour_sql = " OR ".join(clauses) or "1 = 0"
-    for row in await fetch(
-        "SELECT r.target_id AS t, r.region AS region, r.hour AS hour, r.checks AS checks, "  # noqa: S608
+            whole_days[day].append(tid)
+
+    def by_day(groups: dict[datetime, list[int]]) -> tuple[list[str], list[Any]]:
+        clauses, params = [], []
+        for day, tids in sorted(groups.items()):
+            clauses.append(
+                f"(r.hour >= ? AND r.hour < ? AND r.target_id IN ({_ids(sorted(tids))}))"
+            )
+            params += [day, day + DAY]
+        return clauses, params
+
+    whole_sql, whole_params = by_day(whole_days)
+    clauses = ["(r.hour >= ? AND r.hour < ?)" for _ in edges] + whole_sql
+    params: list[Any] = [v for e in edges for v in e] + whole_params
+    # Failing hours anywhere in the whole days: one range, rare rows.
+    clauses.append("(r.failures > 0 AND r.hour >= ? AND r.hour < ?)")
+    params += [d0, d1]
+    # One branch per range, UNION ALL: each branch is an index range scan (an OR of
+    # them made PostgreSQL scan every row). A failing hour of a whole-read day comes twice.
+    select = (
+        "SELECT r.target_id AS t, r.region AS region, r.hour AS hour, r.checks AS checks, "  # noqa: S608 (integers only)
         f"r.failures AS failures FROM result_rollups r WHERE r.span = 'h' "
-        f"AND r.target_id IN ({ids}) AND r.checks > 0 AND ({hour_sql})",
-        params,
-    ):
+        f"AND r.target_id IN ({ids}) AND r.checks > 0 AND "
+    )
+    seen: set[tuple[int, str, datetime]] = set()
+    for row in await fetch(" UNION ALL ".join(select + c for c in clauses), params):
+        hour, tid = as_datetime(row["hour"]), int(row["t"])
+        if (tid, row["region"], hour) in seen:
+            continue
+        seen.add((tid, row["region"], hour))
         out.hours.append(
             HourRow(
-                int(row["t"]),
+                tid,
                 row["region"],
-                as_datetime(row["hour"]),
+                hour,
                 int(row["checks"]),
                 int(row["failures"] or 0),
+                whole=not d0 <= hour < d1 or floor_day(hour) in special.get(tid, ()),
             )
         )
     return out

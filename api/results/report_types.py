@@ -12,7 +12,7 @@ from api.results import report_range
 from api.results.report_figures import Figures
 from api.results.reports import SlaReport as ReportData
 
-SlaPeriod = strawberry.enum(
+strawberry.enum(
     report_range.Period,
     name="SlaPeriod",
     description="A calendar period, in the report's time zone.",
@@ -33,7 +33,7 @@ class SlaScopeInput:
 class SlaReportInput:
     workspace_id: strawberry.ID = strawberry.field(description="Global id of the workspace.")
     scope: SlaScopeInput = strawberry.field(description="Targets or a group.")
-    period: SlaPeriod | None = strawberry.field(  # type: ignore[valid-type]  # strawberry enum
+    period: report_range.Period | None = strawberry.field(
         default=None, description="A named period (instead of from/to), e.g. LAST_MONTH."
     )
     from_: date | None = strawberry.field(

@@ -164,10 +164,12 @@ async def build_report(
     ).values("target_id", "started_at", "resolved_at")
 
     hours: dict[int, dict[datetime, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    whole_hours: set[tuple[int, datetime]] = set()
     for hour_row in data.hours:
-        hours[hour_row.target_id][hour_row.hour][hour_row.region] = (
-            hour_row.failures / hour_row.checks
-        )
+        share = hour_row.failures / hour_row.checks
+        hours[hour_row.target_id][hour_row.hour][hour_row.region] = share
+        if hour_row.whole:
+            whole_hours.add((hour_row.target_id, hour_row.hour))
 
     total, by_region_total = Tally(), defaultdict[str, Tally](Tally)
     reports: list[TargetReport] = []
@@ -182,11 +184,12 @@ async def build_report(
             if tid == target.id:
                 tallies[region].monitored_s += n * DAY_S
         whole.monitored_s += data.target_days.get(target.id, 0) * DAY_S
-        # Days read by the hour were counted whole above: take them back out.
+        # Days read whole by the hour were counted whole above: take them back out.
         target_hours = hours.get(target.id, {})
         seen_on: dict[datetime, set[str]] = defaultdict(set)
         for hour, shares in target_hours.items():
-            seen_on[floor_day(hour)].update(shares)
+            if (target.id, hour) in whole_hours:
+                seen_on[floor_day(hour)].update(shares)
         for day in data.special_days.get(target.id, set()):
             seen = seen_on.get(day, set())
             for region in seen:
@@ -198,10 +201,11 @@ async def build_report(
             covered = max(0.0, (b - a).total_seconds()) - _overlap(a, b, spans)
             if covered <= 0:
                 continue
+            counted = (target.id, hour) in whole_hours  # else: inside a day counted whole
             for region, share in shares.items():
-                tallies[region].monitored_s += covered
+                tallies[region].monitored_s += covered if counted else 0.0
                 tallies[region].down_s += share * covered
-            whole.monitored_s += covered
+            whole.monitored_s += covered if counted else 0.0
             whole.down_s += quorum_share(list(shares.values()), need) * covered
         if not exclude_maintenance and whole.monitored_s > 0:
             # Planned work counts against the objective: its minutes are downtime.

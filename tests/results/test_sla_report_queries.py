@@ -116,7 +116,7 @@ async def test_statement_count_does_not_grow_with_targets(
     assert len(sql_log.statements) == EXPECTED_STATEMENTS, sql_log.statements
 
 
-EXPECTED_STATEMENTS = 11  # scope, targets, windows, 7 rollup reads, incidents
+EXPECTED_STATEMENTS = 10  # scope, targets, windows, 6 rollup reads, incidents
 
 
 async def principal_of(account):
