@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -42,7 +43,9 @@ class Mutation:
         self,
         info: Info,
         input: SlaReportInput,
-        format: report_export.ExportFormat,
+        format: Annotated[
+            report_export.ExportFormat, strawberry.argument(description="CSV or JSON.")
+        ],
     ) -> ExportSlaReportPayload:
         resources, principal = info.context.resources, info.context.principal
         request = request_of(input)
