@@ -26,6 +26,7 @@ MODEL_MODULES: list[str] = [
     "api.billing.models",
     "api.badges.models",
     "api.statuspages.models",
+    "api.results.models",
 ]
 
 
