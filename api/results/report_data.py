@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.results.rollups import DAY, HOUR, floor_day, floor_hour
-from api.results.sql import as_datetime, fetch, json_each
+from api.results.sql import as_datetime, day_after, fetch, json_each
 
 
 @dataclass
@@ -137,9 +137,6 @@ async def load(
     whole_sql, whole_params = by_day(whole_days)
     clauses = ["(r.hour >= ? AND r.hour < ?)" for _ in edges] + whole_sql
     params: list[Any] = [v for e in edges for v in e] + whole_params
-    # Failing hours anywhere in the whole days: one range, rare rows.
-    clauses.append("(r.failures > 0 AND r.hour >= ? AND r.hour < ?)")
-    params += [d0, d1]
     # One branch per range, UNION ALL: each branch is an index range scan (an OR of
     # them made PostgreSQL scan every row). A failing hour of a whole-read day comes twice.
     select = (
@@ -147,8 +144,20 @@ async def load(
         f"r.failures AS failures FROM result_rollups r WHERE r.span = 'h' "
         f"AND r.target_id IN ({ids}) AND r.checks > 0 AND "
     )
+    branches = [select + c for c in clauses]
+    # Failing hours inside whole days: found from the daily rows that have failures
+    # (rare), then an index range scan of that day's hourly rows of the same region.
+    branches.append(
+        "SELECT r.target_id AS t, r.region AS region, r.hour AS hour, r.checks AS checks, "  # noqa: S608 (integers only)
+        "r.failures AS failures FROM result_rollups d JOIN result_rollups r "
+        "ON r.target_id = d.target_id AND r.region = d.region AND r.span = 'h' "
+        f"AND r.hour >= d.hour AND r.hour < {day_after('d.hour')} "
+        f"WHERE d.span = 'd' AND d.target_id IN ({ids}) AND d.hour >= ? AND d.hour < ? "
+        "AND d.failures > 0 AND r.failures > 0"
+    )
+    params += [d0, d1]
     seen: set[tuple[int, str, datetime]] = set()
-    for row in await fetch(" UNION ALL ".join(select + c for c in clauses), params):
+    for row in await fetch(" UNION ALL ".join(branches), params):
         hour, tid = as_datetime(row["hour"]), int(row["t"])
         if (tid, row["region"], hour) in seen:
             continue
