@@ -11,6 +11,7 @@ from api.core.ids import decode, encode
 from api.graphql.context import Info
 from api.graphql.payloads import MutationPayload, domain_errors_in
 from api.graphql.permissions import requires
+from api.oauth.permissions import SessionOnly
 from api.results import report_export, report_request, report_schedule
 from api.results.queries import request_of
 from api.results.report_types import SlaReportInput
@@ -35,9 +36,10 @@ class ExportMutation:
     @strawberry.mutation(
         description=(
             "A link to download an SLA report as CSV or JSON (expires; re-checks your access "
-            "when opened; a named period is frozen to its dates)."
+            "when opened; a named period is frozen to its dates). A signed-in session only: "
+            "the link is a credential that would outlive an access token."
         ),
-        permission_classes=[requires("results:read")],
+        permission_classes=[requires("results:read"), SessionOnly],
     )
     @domain_errors_in(ExportSlaReportPayload)
     async def export_sla_report(

@@ -49,6 +49,12 @@ async def test_a_token_without_results_read_is_refused(settings, gql) -> None:
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     body = await gql(EXPORT, {**variables, "format": "CSV"}, token=pat)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # The link is a credential: even a token that reads results cannot mint one.
+    reader = await create_pat(owner.user, ["results:read"])
+    assert (await gql(QUERY, variables, token=reader))["data"]["slaReport"] is not None
+    body = await gql(EXPORT, {**variables, "format": "CSV"}, token=reader)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["data"] is None
 
 
 async def test_bad_input_gets_clear_errors(settings, gql) -> None:
