@@ -1,10 +1,11 @@
 """The reads behind an SLA report: a fixed set of SQL statements whatever the target count.
 
 Whole UTC days come from daily rollups (one row per target, region and day); hourly
-rollups are read only where hour precision matters: the edges of the range, days not yet
-rolled into a daily row, and days of a target that saw a failure or a maintenance window.
-A year of 100 targets x 3 regions is ~110k daily rows, aggregated in SQL; what comes back
-to Python is counts per (target, region), histograms, and the (sparse) failing hours.
+rollups are read only where hour precision matters: every hour at the edges of the
+range, of days not yet rolled into a daily row and of days a maintenance window touches;
+elsewhere only the failing hours (found through daily rows that have failures). A year
+of 100 targets x 3 regions is ~110k daily rows, aggregated in SQL; what comes back to
+Python is counts per (target, region), histograms, and the (sparse) failing hours.
 """
 
 from __future__ import annotations

@@ -46,9 +46,7 @@ FIGURE_COLUMNS = list(Figures.__dataclass_fields__)
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
+    if hasattr(value, "isoformat"):  # dates and datetimes
         return value.isoformat()
     raise TypeError(type(value).__name__)
 

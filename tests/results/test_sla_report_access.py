@@ -96,6 +96,12 @@ async def test_the_download_link_gives_csv_while_the_user_is_a_member(
     lines = response.text.splitlines()
     assert lines[0].startswith("target,region,monitored_minutes,uptime_percent")
     assert lines[1].startswith("'=HYPERLINK(),all,")  # a name is never a formula
+    body = await gql(EXPORT, {**variables, "format": "JSON"}, token=member.token)
+    json_path = "/reports/sla/" + body["data"]["exportSlaReport"]["url"].split("/reports/sla/")[1]
+    document = (await client.get(json_path)).json()
+    assert document["format"] == "hitflow-sla-report/1"
+    assert [t["name"] for t in document["targets"]] == ["=HYPERLINK()"]
+    assert document["timezone"] == "UTC" and document["objective"] == 99.9
     # A tampered link, then the same link once the member has left: 404.
     assert (await client.get(path[:-4] + "AAAA")).status_code == 404
     await Membership.filter(user_id=member.user.id, workspace_id=owner.workspace.id).delete()
