@@ -36,6 +36,7 @@ from api.metrics.own import HTTPMetricsMiddleware
 from api.oauth import routes as oauth_routes
 from api.privacy import routes as privacy_routes
 from api.resources import Resources
+from api.results import report_export
 from api.schema import build_schema
 from api.statuspages import routes as statuspages_routes
 from api.statuspages import subscriber_routes as statuspages_subscriber_routes
@@ -95,6 +96,7 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         *heartbeat.routes(resources),
         *oauth_routes.routes(resources),
         *privacy_routes.routes(resources),
+        *report_export.routes(resources),
         *billing_routes.routes(resources),
         *metrics_routes.routes(resources),
         *badge_routes.routes(resources),

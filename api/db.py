@@ -27,6 +27,7 @@ MODEL_MODULES: list[str] = [
     "api.badges.models",
     "api.statuspages.models",
     "api.statuspages.subscriber_models",
+    "api.results.models",
 ]
 
 

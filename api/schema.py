@@ -45,6 +45,8 @@ from api.oauth import mutations as oauth_mutations
 from api.oauth import queries as oauth_queries
 from api.privacy import mutations as privacy_mutations
 from api.privacy import queries as privacy_queries
+from api.results import mutations as results_mutations
+from api.results import queries as results_queries
 from api.settings import Settings
 from api.statuspages import live as statuspages_live
 from api.statuspages import mutations as statuspages_mutations
@@ -60,6 +62,7 @@ QUERIES: tuple[type, ...] = (
     accounts_queries.Query,
     targets_queries.Query,
     targets_graph.Query,
+    results_queries.Query,
     privacy_queries.Query,
     oauth_queries.Query,
     billing_queries.Query,
@@ -75,6 +78,7 @@ MUTATIONS: tuple[type, ...] = (
     badges_mutations.Mutation,
     notifications_mutations.Mutation,
     maintenance_mutations.Mutation,
+    results_mutations.Mutation,
     privacy_mutations.Mutation,
     oauth_mutations.Mutation,
     billing_mutations.Mutation,

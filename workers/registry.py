@@ -26,6 +26,7 @@ from workers.jobs.purge import purge_deleted_accounts, purge_user
 from workers.jobs.retention import apply_retention
 from workers.jobs.rollups import rollup_results
 from workers.jobs.scheduler import start_scheduler, stop_scheduler
+from workers.jobs.sla_reports import queue_monthly_sla_reports, send_monthly_sla_report
 from workers.jobs.statistics import compute_usage_statistics
 from workers.jobs.statuspages import (
     deliver_status_page_webhook,
@@ -50,6 +51,7 @@ CORE_FUNCTIONS: list[Any] = [
     func(settle_billing, max_tries=1, timeout=600),
     func(notify_status_page_subscribers, max_tries=5, timeout=600),
     func(deliver_status_page_webhook, max_tries=8, timeout=120),
+    func(send_monthly_sla_report, max_tries=3, timeout=600),
 ]
 CORE_CRON_JOBS: list[CronJob] = [
     cron(rollup_results, minute=set(range(2, 60, 5)), unique=True, timeout=600),  # 5 min
@@ -62,6 +64,7 @@ CORE_CRON_JOBS: list[CronJob] = [
     cron(backup_database, hour=3, minute=5, unique=True, timeout=3600),
     cron(compute_usage_statistics, hour=4, minute=20, unique=True, timeout=1800),
     cron(expire_data_exports, minute=15, unique=True, timeout=300),
+    cron(queue_monthly_sla_reports, minute=50, unique=True, timeout=300),  # hourly
     cron(notify_expiring_tokens, minute=35, unique=True, timeout=300),  # hourly
     # Billing (api/billing): PAST_DUE past the grace period falls to FREE; plans set by
     # `hitflow plan set` pause / resume targets. Every 5 minutes.

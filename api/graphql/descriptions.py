@@ -81,6 +81,16 @@ ENUM_VALUES = {
         "SUMMARY": "The target flapped; alerts paused for a while.",
         "TEST": "A test sent on request.",
     },
+    "SlaPeriod": {
+        "LAST_MONTH": "The previous calendar month.",
+        "THIS_MONTH": "From the 1st of this month to today.",
+        "LAST_30_DAYS": "The 30 days before today.",
+        "LAST_12_MONTHS": "The 12 calendar months before this one.",
+    },
+    "SlaExportFormat": {
+        "CSV": "One row per target and region, then the totals.",
+        "JSON": "The report as one JSON document.",
+    },
     "CheckStatus": {
         "UP": "The check passed.",
         "DEGRADED": "It answered, but slowly or with a certificate close to expiry.",

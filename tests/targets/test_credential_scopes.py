@@ -34,6 +34,7 @@ LOOKS_LIKE_A_CREDENTIAL = re.compile(r"(?i)(secret|token|passw|url|uri|key|link|
 CREDENTIALS = {
     "Target.heartbeatUrl": "writer role AND targets:write (PAT, OAuth, session)",
     "DataExport.downloadUrl": "the account holder's session only",
+    "ExportSlaReportPayload.url": "session with results:read (tests/results/test_sla_report_access)",
     "OAuthClientPayload.clientSecret": "session only (createOAuthClient, rotateOAuthClientSecret)",
     "TokenPayload.token": "session only (createPersonalAccessToken)",
     "OAuthAuthorizationPayload.redirectUrl": "session only (it carries the authorization code)",

@@ -1,0 +1,188 @@
+"""Bench: a one-year SLA report of 100 targets x 3 regions, on PostgreSQL.
+
+Seeds a year of hourly rollups (2.6 M rows) and their daily rollups server-side
+(generate_series), with rare outages (all regions) and rarer single-region failures,
+plus one maintenance window per target; then times the report (the service the
+slaReport query calls) and, as the baseline, the existing per-target statistics
+(`target_stats`, what a client would call 100 times without the report).
+
+    HITFLOW_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_sla python bench/sla.py
+
+The database is dropped and re-created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import time
+from datetime import timedelta
+
+import asyncpg
+from tortoise import Tortoise, connections
+
+from api.core import clock
+from api.db import tortoise_config
+from api.results import buckets
+from api.results.report_range import local_midnight
+from api.results.reports import build_report
+from api.results.rollups import floor_day, floor_hour
+from api.results.stats import target_stats
+
+REGIONS = ["eu-west", "us-east", "ap-south"]
+TARGETS = 100
+RUNS = 7
+
+
+def histogram(scale: int) -> str:
+    hist: dict[int, int] = {}
+    for i in range(60):
+        ms = 40 + (i * 7 % 90) * (1 + scale / 4)
+        hist[buckets.bucket_of(ms)] = hist.get(buckets.bucket_of(ms), 0) + 1
+    return json.dumps(buckets.dump(hist))
+
+
+async def recreate(url: str) -> None:
+    base, name = url.rsplit("/", 1)
+    conn = await asyncpg.connect(base + "/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def seed() -> list[int]:
+    from api.maintenance.models import MaintenanceWindow
+    from api.targets.models import Target
+    from api.workspaces.models import Workspace
+
+    ws = await Workspace.create(name="bench")
+    ids = []
+    now = clock.now()
+    for n in range(TARGETS):
+        target = await Target.create(workspace=ws, name=f"t{n:03}", kind="HTTP", regions=REGIONS)
+        ids.append(target.id)
+        start = floor_hour(now) - timedelta(days=40 + n)
+        await MaintenanceWindow.create(
+            workspace=ws,
+            target=target,
+            name="m",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+        )
+    last_hour = floor_hour(now)
+    first_hour = last_hour - timedelta(days=366)
+    conn = connections.get("default")
+    hists = [histogram(s).replace("'", "''") for s in range(4)]
+    hist_case = " ".join(f"WHEN {i} THEN '{h}'" for i, h in enumerate(hists))
+    await conn.execute_script(
+        "INSERT INTO result_rollups (target_id, region, span, hour, checks, failures, sum_ms, "
+        "timed_checks, histogram) "
+        "SELECT t, r, 'h', h, 60, "
+        # ~1 outage hour in 500 on all regions; ~1 in 2000 on one region only.
+        "CASE WHEN abs(hashtext(t::text || h::text)) % 500 = 0 THEN 10 "
+        "WHEN abs(hashtext(r || t::text || h::text)) % 2000 = 0 THEN 3 ELSE 0 END, "
+        f"6000.0, 60, (CASE t % 4 {hist_case} END)::jsonb "
+        f"FROM unnest(ARRAY[{','.join(map(str, ids))}]) t, "
+        f"unnest(ARRAY[{','.join(repr(r) for r in REGIONS)}]) r, "
+        f"generate_series('{first_hour.isoformat()}'::timestamptz, "
+        f"'{(last_hour - timedelta(hours=1)).isoformat()}'::timestamptz, interval '1 hour') h"
+    )
+    await conn.execute_script(
+        "INSERT INTO result_rollups (target_id, region, span, hour, checks, failures, sum_ms, "
+        "timed_checks, histogram) "
+        "SELECT target_id, region, 'd', date_trunc('day', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
+        "SUM(checks), SUM(failures), SUM(sum_ms), SUM(timed_checks), "
+        f"(CASE target_id % 4 {hist_case.replace('WHEN', 'WHEN').replace(chr(39) + '{', chr(39) + '{')} END)::jsonb "
+        "FROM result_rollups WHERE span = 'h' "
+        f"AND hour < '{floor_day(last_hour).isoformat()}'::timestamptz "
+        "GROUP BY target_id, region, date_trunc('day', hour AT TIME ZONE 'UTC')"
+    )
+    await conn.execute_script("ANALYZE result_rollups")
+    return ids
+
+
+async def main() -> None:
+    url = os.environ.get(
+        "HITFLOW_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_sla"
+    )
+    if not url.startswith("postgres"):
+        raise SystemExit("bench/sla.py measures PostgreSQL: set HITFLOW_BENCH_DATABASE_URL")
+    await recreate(url)
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    await Tortoise.generate_schemas()
+    try:
+        t0 = time.perf_counter()
+        ids = await seed()
+        rows = (
+            await connections.get("default").execute_query_dict(
+                "SELECT COUNT(*) AS n FROM result_rollups"
+            )
+        )[0]["n"]
+        print(
+            f"seeded {rows:,} rollup rows ({TARGETS} targets x 3 regions, a year) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+        from api.results.report_range import ReportRange
+
+        today = clock.now().date()
+        first = today - timedelta(days=365)
+        period = ReportRange(
+            "UTC",
+            first,
+            today - timedelta(days=1),
+            local_midnight(first, __import__("zoneinfo").ZoneInfo("UTC")),
+            local_midnight(today, __import__("zoneinfo").ZoneInfo("UTC")),
+        )
+        workspace_id = (
+            await __import__("api.targets.models", fromlist=["Target"]).Target.get(id=ids[0])
+        ).workspace_id
+
+        async def report() -> object:
+            return await build_report(
+                workspace_id=workspace_id,
+                target_ids=ids,
+                period=period,
+                objective=99.9,
+                exclude_maintenance=True,
+                configured_regions=REGIONS,
+            )
+
+        async def baseline() -> object:
+            for tid in ids:
+                await target_stats(tid, period.since, period.until)
+            return None
+
+        for fn in (report, baseline):
+            await fn()  # warm
+        timings: dict[str, list[float]] = {"report": [], "baseline": []}
+        result = None
+        for _ in range(RUNS):
+            for label, fn in (("report", report), ("baseline", baseline)):
+                s = time.perf_counter()
+                out = await fn()
+                timings[label].append((time.perf_counter() - s) * 1000)
+                if label == "report":
+                    result = out
+        rep = statistics.median(timings["report"])
+        base = statistics.median(timings["baseline"])
+        overall = result.overall  # type: ignore[attr-defined]
+        print(
+            f"one-year SLA report, {TARGETS} targets: median {rep:.0f} ms, "
+            f"max {max(timings['report']):.0f} ms over {RUNS} runs"
+        )
+        print(f"baseline (target_stats x {TARGETS}, same year): median {base:.0f} ms")
+        print(f"ratio report / baseline: {rep / base:.2f}")
+        print(
+            f"overall uptime {overall.uptime_percent} %, downtime {overall.downtime_minutes} min, "
+            f"p95 {overall.p95_ms} ms, budget left {overall.error_budget_remaining_minutes} min"
+        )
+    finally:
+        await Tortoise.close_connections()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,90 @@
+"""Monthly SLA report e-mails: set/clear per workspace, members only, sent once a month."""
+
+from __future__ import annotations
+
+from api.core.ids import encode
+from api.results.models import SlaReportSchedule
+from api.workspaces.models import Role
+from tests.factories.accounts import add_member, create_account, create_pat
+from tests.factories.targets import create_target
+from workers.jobs.sla_reports import queue_monthly_sla_reports
+from workers.registry import CORE_CRON_JOBS
+
+SET = """mutation($input: SlaReportScheduleInput!) { setSlaReportSchedule(input: $input) {
+  schedule { recipientIds timezone lastSentMonth } errors { code field } } }"""
+CLEAR = """mutation($ws: ID!) { clearSlaReportSchedule(workspaceId: $ws) {
+  schedule { timezone } errors { code field } } }"""
+
+
+def schedule_input(account, *recipients, **extra) -> dict:
+    return {
+        "input": {
+            "workspaceId": account.workspace_gid,
+            "recipientIds": [encode("User", u.id) for u in recipients],
+            "timezone": "Europe/Paris",
+            **extra,
+        }
+    }
+
+
+def test_the_cron_is_registered_and_unique() -> None:
+    jobs = [j for j in CORE_CRON_JOBS if j.coroutine is queue_monthly_sla_reports]
+    assert len(jobs) == 1 and jobs[0].unique
+
+
+async def test_recipients_must_be_members(settings, gql) -> None:
+    owner, outsider = await create_account(settings), await create_account(settings)
+    body = await gql(SET, schedule_input(owner, owner.user, outsider.user), token=owner.token)
+    assert body["data"]["setSlaReportSchedule"]["errors"] == [
+        {"code": "INVALID", "field": "recipientIds"}
+    ]
+    body = await gql(
+        SET, schedule_input(owner, owner.user, timezone="Nowhere/City"), token=owner.token
+    )
+    assert body["data"]["setSlaReportSchedule"]["errors"] == [
+        {"code": "INVALID", "field": "timezone"}
+    ]
+    assert await SlaReportSchedule.all().count() == 0
+
+
+async def test_strangers_and_tokens_without_the_scope_are_refused(settings, gql) -> None:
+    owner, stranger = await create_account(settings), await create_account(settings)
+    body = await gql(SET, schedule_input(owner, stranger.user), token=stranger.token)
+    assert body["data"]["setSlaReportSchedule"]["errors"][0]["code"] == "NOT_FOUND"
+    body = await gql(CLEAR, {"ws": owner.workspace_gid}, token=stranger.token)
+    assert body["data"]["clearSlaReportSchedule"]["errors"][0]["code"] == "NOT_FOUND"
+    pat = await create_pat(owner.user, ["results:read", "alerts:read"])
+    body = await gql(SET, schedule_input(owner, owner.user), token=pat)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await SlaReportSchedule.all().count() == 0
+
+
+async def test_last_month_is_mailed_once_to_the_members(
+    settings, gql, resources, mailbox, run_core_jobs
+) -> None:
+    owner = await create_account(settings, email="owner@example.test")
+    member = await create_account(settings, email="member@example.test")
+    await add_member(owner.workspace, member.user, Role.MEMBER)
+    await create_target(owner.workspace, name="Shop front")
+    body = await gql(SET, schedule_input(owner, member.user), token=owner.token)
+    assert body["data"]["setSlaReportSchedule"]["schedule"] == {
+        "recipientIds": [encode("User", member.user.id)],
+        "timezone": "Europe/Paris",
+        "lastSentMonth": None,
+    }
+    ctx = {"resources": resources}
+    assert await queue_monthly_sla_reports(ctx) == 1
+    assert await queue_monthly_sla_reports(ctx) == 0  # same job id: not twice
+    await run_core_jobs()
+    bodies = mailbox.bodies("member@example.test")
+    assert len(bodies) == 1
+    assert "Shop front" in bodies[0] and "/reports/sla/hf_sla_" in bodies[0]
+    assert mailbox.bodies("owner@example.test") == []
+    # Sent: the next runs this month queue nothing and mail nothing.
+    assert await queue_monthly_sla_reports(ctx) == 0
+    await run_core_jobs()
+    assert len(mailbox.bodies("member@example.test")) == 1
+    # Cleared: nothing more.
+    body = await gql(CLEAR, {"ws": owner.workspace_gid}, token=owner.token)
+    assert body["data"]["clearSlaReportSchedule"] == {"schedule": None, "errors": []}
+    assert await SlaReportSchedule.all().count() == 0
