@@ -48,13 +48,13 @@ def _own_metrics(settings: Settings, port: int | None) -> None:
 
 
 def _stream_sampler(resources: Resources, port: int | None) -> list[asyncio.Task[None]]:
-    """The ingest-lag gauges, refreshed by the process that runs the core worker."""
+    """The backlog gauges (results stream, arq queues), refreshed by the process that runs
+    the core worker."""
     if port is None:
         return []
-    from api.metrics.own import sample_streams
-    from workers.jobs.ingest import GROUP
+    from workers.sampling import sample_backlog
 
-    return [asyncio.create_task(sample_streams(resources.redis, GROUP))]
+    return [asyncio.create_task(sample_backlog(resources))]
 
 
 def up(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = None) -> None:
