@@ -25,7 +25,7 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
-from api.core import clock
+from api.core import clock, tracing
 from api.core.logging import get_logger
 from api.incidents.dispatch import dispatch_transitions
 from api.metrics.own import INGEST_DELAY
@@ -172,7 +172,8 @@ class Ingester:
                 results.extend(json.loads(raw))
             except (TypeError, ValueError):
                 log.error("ingest_bad_entry", entry_id=str(entry_id))
-        report = await ingest_results(self.resources, results)
+        with tracing.span("ingest results"):
+            report = await ingest_results(self.resources, results)
         await self.acknowledge(ids)
         now = time.time()  # stream ids hold the wall-clock ms of the XADD
         for entry_id in ids:
