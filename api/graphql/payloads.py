@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import strawberry
 
-from api.core.errors import DomainError
+from api.core.errors import DomainError, InvalidFields
 from api.graphql.errors import UserError, user_error
 
 
@@ -36,6 +36,7 @@ def domain_errors_in(
 
     This is the one place where expected failures become UserErrors, so a resolver body is
     just the service call and the success payload. Other errors (auth, rate limits) pass.
+    InvalidFields (api.core.errors.FieldErrors) becomes one UserError per field.
     """
 
     def decorate(
@@ -46,6 +47,8 @@ def domain_errors_in(
         async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> Payload:
             try:
                 return await resolver(*args, **kwargs)
+            except InvalidFields as exc:  # every field error of the input at once
+                return payload(errors=[user_error(e) for e in exc.errors])
             except DomainError as exc:
                 return payload(errors=[user_error(exc)])
 
