@@ -332,7 +332,8 @@ def default_timeout(interval: int) -> float:
 
 
 def check_timing(settings: Settings, interval: int, timeout: float) -> None:
-    """The interval's and the timeout's errors, both at once when both are wrong."""
+    """The interval's and the timeout's errors, both at once when both are wrong (the
+    timeout is compared with the interval only when the interval itself is valid)."""
     errors = FieldErrors()
     if interval < settings.min_interval_seconds:
         errors.add(
@@ -349,7 +350,7 @@ def check_timing(settings: Settings, interval: int, timeout: float) -> None:
         )
     if not timeout > 0:
         errors.add(Invalid("The timeout must be positive.", field="timeoutSeconds"))
-    elif timeout >= interval:
+    elif timeout >= interval and not errors.errors:  # against a valid interval only
         errors.add(
             Invalid("The timeout must be shorter than the interval.", field="timeoutSeconds")
         )
