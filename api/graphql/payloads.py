@@ -14,6 +14,7 @@ import strawberry
 
 from api.core.errors import DomainError, InvalidFields
 from api.graphql.errors import UserError, user_error
+from api.metrics.own import MUTATION_ERRORS
 
 
 @strawberry.interface(description="The answer of a mutation: its result, or why it failed.")
@@ -47,10 +48,14 @@ def domain_errors_in(
         async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> Payload:
             try:
                 return await resolver(*args, **kwargs)
-            except InvalidFields as exc:  # every field error of the input at once
-                return payload(errors=[user_error(e) for e in exc.errors])
             except DomainError as exc:
-                return payload(errors=[user_error(exc)])
+                # InvalidFields: every field error of the input at once.
+                errors = exc.errors if isinstance(exc, InvalidFields) else [exc]
+                info = kwargs.get("info")
+                name = getattr(info, "field_name", None) or resolver.__name__
+                for error in errors:
+                    MUTATION_ERRORS.labels(name, error.code).inc()
+                return payload(errors=[user_error(e) for e in errors])
 
         return resolve
 

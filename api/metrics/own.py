@@ -39,6 +39,13 @@ GRAPHQL_ERRORS = Counter(
     ["operation", "code"],
     registry=REGISTRY,
 )
+MUTATION_ERRORS = Counter(
+    "hitflow_mutation_errors",
+    "UserErrors answered in mutation payloads, by mutation field and ErrorCode (one per field "
+    "error: a form with three bad fields counts three).",
+    ["mutation", "code"],
+    registry=REGISTRY,
+)
 CHECKS = Counter(
     "hitflow_checks",
     "Checks done by this probe process, by region and result status.",

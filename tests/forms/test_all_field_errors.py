@@ -3,11 +3,15 @@ stores nothing: createTarget, updateTarget, createAlertChannel, signUp."""
 
 from __future__ import annotations
 
+from prometheus_client import generate_latest
+
 from api.accounts.models import User
+from api.metrics.own import REGISTRY
 from api.notifications.models import AlertChannel
 from api.targets.models import Target
 from tests.factories.accounts import create_account
 from tests.factories.targets import create_target
+from tests.metrics.test_own_metrics import value
 from tests.targets.helpers import CREATE, UPDATE, gid, http_input
 
 CHANNEL = (
@@ -32,7 +36,9 @@ async def test_create_target_reports_every_bad_field(gql, settings):
         regions=["mars-north"],
         config={"url": "ftp://example.test/", "method": "BREW", "colour": "red"},
     )
+    before = generate_latest(REGISTRY).decode()
     result = await gql(CREATE, {"input": bad}, token=account.token)
+    after = generate_latest(REGISTRY).decode()
     payload = result["data"]["createTarget"]
     assert payload["target"] is None
     assert fields(payload["errors"]) == {
@@ -45,6 +51,10 @@ async def test_create_target_reports_every_bad_field(gql, settings):
     }
     assert all(e["message"] for e in payload["errors"])
     assert await Target.filter(workspace_id=account.workspace.id).count() == 0
+    # Operators see them in Hitflow's own metrics, by mutation and code.
+    labels = {"mutation": "createTarget", "code": "INVALID"}
+    name = "hitflow_mutation_errors_total"
+    assert value(after, name, **labels) - value(before, name, **labels) == 6
 
 
 async def test_one_bad_field_is_one_error_as_before(gql, settings):
