@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     # OTEL_EXPORTER_OTLP_ENDPOINT is set (OTLP/HTTP, e.g. http://collector:4318); the
     # exporter reads the other standard OTEL_* variables itself. Needs the `otel` extra.
     otel_endpoint: str | None = Field(
-        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_endpoint")
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT")
     )
     # Public status pages (api/statuspages, docs/status-pages.md): statusPage queries and
     # feed requests per client IP and minute.
@@ -222,8 +222,8 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
-                f"OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL of an OTLP/HTTP "
-                f"collector (e.g. http://collector:4318), not {value!r}"
+                f"must be the http(s) URL of an OTLP/HTTP collector "
+                f"(e.g. http://collector:4318), not {value!r}"
             )
         return value
 
@@ -503,6 +503,8 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             loc = "_".join(str(p) for p in err["loc"]) if err["loc"] else ""
             name = f"HITFLOW_{loc.upper()}" if loc else "settings"
+            if loc.upper().startswith("OTEL_"):  # a standard OpenTelemetry variable
+                name = loc.upper()
             message = err["msg"].removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise SettingsError("invalid configuration: " + "; ".join(lines)) from None

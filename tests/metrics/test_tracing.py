@@ -14,7 +14,7 @@ import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.conftest import free_port
-from tests.platform.test_cli import data_dir, environment, running  # noqa: F401 (fixtures)
+from tests.platform.test_cli import data_dir, environment, hitflow, running  # noqa: F401
 
 
 class Collector:
@@ -137,3 +137,10 @@ def test_without_an_endpoint_nothing_is_traced(settings) -> None:
     assert not getattr(SqliteClient.execute_query, "_hitflow_traced", False)
     with tracing.span("anything") as span:
         assert span is None  # a null context: no tracer, no span
+
+
+def test_an_endpoint_that_is_not_an_otlp_http_url_is_refused_at_start(data_dir: Path) -> None:  # noqa: F811
+    env = environment(data_dir, OTEL_EXPORTER_OTLP_ENDPOINT="grpc://collector:4317")
+    result = hitflow("api", "--port", str(free_port()), env=env)
+    assert result.returncode != 0
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT: must be the http(s) URL of an OTLP/HTTP" in result.stderr
