@@ -21,6 +21,7 @@ from tortoise import connections
 
 from api.badges import routes as badge_routes
 from api.billing import routes as billing_routes
+from api.core import tracing
 from api.core.logging import get_logger
 from api.graphql.endpoint import HitflowGraphQL
 from api.http import devpages
@@ -120,6 +121,8 @@ def create_app(resources: Resources, *, start_services: bool = True) -> Starlett
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(GraphQLContentTypeGuard),
     ]
+    if tracing.enabled():
+        middleware.insert(0, Middleware(tracing.TracingMiddleware))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.resources = resources

@@ -25,6 +25,7 @@ from api.accounts import security_mutations as accounts_security
 from api.badges import mutations as badges_mutations
 from api.billing import mutations as billing_mutations
 from api.billing import queries as billing_queries
+from api.core import tracing
 from api.core.errors import PublicGraphQLError
 from api.graphql.caches import SmallParserCache, SmallValidationCache
 from api.graphql.cost import CostCache, Guard, QueryCost, Slots, TimedOut, TooManyInFlight
@@ -160,6 +161,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     costs = CostCache()
     cost: list[Any] = [lambda: QueryCost(settings, costs)] if settings else []
+    traced: list[Any] = []
+    if settings is not None and tracing.enabled():
+        from api.graphql.tracing import GraphQLTracing  # imports opentelemetry: only if on
+
+        traced.append(GraphQLTracing)
     built = HitflowSchema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),
@@ -167,6 +173,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Live events are executed once per (operation, variables, rights).
         execution_context_class=SharingExecutionContext,
         extensions=[
+            *traced,  # the operation's span encloses all the rest
             # First: a hash-only request gets its document before anything parses it.
             PersistedQueries,
             # The depth/alias rule classes are built once per schema (the stock extensions

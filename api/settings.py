@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AliasChoices,
     Field,
     SecretStr,
     ValidationError,
@@ -178,6 +179,12 @@ class Settings(BaseSettings):
     badge_rate_limit_per_minute: int = Field(default=300, ge=1)  # per client IP
     badge_cache_seconds: int = Field(default=60, ge=1, le=3600)
     metrics_host: str = "127.0.0.1"  # where --metrics-port listens (Hitflow's own metrics)
+    # OpenTelemetry tracing (api/core/tracing.py, docs/metrics.md): on when the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT is set (OTLP/HTTP, e.g. http://collector:4318); the
+    # exporter reads the other standard OTEL_* variables itself. Needs the `otel` extra.
+    otel_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
     # Public status pages (api/statuspages, docs/status-pages.md): statusPage queries and
     # feed requests per client IP and minute.
     status_page_rate_limit_per_minute: int = Field(default=120, ge=1)
@@ -230,6 +237,19 @@ class Settings(BaseSettings):
         "trusted_proxies",
         mode="before",
     )(_split)
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otlp_http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"must be the http(s) URL of an OTLP/HTTP collector "
+                f"(e.g. http://collector:4318), not {value!r}"
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -521,6 +541,8 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             loc = "_".join(str(p) for p in err["loc"]) if err["loc"] else ""
             name = f"HITFLOW_{loc.upper()}" if loc else "settings"
+            if loc.upper().startswith("OTEL_"):  # a standard OpenTelemetry variable
+                name = loc.upper()
             message = err["msg"].removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise SettingsError("invalid configuration: " + "; ".join(lines)) from None

@@ -3,10 +3,12 @@ one probe worker per region (checks only, no database)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from arq.worker import Worker
+from arq.worker import Worker, func
 
+from api.core import tracing
 from api.redis import redis_settings
 from api.resources import CORE_QUEUE, Resources, probe_queue
 from workers import registry
@@ -18,6 +20,19 @@ def _url(resources: Resources) -> str:
         return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
     host, port = kwargs.get("host", "localhost"), kwargs.get("port", 6379)
     return f"redis://{host}:{port}/{kwargs.get('db', 0)}"
+
+
+def traced(jobs: list[Any]) -> list[Any]:
+    """The jobs as given, or each run in a span when tracing is on (api/core/tracing.py)."""
+    if not tracing.enabled():
+        return jobs
+    wrapped = []
+    for job in jobs:
+        job = job if hasattr(job, "coroutine") else func(job)
+        wrapped.append(
+            dataclasses.replace(job, coroutine=tracing.traced_job(job.name, job.coroutine))
+        )
+    return wrapped
 
 
 def core_worker(resources: Resources, *, burst: bool = False, **overrides: Any) -> Worker:
@@ -34,8 +49,8 @@ def core_worker(resources: Resources, *, burst: bool = False, **overrides: Any) 
             await hook(ctx)
 
     options: dict[str, Any] = {
-        "functions": registry.CORE_FUNCTIONS,
-        "cron_jobs": registry.CORE_CRON_JOBS,
+        "functions": traced(registry.CORE_FUNCTIONS),
+        "cron_jobs": traced(registry.CORE_CRON_JOBS),
         "queue_name": CORE_QUEUE,
         "redis_pool": resources.redis,
         "redis_settings": redis_settings(_url(resources)),
@@ -59,7 +74,7 @@ def probe_worker(
         ctx["region"] = region
 
     options: dict[str, Any] = {
-        "functions": registry.PROBE_FUNCTIONS or [_noop],
+        "functions": traced(registry.PROBE_FUNCTIONS or [_noop]),
         "queue_name": probe_queue(region),
         "redis_pool": resources.redis,
         "redis_settings": redis_settings(_url(resources)),

@@ -24,7 +24,15 @@ from api.accounts.sessions import revoke_sessions
 from api.accounts.validation import check_password, clean_display_name, normalize_email
 from api.auth.principal import Principal
 from api.core import ratelimit
-from api.core.errors import DomainError, Forbidden, Invalid, NotVerified, RateLimited, WrongPassword
+from api.core.errors import (
+    DomainError,
+    FieldErrors,
+    Forbidden,
+    Invalid,
+    NotVerified,
+    RateLimited,
+    WrongPassword,
+)
 from api.core.logging import get_logger
 from api.mail.service import send_mail
 from api.resources import CORE_QUEUE, Resources
@@ -68,9 +76,11 @@ async def sign_up(
 
     Returns nothing on purpose: the answer must be the same for a taken address.
     """
-    email = normalize_email(email)
-    check_password(password)
-    name = clean_display_name(display_name)
+    errors = FieldErrors()  # every field's error at once
+    email = errors.check(normalize_email, email)
+    errors.check(check_password, password)
+    name = errors.check(clean_display_name, display_name)
+    errors.raise_any()
     # Hash before looking the address up, so both paths cost the same.
     password_hash = await hash_password(resources.settings, password)
     existing = await User.get_or_none(email=email)

@@ -47,14 +47,33 @@ def _own_metrics(settings: Settings, port: int | None) -> None:
             fail(f"cannot serve metrics on {settings.metrics_host}:{port}: {exc.strerror or exc}")
 
 
+def _tracing(settings: Settings, service: str) -> None:
+    """OpenTelemetry tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set (api/core/tracing.py)."""
+    from api.core import tracing
+
+    try:
+        tracing.configure(settings, service)
+    except ModuleNotFoundError as exc:
+        fail(
+            f"OTEL_EXPORTER_OTLP_ENDPOINT is set but {exc.name} is missing: "
+            "install the `otel` extra (pip install 'hitflow[otel]') or unset it"
+        )
+
+
+def _flush_traces() -> None:
+    from api.core import tracing
+
+    tracing.shutdown()
+
+
 def _stream_sampler(resources: Resources, port: int | None) -> list[asyncio.Task[None]]:
-    """The ingest-lag gauges, refreshed by the process that runs the core worker."""
+    """The backlog gauges (results stream, arq queues), refreshed by the process that runs
+    the core worker."""
     if port is None:
         return []
-    from api.metrics.own import sample_streams
-    from workers.jobs.ingest import GROUP
+    from workers.sampling import sample_backlog
 
-    return [asyncio.create_task(sample_streams(resources.redis, GROUP))]
+    return [asyncio.create_task(sample_backlog(resources))]
 
 
 def up(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = None) -> None:
@@ -64,6 +83,7 @@ def up(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = 
     settings = options.settings(**public)
     sock = listen(host, port)
     _own_metrics(settings, metrics_port)
+    _tracing(settings, "up")
 
     async def main() -> bool:
         from api.db import migrate
@@ -96,7 +116,9 @@ def up(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = 
             await close_workers(workers)
             return ok
 
-    exit_unless(asyncio.run(main()))
+    ok = asyncio.run(main())
+    _flush_traces()
+    exit_unless(ok)
 
 
 def api(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort = None) -> None:
@@ -104,6 +126,7 @@ def api(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort =
     settings = options.settings()
     sock = listen(host, port)
     _own_metrics(settings, metrics_port)
+    _tracing(settings, "api")
 
     async def main() -> bool:
         async with runtime(settings) as resources:
@@ -112,13 +135,16 @@ def api(host: Host = "127.0.0.1", port: Port = 8000, metrics_port: MetricsPort =
             log.info("hitflow_api_started", url=f"http://{host}:{port}/graphql")
             return await until_signal([task], servers=(server,))
 
-    exit_unless(asyncio.run(main()))
+    ok = asyncio.run(main())
+    _flush_traces()
+    exit_unless(ok)
 
 
 def worker(metrics_port: MetricsPort = None) -> None:
     """The core worker: scheduler, ingest, alerting, e-mail and data-lifecycle jobs."""
     settings = options.settings()
     _own_metrics(settings, metrics_port)
+    _tracing(settings, "worker")
 
     async def main() -> bool:
         from workers.settings import core_worker
@@ -138,7 +164,9 @@ def worker(metrics_port: MetricsPort = None) -> None:
             await close_workers([w])
             return ok
 
-    exit_unless(run_loop(main(), uvloop=settings.worker_uvloop))
+    ok = run_loop(main(), uvloop=settings.worker_uvloop)
+    _flush_traces()
+    exit_unless(ok)
 
 
 def probe(
@@ -152,6 +180,7 @@ def probe(
     if region not in REGIONS:
         fail(f"unknown region {region!r}; known: {', '.join(REGIONS)}", USAGE)
     _own_metrics(settings, metrics_port)
+    _tracing(settings, "probe")
 
     async def main() -> bool:
         from workers.settings import probe_worker
@@ -168,7 +197,9 @@ def probe(
             await close_workers([w])
             return ok
 
-    exit_unless(run_loop(main(), uvloop=settings.probe_uvloop))
+    ok = run_loop(main(), uvloop=settings.probe_uvloop)
+    _flush_traces()
+    exit_unless(ok)
 
 
 def health(

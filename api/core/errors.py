@@ -6,9 +6,12 @@ the error masking lets them through.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 from graphql import GraphQLError
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -22,6 +25,55 @@ class DomainError(Exception):
 
 class Invalid(DomainError):
     code = "INVALID"
+
+
+class InvalidFields(DomainError):
+    """Several independent input errors at once (a form shows them all, not the first):
+    the payload gets one UserError per entry, each naming its field."""
+
+    code = "INVALID"
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+class FieldErrors:
+    """Runs independent input checks, keeping every DomainError they raise; `raise_any()`
+    then raises the one error, or InvalidFields with all of them. A checked value is
+    meaningless (None) when its check failed: use it only after `raise_any()`.
+
+        errors = FieldErrors()
+        name = errors.check(check_name, name)
+        config = errors.check(parse_config, kind, config)
+        errors.raise_any()
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def add(self, exc: DomainError) -> None:
+        self.errors.extend(exc.errors if isinstance(exc, InvalidFields) else [exc])
+
+    def check(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except DomainError as exc:
+            self.add(exc)
+            return cast(T, None)
+
+    async def check_async(self, awaitable: Awaitable[T]) -> T:
+        try:
+            return await awaitable
+        except DomainError as exc:
+            self.add(exc)
+            return cast(T, None)
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise InvalidFields(self.errors)
 
 
 class NotFound(DomainError):

@@ -12,8 +12,9 @@ from typing import Any, ParamSpec, TypeVar
 
 import strawberry
 
-from api.core.errors import DomainError
+from api.core.errors import DomainError, InvalidFields
 from api.graphql.errors import UserError, user_error
+from api.metrics.own import MUTATION_ERRORS
 
 
 @strawberry.interface(description="The answer of a mutation: its result, or why it failed.")
@@ -36,6 +37,7 @@ def domain_errors_in(
 
     This is the one place where expected failures become UserErrors, so a resolver body is
     just the service call and the success payload. Other errors (auth, rate limits) pass.
+    InvalidFields (api.core.errors.FieldErrors) becomes one UserError per field.
     """
 
     def decorate(
@@ -47,7 +49,13 @@ def domain_errors_in(
             try:
                 return await resolver(*args, **kwargs)
             except DomainError as exc:
-                return payload(errors=[user_error(exc)])
+                # InvalidFields: every field error of the input at once.
+                errors = exc.errors if isinstance(exc, InvalidFields) else [exc]
+                info = kwargs.get("info")
+                name = getattr(info, "field_name", None) or resolver.__name__
+                for error in errors:
+                    MUTATION_ERRORS.labels(name, error.code).inc()
+                return payload(errors=[user_error(e) for e in errors])
 
         return resolve
 

@@ -8,7 +8,7 @@ events the process's relay dispatches to it.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from starlette.websockets import WebSocket
@@ -77,24 +77,64 @@ async def _target_workspace(info: Info, target_id: strawberry.ID) -> tuple[int, 
         raise _refused(exc) from None
 
 
+@strawberry.input(
+    one_of=True,
+    description="Whose check results to stream: exactly one of a target or a workspace.",
+)
+class CheckResultsScope:
+    target_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Global id of one target: its results only."
+    )
+    workspace_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Global id of a workspace: the results of all its targets.",
+    )
+
+
+_OLD_ARGUMENT = "Use `scope: {{{}: ...}}` (CheckResultsScope, @oneOf); removed in the next release."
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
         description=(
-            "Check results as they are ingested, for one target (targetId) or for every "
-            "target of a workspace (workspaceId): give exactly one of the two."
+            "Check results as they are ingested, for one target or for every target of a "
+            "workspace: give `scope` (the deprecated targetId / workspaceId: exactly one)."
         ),
         permission_classes=[requires("results:read")],
     )
     async def check_results(
         self,
         info: Info,
-        target_id: strawberry.ID | None = None,
-        workspace_id: strawberry.ID | None = None,
+        scope: Annotated[
+            CheckResultsScope | None,
+            strawberry.argument(description="Whose results: a target or a workspace."),
+        ] = None,
+        target_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Global id of the target.",
+                deprecation_reason=_OLD_ARGUMENT.format("targetId"),
+            ),
+        ] = None,
+        workspace_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Global id of the workspace.",
+                deprecation_reason=_OLD_ARGUMENT.format("workspaceId"),
+            ),
+        ] = None,
     ) -> AsyncGenerator[CheckResult, None]:
-        if (target_id is None) == (workspace_id is None):
+        if scope is not None:
+            if target_id is not None or workspace_id is not None:
+                raise SubscriptionError(
+                    "INVALID", "Give scope alone, without targetId or workspaceId.", "scope"
+                )
+            target_id = scope.target_id or None
+            workspace_id = scope.workspace_id or None
+        elif (target_id is None) == (workspace_id is None):
             raise SubscriptionError(
-                "INVALID", "Give exactly one of targetId or workspaceId.", "targetId"
+                "INVALID", "Give scope: {targetId} or scope: {workspaceId}.", "scope"
             )
         if target_id is not None:
             workspace, target = await _target_workspace(info, target_id)

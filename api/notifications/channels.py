@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from api.accounts.validation import normalize_email
-from api.core.errors import Invalid, UnsafeTarget
+from api.core.errors import FieldErrors, Invalid, UnsafeTarget
 from api.core.netguard import check_url_safe
 from api.notifications.models import ChannelKind
 from api.settings import Settings
@@ -135,6 +135,7 @@ def split_config(
     public: dict[str, Any] = {}
     secrets: dict[str, Any] = {}
     kept: list[str] = []
+    errors = FieldErrors()  # every key's error at once
     for group, target, stored in (
         (spec.public, public, {}),
         (spec.secret, secrets, stored_secrets or {}),
@@ -146,14 +147,16 @@ def split_config(
                 kept.append(name)
                 continue
             if value is None or value == "":
-                if name in spec.optional:
-                    continue
-                raise Invalid(f"{name} is required.", field=f"config.{name}")
+                if name not in spec.optional:
+                    errors.add(Invalid(f"{name} is required.", field=f"config.{name}"))
+                continue
             if isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
             if not isinstance(value, str) or len(value) > MAX_VALUE:
-                raise Invalid(f"{name} must be a string.", field=f"config.{name}")
-            target[name] = check(value.strip(), name)
+                errors.add(Invalid(f"{name} must be a string.", field=f"config.{name}"))
+                continue
+            target[name] = errors.check(check, value.strip(), name)
+    errors.raise_any()
     _require_secrets_for_new_destination(spec, secrets, stored_secrets or {}, kept)
     return public, secrets
 

@@ -13,7 +13,7 @@ from api.auth.principal import Principal
 from api.billing import limits
 from api.billing.plans import Limit
 from api.core import clock, ratelimit
-from api.core.errors import Forbidden, Invalid, LimitReached, NotFound, NotVerified
+from api.core.errors import FieldErrors, Forbidden, Invalid, LimitReached, NotFound, NotVerified
 from api.core.tokens import EMAIL_PREFIX, hash_token, new_token
 from api.incidents.models import AlertEvent, EventKind
 from api.mail.service import send_mail
@@ -152,10 +152,13 @@ async def create_channel(
     enabled: bool = True,
 ) -> AlertChannel:
     require_writer(principal, workspace_id, field="workspaceId")
-    name = _name(name)
+    errors = FieldErrors()  # the name's and every config key's errors at once
+    name = errors.check(_name, name)
+    checked = await errors.check_async(_validate(resources, kind, config))
+    errors.raise_any()
     if await AlertChannel.filter(workspace_id=workspace_id).count() >= MAX_CHANNELS_PER_WORKSPACE:
         raise LimitReached(f"At most {MAX_CHANNELS_PER_WORKSPACE} alert channels per workspace.")
-    public, secrets = await _validate(resources, kind, config)
+    public, secrets = checked
     channel = AlertChannel(workspace_id=workspace_id, name=name, kind=kind, enabled=enabled)
     await _store(resources, channel, public, secrets)
     if kind == ChannelKind.EMAIL:

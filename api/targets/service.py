@@ -17,7 +17,7 @@ from api.auth.principal import Principal
 from api.billing import limits
 from api.billing.plans import Limit
 from api.core import clock
-from api.core.errors import Forbidden, Invalid, NotFound
+from api.core.errors import FieldErrors, Forbidden, Invalid, NotFound
 from api.core.logging import get_logger
 from api.core.tokens import HEARTBEAT_PREFIX, hash_token, new_token
 from api.events import publish
@@ -140,16 +140,19 @@ async def create_target(
         raise NotFound("No workspace with this id.", field="workspaceId")
     _require_writer(principal, workspace_id)
     await _refuse_if_locked(workspace_id)
-    name = check_name(name)
+    # Every field's error at once (a form shows them all), then the rules that need all.
+    errors = FieldErrors()
+    name = errors.check(check_name, name)
     if timeout_seconds is None:
         timeout_seconds = default_timeout(interval_seconds)
-    check_timing(settings, interval_seconds, timeout_seconds)
-    codes = [] if kind == TargetKind.HEARTBEAT else check_regions(settings, regions)
+    errors.check(check_timing, settings, interval_seconds, timeout_seconds)
+    codes = [] if kind == TargetKind.HEARTBEAT else errors.check(check_regions, settings, regions)
+    parsed = errors.check(_checked_config, settings, kind, config)
+    policy = await errors.check_async(_policy(workspace_id, alert_policy))
+    errors.raise_any()
     if regions is None:  # the default: every served region the plan allows
         codes = await limits.default_regions(settings, workspace_id, codes)
-    parsed = check_destination(settings, kind, parse_config(kind, config))
     public, secrets = split_secrets(parsed)
-    policy = await _policy(workspace_id, alert_policy)
     token_hash, token_blob = (
         _new_heartbeat_token(resources) if kind == TargetKind.HEARTBEAT else (None, None)
     )
@@ -181,6 +184,10 @@ async def create_target(
     return target
 
 
+def _checked_config(settings: Settings, kind: TargetKind, config: Any) -> dict[str, Any]:
+    return check_destination(settings, kind, parse_config(kind, config))
+
+
 async def update_target(
     resources: Resources, principal: Principal, target_id: int, changes: TargetChanges
 ) -> Target:
@@ -189,17 +196,27 @@ async def update_target(
         target = await _writable(principal, target_id)
         target = await Target.select_for_update().get(id=target.id)
         updates: dict[str, Any] = {}
+        errors = FieldErrors()  # every field's error at once, as in create_target
         if (name := changes.get("name")) is not _UNSET:
-            updates["name"] = check_name(name)
+            updates["name"] = errors.check(check_name, name)
         interval = changes.get("interval_seconds", target.interval_seconds)
         timeout = changes.get("timeout_seconds", target.timeout_seconds)
-        check_timing(settings, interval, timeout)
+        errors.check(check_timing, settings, interval, timeout)
         updates["interval_seconds"] = interval
         updates["timeout_seconds"] = float(timeout)
         if (
             regions := changes.get("regions")
         ) is not _UNSET and target.kind != TargetKind.HEARTBEAT:
-            updates["regions"] = check_regions(settings, regions)
+            updates["regions"] = errors.check(check_regions, settings, regions)
+        config = changes.get("config")
+        parsed = (
+            None
+            if config is _UNSET
+            else errors.check(_checked_config, settings, target.kind, config)
+        )
+        if (policy := changes.get("alert_policy")) is not _UNSET:
+            updates["alert_policy"] = await errors.check_async(_policy(target.workspace_id, policy))
+        errors.raise_any()
         if "regions" in updates or interval != target.interval_seconds:
             await limits.check_target_settings(
                 settings,
@@ -207,17 +224,11 @@ async def update_target(
                 interval_seconds=interval,
                 regions=len(updates.get("regions", target.regions)),
             )
-        if (config := changes.get("config")) is not _UNSET:
+        if parsed is not None:
             previous = decrypt_secrets(resources.keyring, target.secrets_encrypted)
-            public, secrets = split_secrets(
-                check_destination(settings, target.kind, parse_config(target.kind, config)),
-                previous,
-                target.config,
-            )
+            public, secrets = split_secrets(parsed, previous, target.config)
             updates["config"] = public
             updates["secrets_encrypted"] = encrypt_secrets(resources.keyring, secrets)
-        if (policy := changes.get("alert_policy")) is not _UNSET:
-            updates["alert_policy"] = await _policy(target.workspace_id, policy)
         for key, value in updates.items():
             setattr(target, key, value)
         if target.kind == TargetKind.HEARTBEAT and not target.paused:

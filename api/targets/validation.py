@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.core.errors import Invalid, UnsafeTarget
+from api.core.errors import DomainError, FieldErrors, Invalid, UnsafeTarget
 from api.core.netguard import literal_refusal
 from api.core.regions import REGIONS
 from api.settings import Settings
@@ -255,18 +255,24 @@ def parse_config(kind: TargetKind, raw: Any) -> dict[str, Any]:
     try:
         parsed = model.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        ctx_error = err.get("ctx", {}).get("error")
-        if isinstance(ctx_error, _FieldError):
-            raise Invalid(f"{ctx_error}.", field=f"config.{ctx_error.field}") from None
-        path = _alias_path(model, tuple(err["loc"]))
-        if err["type"] == "extra_forbidden":
-            raise Invalid(
-                f"Unknown key {path!r} for a {kind} target.", field=f"config.{path}"
-            ) from None
-        message = str(err["msg"]).removeprefix("Value error, ")
-        raise Invalid(f"{path}: {message}.", field=f"config.{path}" if path else "config") from None
+        errors = FieldErrors()
+        for err in exc.errors():
+            errors.add(_config_error(kind, model, err))
+        errors.raise_any()
+        raise  # unreachable: a ValidationError has at least one error
     return parsed.model_dump(by_alias=True, exclude_none=True)
+
+
+def _config_error(kind: TargetKind, model: type[BaseModel], err: Any) -> DomainError:
+    """One pydantic error as an Invalid naming its camelCase config key."""
+    ctx_error = err.get("ctx", {}).get("error")
+    if isinstance(ctx_error, _FieldError):
+        return Invalid(f"{ctx_error}.", field=f"config.{ctx_error.field}")
+    path = _alias_path(model, tuple(err["loc"]))
+    if err["type"] == "extra_forbidden":
+        return Invalid(f"Unknown key {path!r} for a {kind} target.", field=f"config.{path}")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return Invalid(f"{path}: {message}.", field=f"config.{path}" if path else "config")
 
 
 # The config keys (as parsed) naming what a probe connects to, per kind.
@@ -326,19 +332,29 @@ def default_timeout(interval: int) -> float:
 
 
 def check_timing(settings: Settings, interval: int, timeout: float) -> None:
+    """The interval's and the timeout's errors, both at once when both are wrong (the
+    timeout is compared with the interval only when the interval itself is valid)."""
+    errors = FieldErrors()
     if interval < settings.min_interval_seconds:
-        raise Invalid(
-            f"The interval must be at least {settings.min_interval_seconds} seconds.",
-            field="intervalSeconds",
+        errors.add(
+            Invalid(
+                f"The interval must be at least {settings.min_interval_seconds} seconds.",
+                field="intervalSeconds",
+            )
         )
-    if interval > MAX_INTERVAL:
-        raise Invalid(
-            f"The interval must be at most {MAX_INTERVAL} seconds.", field="intervalSeconds"
+    elif interval > MAX_INTERVAL:
+        errors.add(
+            Invalid(
+                f"The interval must be at most {MAX_INTERVAL} seconds.", field="intervalSeconds"
+            )
         )
     if not timeout > 0:
-        raise Invalid("The timeout must be positive.", field="timeoutSeconds")
-    if timeout >= interval:
-        raise Invalid("The timeout must be shorter than the interval.", field="timeoutSeconds")
+        errors.add(Invalid("The timeout must be positive.", field="timeoutSeconds"))
+    elif timeout >= interval and not errors.errors:  # against a valid interval only
+        errors.add(
+            Invalid("The timeout must be shorter than the interval.", field="timeoutSeconds")
+        )
+    errors.raise_any()
 
 
 def check_regions(settings: Settings, regions: list[str] | None) -> list[str]:

@@ -78,7 +78,7 @@ def test_metrics_port_serves_own_metrics_apart_from_the_api(data_dir: Path, runn
     proc = running(
         "up", "--port", str(port), "--metrics-port", str(metrics_port), env=environment(data_dir)
     )
-    proc.wait_for_event("hitflow_up")
+    proc.wait_for_event("hitflow_up", timeout=60)  # migrations first: slow on a busy machine
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(timeout=5) as http:
         deadline = time.monotonic() + 15
@@ -90,12 +90,16 @@ def test_metrics_port_serves_own_metrics_apart_from_the_api(data_dir: Path, runn
         text = ""
         while time.monotonic() < deadline:
             text = http.get(f"http://127.0.0.1:{metrics_port}/metrics").text
-            if "hitflow_results_stream_length" in text and 'operation="Ping"' in text:
+            if "hitflow_queue_jobs{" in text and 'operation="Ping"' in text:
                 break
             time.sleep(0.2)
     assert value(text, "hitflow_graphql_operation_duration_seconds_count", operation="Ping") == 1
     assert value(text, "hitflow_http_request_duration_seconds_count", route="/healthz") >= 1
     assert "hitflow_results_stream_length" in text and "hitflow_websocket_connections" in text
+    # The backlog sampler of the core worker runs: every arq queue has its depth.
+    assert 'hitflow_queue_jobs{queue="hitflow:core",state="queued"}' in text
+    assert 'hitflow_queue_jobs{queue="hitflow:probe:eu-west",state="deferred"}' in text
+    assert "hitflow_results_stream_consumers" in text
     assert "python_gc_objects_collected_total" not in text  # our registry, not the global one
     assert proc.stop() == 0
 

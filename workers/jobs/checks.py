@@ -29,7 +29,7 @@ from arq.constants import in_progress_key_prefix
 
 from api.core import clock
 from api.core.logging import get_logger
-from api.metrics.own import CHECKS
+from api.metrics.own import CHECK_START_DELAY, CHECKS, CHECKS_LATE, late_reason
 from api.redis import is_unreachable
 from api.targets.probe_contract import RESULTS_STREAM
 from workers.probes.base import ProbeContext, probe_context
@@ -139,6 +139,7 @@ async def run_batch(ctx: dict[str, Any], *, region: str, checks: list[dict[str, 
     """The probe job (arq name "run_checks"): run_checks with the rules above."""
     if is_stale(ctx, checks):
         log.warning("probe_batch_skipped_stale", region=region, checks=len(checks))
+        CHECKS_LATE.labels(region, "stale_batch").inc(len(checks))
         return 0
     async with renewing_in_progress(ctx):
         return await run_checks(ctx, region=region, checks=checks)
@@ -154,9 +155,17 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
     rerun_from = int(clock.now().timestamp() * 1000) if int(ctx.get("job_try") or 1) > 1 else 0
 
     def admitted(check: dict[str, Any]) -> Any:
+        due_ms = max(int(check["due"]), rerun_from)
+
+        def started() -> Any:
+            CHECK_START_DELAY.labels(region).observe(
+                max(0.0, clock.now().timestamp() - due_ms / 1000)
+            )
+            return run_check(check, region, pctx)
+
         return load.run(
-            max(int(check["due"]), rerun_from),
-            lambda: run_check(check, region, pctx),
+            due_ms,
+            started,
             lambda reason: skipped_result(check, region, reason),
             check["spec"].get("interval"),
             check["spec"].get("timeout"),
@@ -168,7 +177,11 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
         results = [task.result() for task in done]
         await hand_off(redis, results, region, max_len=_max_len(ctx))
         for result in results:
-            CHECKS.labels(region, str(result.get("status", "UNKNOWN"))).inc()
+            status = str(result.get("status", "UNKNOWN"))
+            CHECKS.labels(region, status).inc()
+            error = str(result.get("error") or "")
+            if status == INCONCLUSIVE and error.startswith("SKIPPED"):
+                CHECKS_LATE.labels(region, late_reason(error)).inc()
     return len(checks)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.metrics.own import lifecycle_run
 from api.privacy.export import build_export, expire_exports
 
 
@@ -12,4 +13,7 @@ async def build_data_export(ctx: dict[str, Any], *, export_id: int) -> str:
 
 
 async def expire_data_exports(ctx: dict[str, Any]) -> int:
-    return await expire_exports(ctx["resources"])
+    with lifecycle_run("expire_exports") as record:
+        expired = await expire_exports(ctx["resources"])
+        record(expired)
+    return expired

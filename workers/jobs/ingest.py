@@ -25,9 +25,10 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
-from api.core import clock
+from api.core import clock, tracing
 from api.core.logging import get_logger
 from api.incidents.dispatch import dispatch_transitions
+from api.metrics.own import INGEST_DELAY
 from api.targets.probe_contract import RESULTS_STREAM
 from api.targets.state import IngestReport, ingest_results
 
@@ -171,8 +172,13 @@ class Ingester:
                 results.extend(json.loads(raw))
             except (TypeError, ValueError):
                 log.error("ingest_bad_entry", entry_id=str(entry_id))
-        report = await ingest_results(self.resources, results)
+        with tracing.span("ingest results"):
+            report = await ingest_results(self.resources, results)
         await self.acknowledge(ids)
+        now = time.time()  # stream ids hold the wall-clock ms of the XADD
+        for entry_id in ids:
+            added_ms = int(_text(entry_id).split("-")[0])
+            INGEST_DELAY.observe(max(0.0, now - added_ms / 1000))
         self.stats["entries"] += len(ids)
         self.stats["stored"] += report.stored
         self.stats["duplicates"] += report.duplicates
@@ -186,6 +192,10 @@ class Ingester:
         pipe.xack(RESULTS_STREAM, GROUP, *ids)
         pipe.xdel(RESULTS_STREAM, *ids)
         await pipe.execute()
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def stream_stats(redis: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any
 
 from api.core import clock
 from api.core.logging import get_logger
+from api.metrics.own import CHECKS_SCHEDULED
 from api.resources import probe_queue
 from api.targets.models import Target
 from api.targets.pings import mark_overdue
@@ -244,6 +245,8 @@ class Scheduler:
             )
             if job is None:
                 log.warning("scheduler_duplicate_batch", region=region, checks=len(checks))
+            else:
+                CHECKS_SCHEDULED.labels(region).inc(len(checks))
             count += len(checks)
         self.stats["checks"] += count
         self.stats["jobs"] += len(batches)
