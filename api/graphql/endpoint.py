@@ -130,6 +130,9 @@ class HitflowGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive=receive)
         try:
+            # The body is read before taking a turn: a client sending it slowly must
+            # not hold one of the gate's few slots while it trickles in.
+            await request.body()
             address = caller_key(None, request.client.host if request.client else None)
             async with self.gate.turn(self.caller_of(request), address):
                 response = await self.run(request)

@@ -10,7 +10,16 @@ from api.schema import build_schema
 
 PUBLIC = {
     # Anonymous by design (public catalogue, sign-up/login flows, e-mail links).
-    "Query": {"node", "viewer", "probeRegions", "partners", "privacyPolicy", "plans", "statusPage"},
+    "Query": {
+        "node",
+        "viewer",
+        "probeRegions",
+        "partners",
+        "privacyPolicy",
+        "plans",
+        "statusPage",
+        "statusPageByDomain",
+    },
     "Mutation": {
         "signUp",
         "logIn",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -163,3 +164,40 @@ class TestInventedTokens:
         assert "HITFLOW_GRAPHQL_COST_BUDGET_PER_MINUTE" in refused.json()["errors"][0]["message"]
         # From another address, the same account is served.
         assert (await post(account.token, host="198.51.100.9")).status_code == 200
+
+
+class TestSlowBody:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"graphql_max_concurrent_operations": 1, "graphql_gate_wait_seconds": 0}
+
+    async def test_a_body_sent_slowly_does_not_hold_a_turn(self, client, settings) -> None:
+        slow = await create_account(settings)
+        other = await create_account(settings)
+        release = asyncio.Event()
+        body = json.dumps({"query": TRIVIAL}).encode()
+
+        async def trickle() -> Any:
+            yield body[:5]
+            await release.wait()  # the rest comes much later
+            yield body[5:]
+
+        slow_request = asyncio.create_task(
+            client.post(
+                "/graphql",
+                content=trickle(),
+                headers={
+                    "Authorization": f"Bearer {slow.token}",
+                    "Content-Type": "application/json",
+                },
+            )
+        )
+        await asyncio.sleep(0.2)
+        assert not slow_request.done()
+        # The only slot is free for others while the slow body trickles in.
+        response = await client.post(
+            "/graphql", json={"query": TRIVIAL}, headers={"Authorization": f"Bearer {other.token}"}
+        )
+        assert response.status_code == 200, response.text
+        release.set()
+        assert (await slow_request).status_code == 200
