@@ -61,6 +61,7 @@ RETENTION_EXEMPT: dict[str, str] = {
     "TargetRegionState": "the current state per region, one row, overwritten",
     "BillingPause": "state: a target billing paused, one row, gone when it is resumed",
     "BadgeToken": "the hash of the target's badge credential: configuration, goes with the target",
+    "TargetDependency": "configuration: what a target depends on, goes with the target",
 }
 
 
