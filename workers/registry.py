@@ -38,7 +38,8 @@ from workers.jobs.statuspages import (
 CORE_FUNCTIONS: list[Any] = [
     func(send_email, max_tries=5, timeout=60),
     func(send_password_reset_email, max_tries=3, timeout=60),
-    func(process_transitions, max_tries=3, timeout=300),
+    # keep_result=0: a finished job's id must not block the next dispatch (dispatch.py).
+    func(process_transitions, max_tries=3, timeout=300, keep_result=0),
     func(notify_held_incidents, max_tries=3, timeout=300),
     func(deliver_notification, max_tries=25, timeout=120),
     func(alerting_tick, max_tries=1, timeout=300),

@@ -22,10 +22,15 @@ NOTIFY_HELD = "notify_held_incidents"  # ditto: alerts incidents whose hold has 
 
 
 async def dispatch_transitions(redis: ArqRedis) -> None:
-    """Enqueue the alerting job, once per wall-clock second at most, so a burst of
-    transitions never stalls ingestion; a Redis error is logged, never raised."""
+    """Enqueue the alerting job, at most ten times per wall-clock second, so a burst of
+    transitions never stalls ingestion; a Redis error is logged, never raised.
+
+    The id only coalesces jobs still queued or running (the job keeps no result, see
+    workers/registry.py, and claims until nothing is left): a transition committed after
+    a job of the same id finished gets a new job, not the minute tick.
+    """
     # time.time(), not the test clock: the job id only coalesces bursts in real time.
-    job_id = f"{PROCESS_TRANSITIONS}:{int(time.time())}"
+    job_id = f"{PROCESS_TRANSITIONS}:{int(time.time() * 10)}"
     try:
         await redis.enqueue_job(PROCESS_TRANSITIONS, _queue_name=CORE_QUEUE, _job_id=job_id)
     except Exception as exc:  # alerting trouble must not stop ingestion or a ping

@@ -66,7 +66,7 @@ async def announce(resources: Resources, kind: str, ref_id: int) -> None:
 async def incident_opened(resources: Resources, incident: Incident) -> None:
     """Monitoring opened an incident: a notice if a page shows its target (no job, and
     no queue entry, for the many targets on no page)."""
-    if await _pages_showing(incident.workspace_id, {incident.target_id}):
+    if await _pages_showing(incident.workspace_id, {incident.target_id}, incidents=True):
         await announce(resources, INCIDENT, incident.id)
 
 
@@ -95,9 +95,16 @@ class Draft:
     text: str
 
 
-async def _pages_showing(workspace_id: int, target_ids: set[int] | None) -> list[StatusPage]:
-    """The workspace's pages with a component on one of the targets (None: every page)."""
-    pages = await StatusPage.filter(workspace_id=workspace_id).order_by("id")
+async def _pages_showing(
+    workspace_id: int, target_ids: set[int] | None, *, incidents: bool = False
+) -> list[StatusPage]:
+    """The workspace's pages with a component on one of the targets (None: every page);
+    for a monitoring incident, only the pages that show such incidents by themselves
+    (`autoShowIncidents`: on the others, members' updates tell subscribers)."""
+    query = StatusPage.filter(workspace_id=workspace_id)
+    if incidents:
+        query = query.filter(auto_show_incidents=True)
+    pages = await query.order_by("id")
     if target_ids is None or not pages:
         return pages
     components = await StatusPageComponent.filter(page_id__in=[p.id for p in pages])
@@ -117,7 +124,9 @@ async def _drafts(kind: str, ref_id: int) -> list[tuple[Draft, PublicPage]]:
         incident = await Incident.get_or_none(id=ref_id)
         if incident is None:
             return []
-        for page in await _pages_showing(incident.workspace_id, {incident.target_id}):
+        for page in await _pages_showing(
+            incident.workspace_id, {incident.target_id}, incidents=True
+        ):
             components = await StatusPageComponent.filter(page_id=page.id).order_by("position")
             names = [c.name for c in components if incident.target_id in c.target_ids]
             drafts.append(Draft(page, f"Incident: {', '.join(names)}", "We are investigating."))

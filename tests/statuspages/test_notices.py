@@ -207,3 +207,23 @@ async def test_nothing_is_queued_for_a_target_on_no_page(
     await run_core_jobs()
     assert mailbox.to("fan@example.test") == [] and receiver.at("/hook") == []
     assert await StatusPageNotice.all().count() == 0
+
+
+async def test_a_page_that_does_not_show_incidents_by_itself_does_not_announce_them(
+    gql, client, settings, mailbox, run_core_jobs, receiver, resources
+) -> None:
+    owner, targets, page_id, _ = await _setup(
+        gql, client, settings, mailbox, run_core_jobs, receiver
+    )
+    off = await gql(
+        """mutation($id: ID!) { updateStatusPage(id: $id, patch: {autoShowIncidents: false}) {
+             errors { code } } }""",
+        {"id": page_id},
+        token=owner.token,
+    )
+    assert off["data"]["updateStatusPage"]["errors"] == []
+    await transition(targets[1], TargetStatus.DOWN, cause="CONNECT_ERROR: refused")
+    await process_transitions(resources)
+    await run_core_jobs()
+    # the page shows no monitoring incident by itself, so subscribers hear nothing of it
+    assert mailbox.to("fan@example.test") == [] and receiver.at("/hook") == []
