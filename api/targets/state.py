@@ -46,7 +46,8 @@ this happens only against a writer that did not lock). Rows are locked in a fixe
 Waiting matters, not only safety: with optimistic retries alone one ingester could lose
 again and again under CPU load and store its results seconds late, after the others had
 moved on, and late results may legitimately merge or split outages differently (an
-announced outage keeps its identity), so N ingesters no longer matched one (issue 13). Pause, resume and heartbeat changes bump the version too.
+announced outage keeps its identity), so N ingesters no longer matched one (issue 13).
+Pause, resume and heartbeat changes bump the version too.
 """
 
 from __future__ import annotations
