@@ -6,7 +6,9 @@ consumes it):
   over min(interval, 60) s so targets created together do not fire together; an
   updated one keeps its slot (its new spec is used from the next tick on).
 - `unschedule_target(redis, target_id)`: remove a paused/deleted target.
-The scheduler rebuilds the due-set from the database at start.
+- `schedule_targets(redis, targets)`: the same for a page of targets, in one pipeline.
+The scheduler rebuilds the due-set from the database when it becomes leader, in the
+background and page by page, while it ticks from the due-set Redis already holds.
 
 Keys: DUE_KEY (sorted set id -> next due epoch seconds), SPECS_KEY (hash id -> wire spec
 JSON, secrets encrypted), INTERVALS_KEY (hash id -> seconds).
@@ -53,6 +55,40 @@ async def schedule_target(redis: ArqRedis, target: Target, *, spread: bool = Tru
     pipe.hset(INTERVALS_KEY, target_id, str(interval))
     if score is not None:
         pipe.zadd(DUE_KEY, {target_id: score})
+    await pipe.execute()
+
+
+async def schedule_targets(redis: ArqRedis, targets: list[Target]) -> None:
+    """`schedule_target` for many targets in three round trips (ZMSCORE, then one
+    pipeline): the scheduler's rebuild, page by page. Unschedulable ones are removed."""
+    if not targets:
+        return
+    now = clock.now().timestamp()
+    ids = [str(t.id) for t in targets]
+    current = await redis.zmscore(DUE_KEY, ids)
+    specs: dict[str, str] = {}
+    intervals: dict[str, str] = {}
+    slots: dict[str, float] = {}
+    gone: list[str] = []
+    for target, target_id, score in zip(targets, ids, current, strict=True):
+        if not is_schedulable(target):
+            gone.append(target_id)
+            continue
+        interval = int(target.interval_seconds)
+        specs[target_id] = json.dumps(build_spec(target), separators=(",", ":"))
+        intervals[target_id] = str(interval)
+        if score is None or score > now + interval:
+            slots[target_id] = round(now + random.uniform(0, min(interval, 60)), 3)
+    pipe = redis.pipeline(transaction=True)
+    if specs:
+        pipe.hset(SPECS_KEY, mapping=specs)
+        pipe.hset(INTERVALS_KEY, mapping=intervals)
+    if slots:
+        pipe.zadd(DUE_KEY, slots)
+    if gone:
+        pipe.zrem(DUE_KEY, *gone)
+        pipe.hdel(SPECS_KEY, *gone)
+        pipe.hdel(INTERVALS_KEY, *gone)
     await pipe.execute()
 
 

@@ -33,14 +33,21 @@ Check-time order (the rule):
   non-alerting PENDING->UP start and the from_status of a late-recorded outage depend on
   what had been announced when it arrived.
 
-Several ingesters at once (N core workers): a batch runs in one transaction that reads
-each target's `state_version` before its duplicate check and ends with ONE
+Several ingesters at once (N core workers): a batch runs in one transaction that first
+locks its targets' rows in id order (PostgreSQL `SELECT ... FOR UPDATE`; SQLite has one
+writer at a time), so a second ingester waits for the first and then reads the state it
+left; it reads each target's `state_version` before its duplicate check and ends with ONE
 compare-and-set statement for all its targets (`UPDATE targets ... WHERE state_version
 = CASE id WHEN ? THEN ? ... END`, which must touch every one); when another ingester
 got there first the batch is rolled back and retried (its results are then
-duplicates), so no result is applied twice nor against a stale state. Rows are locked in
-a fixed order (results by check_id, targets by id), so ingesters wait instead of
-deadlocking. Pause, resume and heartbeat changes bump the version too.
+duplicates), so no result is applied twice nor against a stale state (with the locks
+this happens only against a writer that did not lock). Rows are locked in a fixed order
+(targets by id, then results by check_id), so ingesters wait instead of deadlocking.
+Waiting matters, not only safety: with optimistic retries alone one ingester could lose
+again and again under CPU load and store its results seconds late, after the others had
+moved on, and late results may legitimately merge or split outages differently (an
+announced outage keeps its identity), so N ingesters no longer matched one (issue 13).
+Pause, resume and heartbeat changes bump the version too.
 """
 
 from __future__ import annotations
@@ -232,10 +239,19 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
         return report
     configured = list(resources.settings.regions)
     async with in_transaction():
-        # Versions are read BEFORE the duplicate check: a result another ingester commits
-        # after this read bumped its target's version, so our compare-and-set fails.
+        # The batch's targets are locked first, in id order (PostgreSQL: SELECT ... FOR
+        # UPDATE; SQLite serialises writers anyway): a second ingester waits here for the
+        # first to commit, then reads the state it left, instead of computing against a
+        # stale one and losing the compare-and-set. Optimistic retries alone let one
+        # ingester lose again and again under CPU load while the others moved on, so its
+        # results landed seconds late and split or merged outages differently from one
+        # ingester (issue 13). Versions are still read BEFORE the duplicate check, and the
+        # compare-and-set stays as the guard against any writer that did not lock.
         target_ids = {int(r["target_id"]) for r in unique.values()}
-        targets = {t.id: t for t in await Target.filter(id__in=list(target_ids))}
+        locked = Target.filter(id__in=list(target_ids)).order_by("id")
+        if connections.get("default").capabilities.dialect == "postgres":
+            locked = locked.select_for_update()
+        targets = {t.id: t for t in await locked}
         existing = set(
             await CheckResult.filter(check_id__in=list(unique)).values_list("check_id", flat=True)
         )

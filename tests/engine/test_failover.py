@@ -67,7 +67,14 @@ async def test_checks_resume_within_5_s_after_the_leader_is_killed(
         await _wait(lambda: _enqueued_more(redis, first), 10, "the leader never handed checks over")
         standby = start_worker("standby", database_url, redis_url, tmp_path)
         processes.append(standby)
-        await asyncio.sleep(3)  # the standby is up and polling the lock
+        # The standby is up (its startup hooks ran: the scheduler polls the lock) - under
+        # CPU load a worker's start-up alone can take longer than the budget - and its
+        # scheduler has tried the lock at least once (every second).
+        started = tmp_path / "standby.log"
+        await _wait(
+            lambda: _logged(started, b"hitflow_worker_started"), 60, "the standby never started"
+        )
+        await asyncio.sleep(1.5)
         assert standby.poll() is None
 
         leader.send_signal(signal.SIGKILL)
@@ -87,6 +94,10 @@ async def test_checks_resume_within_5_s_after_the_leader_is_killed(
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+async def _logged(path: Path, event: bytes) -> bool:
+    return path.exists() and event in path.read_bytes()
 
 
 async def _enqueued_more(redis: Any, than: int) -> bool:

@@ -151,6 +151,29 @@ async def test_rebuild_from_the_database_at_start(settings, resources):
     assert str(paused.id) not in members and str(heartbeat.id) not in members
 
 
+async def test_rebuild_page_by_page_keeps_slots_and_specs(settings, resources, monkeypatch):
+    """A leader's rebuild reads the targets a page at a time: every active target of every
+    page is scheduled with its spec, a slot already in Redis is kept (no burst, no gap),
+    a target paused since is dropped."""
+    monkeypatch.setattr(sched, "REBUILD_PAGE", 3)
+    account = await create_account(settings)
+    targets = [
+        await create_target(account.workspace, name=f"t{n}", interval=30, regions=[])
+        for n in range(7)
+    ]
+    kept_slot = clock.now().timestamp() + 12.5
+    await resources.redis.zadd(DUE_KEY, {str(targets[4].id): kept_slot})
+    await resources.redis.zadd(DUE_KEY, {str(targets[6].id): clock.now().timestamp()})
+    await Target.filter(id=targets[6].id).update(paused=True)
+    assert await Scheduler(resources).rebuild() == 6
+    members = {m.decode() for m in await resources.redis.zrange(DUE_KEY, 0, -1)}
+    assert members == {str(t.id) for t in targets[:6]}
+    assert await resources.redis.zscore(DUE_KEY, str(targets[4].id)) == pytest.approx(kept_slot)
+    for target in targets[:6]:
+        assert await resources.redis.hget(SPECS_KEY, str(target.id))
+    assert not await resources.redis.hget(SPECS_KEY, str(targets[6].id))
+
+
 async def test_one_leader_and_a_standby_takes_over_when_the_lock_expires(
     settings, resources, monkeypatch
 ):

@@ -9,8 +9,9 @@ Each tick atomically takes the due targets out of the due-set and puts them back
 due + interval (never now + interval: no drift), then enqueues ONE arq job per region
 carrying every check that region has due in this tick (amortises arq's per-job cost),
 with a deterministic job id so a retry never duplicates. Standby instances poll the
-lock and take over when it expires; the new leader rebuilds the due-set from the
-database (active, non-paused targets) keeping the slots already there.
+lock and take over when it expires; the new leader ticks at once from the due-set that
+survives in Redis and rebuilds it from the database (active, non-paused targets,
+keeping the slots already there) in a side task, page by page.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from api.targets.schedule import (
     INTERVALS_KEY,
     PROBED_KINDS,
     SPECS_KEY,
-    schedule_target,
+    schedule_targets,
 )
 
 log = get_logger(__name__)
@@ -47,6 +48,7 @@ TICK_SECONDS = 0.2
 LOCK_TTL_MS = 2000  # failover (kill -9 of the leader) in about 1.5-3 s; docs/performance.md
 MAX_PER_TICK = 20000
 HEARTBEAT_EVERY = 5.0
+REBUILD_PAGE = 500  # targets per query and Redis pipeline in a leader's rebuild
 # arq drops a job not started (or re-run) within this time. It covers a start delay
 # (batches first started over 30 s late are skipped by the probe: checks.STALE_AFTER),
 # a whole run (registry.PROBE_JOB_TIMEOUT, 120 s) and the re-run of a batch whose probe
@@ -201,11 +203,25 @@ class Scheduler:
     # --- work -----------------------------------------------------------------------
 
     async def rebuild(self) -> int:
-        """Put every active, non-paused probed target in the due-set; drop the others."""
-        targets = await Target.filter(paused=False, kind__in=list(PROBED_KINDS))
-        keep = {str(t.id) for t in targets}
-        for target in targets:
-            await schedule_target(self.redis, target)
+        """Put every active, non-paused probed target in the due-set; drop the others.
+
+        Page by page (REBUILD_PAGE targets by id: one query, one ZMSCORE, one pipeline
+        each), yielding between pages, so the ticks that run meanwhile from the due-set
+        already in Redis are not held up by one long read of every target."""
+        keep: set[str] = set()
+        last = 0
+        while True:
+            page = (
+                await Target.filter(paused=False, kind__in=list(PROBED_KINDS), id__gt=last)
+                .order_by("id")
+                .limit(REBUILD_PAGE)
+            )
+            if not page:
+                break
+            last = page[-1].id
+            keep.update(str(t.id) for t in page)
+            await schedule_targets(self.redis, page)
+            await asyncio.sleep(0)  # let a tick in
         stale = [m for m in await self.redis.zrange(DUE_KEY, 0, -1) if _s(m) not in keep]
         if stale:
             pipe = self.redis.pipeline(transaction=False)
