@@ -134,7 +134,9 @@ class Subscription:
             workspace_id = scope.workspace_id or None
         elif (target_id is None) == (workspace_id is None):
             raise SubscriptionError(
-                "INVALID", "Give scope: {targetId} or scope: {workspaceId}.", "scope"
+                "INVALID",
+                "Give exactly one of scope: {targetId} or scope: {workspaceId}.",
+                "scope",
             )
         if target_id is not None:
             workspace, target = await _target_workspace(info, target_id)

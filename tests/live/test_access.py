@@ -77,7 +77,7 @@ async def test_check_results_needs_exactly_one_of_target_or_workspace(live, sett
     variables = {"w": account.workspace_gid, "t": encode("Target", target.id)} if both else {}
     error = await refusal(live, account.token, RESULTS, variables)
     assert error["extensions"]["code"] == "INVALID"
-    assert "exactly one of targetId or workspaceId" in error["message"]
+    assert "exactly one of scope: {targetId} or scope: {workspaceId}" in error["message"]
 
 
 async def test_a_bad_token_is_refused_at_connection_init(live) -> None:

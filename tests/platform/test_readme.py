@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import AliasChoices
+
 from api.settings import Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -13,9 +15,16 @@ def test_every_setting_is_in_the_configuration_table() -> None:
     table = {
         line.split("|")[1].strip().strip("`")
         for line in README.splitlines()
-        if line.startswith("| `HITFLOW_")
+        if line.startswith(("| `HITFLOW_", "| `OTEL_"))
     }
-    names = {f"HITFLOW_{name.upper()}" for name in Settings.model_fields}
+    # A setting read from a standard variable (e.g. OTEL_EXPORTER_OTLP_ENDPOINT) is
+    # documented under that name.
+    names = {
+        str(field.validation_alias.choices[0])
+        if isinstance(field.validation_alias, AliasChoices)
+        else f"HITFLOW_{name.upper()}"
+        for name, field in Settings.model_fields.items()
+    }
     assert not names - table, f"add to README.md's configuration table: {sorted(names - table)}"
     assert not table - names, f"README.md documents unknown settings: {sorted(table - names)}"
 
