@@ -30,9 +30,8 @@ from tortoise import Tortoise, connections
 
 from api.core import clock
 from api.db import tortoise_config
-from api.results import buckets
+from api.results import buckets, report_data
 from api.results.report_range import local_midnight
-from api.results import report_data
 from api.results.reports import build_report
 from api.results.rollups import floor_day, floor_hour
 from api.results.sql import FAILING_HOURS_INDEX
@@ -125,7 +124,7 @@ def loader_at(rev: str) -> object:
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     ).stdout
     module = types.ModuleType(f"report_data_{rev}")
-    exec(compile(source, f"{rev}:api/results/report_data.py", "exec"), module.__dict__)  # noqa: S102
+    exec(compile(source, f"{rev}:api/results/report_data.py", "exec"), module.__dict__)
     return module.load
 
 

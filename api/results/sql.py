@@ -8,7 +8,6 @@ from typing import Any
 
 from tortoise import connections
 
-
 # Hourly rollups that saw failures: a small share of the rows, which an SLA report reads
 # over a whole year. A partial index holding every column the report needs (created by
 # migration 0004; keep both in step) answers that without touching the table.
@@ -52,3 +51,11 @@ def json_each() -> str:
     if _postgres(connections.get("default")):
         return "jsonb_each_text(r.histogram::jsonb)"
     return "json_each(r.histogram)"
+
+
+def day_after(column: str) -> str:
+    """SQL for `column` (a stored UTC datetime) plus one day, comparable with it."""
+    if _postgres(connections.get("default")):
+        return f"({column} + interval '1 day')"
+    # SQLite keeps Tortoise's text form, "YYYY-MM-DD HH:MM:SS+00:00": build the same.
+    return f"(strftime('%Y-%m-%d %H:%M:%S', {column}, '+1 day') || '+00:00')"
