@@ -8,7 +8,7 @@ slaReport query calls) and, as the baseline, the existing per-target statistics
 
     HITFLOW_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_sla python bench/sla.py
 
-The database is dropped and re-created. With HITFLOW_BENCH_BEFORE=<git rev> (default
+The database is dropped and re-created (HITFLOW_BENCH_REUSE=1: keep the previous run's). With HITFLOW_BENCH_BEFORE=<git rev> (default
 `sla`, empty to skip) the report is also timed, in the same run and on the same rows,
 with api/results/report_data.py as it was at that revision ("before"), and both
 reports must give the same figures.
@@ -21,6 +21,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 import types
 from datetime import timedelta
@@ -123,7 +124,8 @@ def loader_at(rev: str) -> object:
         check=True,
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     ).stdout
-    module = types.ModuleType(f"report_data_{rev}")
+    module = types.ModuleType(f"report_data_before_{rev}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
     exec(compile(source, f"{rev}:api/results/report_data.py", "exec"), module.__dict__)
     return module.load
 
@@ -134,12 +136,20 @@ async def main() -> None:
     )
     if not url.startswith("postgres"):
         raise SystemExit("bench/sla.py measures PostgreSQL: set HITFLOW_BENCH_DATABASE_URL")
-    await recreate(url)
+    reuse = os.environ.get("HITFLOW_BENCH_REUSE") == "1"  # the rows of the previous run
+    if not reuse:
+        await recreate(url)
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
-    await Tortoise.generate_schemas()
+    if not reuse:
+        await Tortoise.generate_schemas()
     try:
         t0 = time.perf_counter()
-        ids = await seed()
+        if reuse:
+            from api.targets.models import Target
+
+            ids = [t.id for t in await Target.all().order_by("id")]
+        else:
+            ids = await seed()
         rows = (
             await connections.get("default").execute_query_dict(
                 "SELECT COUNT(*) AS n FROM result_rollups"
