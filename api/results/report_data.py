@@ -3,7 +3,7 @@
 Whole UTC days come from daily rollups (one row per target, region and day); hourly
 rollups are read only where hour precision matters: every hour at the edges of the
 range, of days not yet rolled into a daily row and of days a maintenance window touches;
-elsewhere only the failing hours (found through daily rows that have failures). A year
+elsewhere only the failing hours, through a small partial index of them. A year
 of 100 targets x 3 regions is ~110k daily rows, aggregated in SQL; what comes back to
 Python is counts per (target, region), histograms, and the (sparse) failing hours.
 """
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.results.rollups import DAY, HOUR, floor_day, floor_hour
-from api.results.sql import as_datetime, day_after, fetch, json_each
+from api.results.sql import FAILING_HOURS_PREDICATE, as_datetime, fetch, json_each
 
 
 @dataclass
@@ -146,15 +146,13 @@ async def load(
         f"AND r.target_id IN ({ids}) AND r.checks > 0 AND "
     )
     branches = [select + c for c in clauses]
-    # Failing hours inside whole days: found from the daily rows that have failures
-    # (rare), then an index range scan of that day's hourly rows of the same region.
+    # Failing hours inside whole days (rare): read straight from the partial index of
+    # failing hourly rows (FAILING_HOURS_INDEX), which holds every column needed here.
+    # Its predicate is repeated word for word so that the planner can use it.
     branches.append(
         "SELECT r.target_id AS t, r.region AS region, r.hour AS hour, r.checks AS checks, "  # noqa: S608 (integers only)
-        "r.failures AS failures FROM result_rollups d JOIN result_rollups r "
-        "ON r.target_id = d.target_id AND r.region = d.region AND r.span = 'h' "
-        f"AND r.hour >= d.hour AND r.hour < {day_after('d.hour')} "
-        f"WHERE d.span = 'd' AND d.target_id IN ({ids}) AND d.hour >= ? AND d.hour < ? "
-        "AND d.failures > 0 AND r.failures > 0"
+        f"r.failures AS failures FROM result_rollups r WHERE {FAILING_HOURS_PREDICATE} "
+        f"AND r.target_id IN ({ids}) AND r.hour >= ? AND r.hour < ?"
     )
     params += [d0, d1]
     seen: set[tuple[int, str, datetime]] = set()
