@@ -20,6 +20,7 @@ from api.badges.models import BadgeToken
 from api.core import clock
 from api.core.errors import Forbidden, Invalid, NotFound
 from api.core.tokens import BADGE_PREFIX, hash_token, new_token
+from api.events import changes_key
 from api.results.rollups import floor_hour
 from api.results.sql import fetch
 from api.settings import Settings
@@ -119,13 +120,31 @@ async def badge_for(
     key = _cache_key(token_hash, kind, period)
     cached = await redis.get(key)
     if cached is not None:
-        return Badge(**json.loads(cached))
-    found = await BadgeToken.filter(token_hash=token_hash).values("target_id")
+        entry = json.loads(cached)
+        workspace_id, tag = entry.pop("workspace", None), entry.pop("tag", None)
+        # A status badge is served only while its workspace's change counter (bumped by
+        # every target_status / incident event, api/events.py) is the one it was made at:
+        # a target going DOWN turns its badge red at once, not a cache period later.
+        if workspace_id is None or await _change_tag(redis, workspace_id) == tag:
+            return Badge(**entry)
+    found = await BadgeToken.filter(token_hash=token_hash).values(
+        "target_id", "target__workspace_id"
+    )
     if not found:
         return unknown(kind, period)  # not cached: a flood of made-up tokens fills no memory
+    entry = {}
+    if kind == "status":
+        workspace_id = int(found[0]["target__workspace_id"])
+        entry = {"workspace": workspace_id, "tag": await _change_tag(redis, workspace_id)}
     badge = await _compute(int(found[0]["target_id"]), kind, period)
-    await redis.set(key, json.dumps(asdict(badge)), ex=settings.badge_cache_seconds)
+    entry |= asdict(badge)
+    await redis.set(key, json.dumps(entry), ex=settings.badge_cache_seconds)
     return badge
+
+
+async def _change_tag(redis: ArqRedis, workspace_id: int) -> str | None:
+    value = await redis.get(changes_key(workspace_id))
+    return value.decode() if isinstance(value, bytes) else value
 
 
 async def _compute(target_id: int, kind: str, period: str) -> Badge:

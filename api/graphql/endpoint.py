@@ -69,6 +69,11 @@ def graphql_response_media_type(request: Request, response: Response) -> Respons
         errors = body.get("errors") if isinstance(body, dict) else None
         if errors and body.get("data") is None and not any("path" in e for e in errors):
             response.status_code = 400
+            # A request error has no `data` entry at all (GraphQL over HTTP, 6.4.2).
+            if "data" in body:
+                del body["data"]
+                response.body = json.dumps(body, separators=(",", ":")).encode()
+                response.headers["content-length"] = str(len(response.body))
     return response
 
 

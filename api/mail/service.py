@@ -74,6 +74,20 @@ def build_message(
     return message
 
 
+def print_on_console(message: EmailMessage) -> None:
+    """Development without SMTP: print the whole mail on the console, outside the
+    structured log (whose redaction would hide the very token the developer has to
+    click). Never called in production."""
+    print(
+        f"\n----- e-mail (no SMTP configured) -----\nTo: {message['To']}\n"
+        f"Subject: {message['Subject']}\n\n{message.get_content()}"
+        "----- end of e-mail -----\n",
+        file=sys.stderr,
+        flush=True,
+    )
+    log.info("email_printed_no_smtp", to=message["To"], subject=message["Subject"])
+
+
 async def deliver(settings: Settings, message: EmailMessage) -> None:
     """Send through SMTP, or log it when no SMTP server is configured."""
     if settings.smtp_url is None:
@@ -81,16 +95,7 @@ async def deliver(settings: Settings, message: EmailMessage) -> None:
             # Never put mailed links (single-use tokens) in production logs.
             log.warning("email_not_sent_no_smtp", to=message["To"], subject=message["Subject"])
             return
-        # Development: print the whole mail on the console, outside the structured log
-        # (whose redaction would hide the very token the developer has to click).
-        print(
-            f"\n----- e-mail (no SMTP configured) -----\nTo: {message['To']}\n"
-            f"Subject: {message['Subject']}\n\n{message.get_content()}"
-            "----- end of e-mail -----\n",
-            file=sys.stderr,
-            flush=True,
-        )
-        log.info("email_printed_no_smtp", to=message["To"], subject=message["Subject"])
+        print_on_console(message)
         return
     url = urlsplit(settings.smtp_url)
     await aiosmtplib.send(

@@ -144,7 +144,12 @@ def provider_config(settings: Settings, kind: ChannelKind) -> dict[str, Any]:
     }.get(kind)
     extra: dict[str, Any] = {"baseUrl": base.rstrip("/")} if base else {}
     if kind == ChannelKind.EMAIL:
-        extra = {"smtpUrl": settings.smtp_url, "mailFrom": settings.mail_from}
+        extra = {
+            "smtpUrl": settings.smtp_url,
+            "mailFrom": settings.mail_from,
+            # No SMTP: development prints the alert on the console; production fails it.
+            "consoleWithoutSmtp": not settings.production,
+        }
     return extra
 
 

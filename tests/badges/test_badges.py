@@ -14,6 +14,7 @@ from api.targets.models import ResultRollup, Target, TargetStatus
 from api.workspaces.models import Role
 from tests.factories.accounts import add_member, create_account, create_pat
 from tests.factories.targets import create_target
+from tests.statuspages.helpers import announced_transition
 
 ROTATE = """
 mutation($id: ID!) { rotateBadgeToken(targetId: $id) {
@@ -56,6 +57,20 @@ async def test_a_status_badge_turns_red_when_the_target_goes_down(settings, gql,
     # ...then red.
     down = await client.get(path_of(payload["statusUrl"]))
     assert "<title>status: down</title>" in down.text and "#e05d44" in down.text
+
+
+async def test_a_cached_status_badge_turns_red_as_soon_as_the_change_is_announced(
+    settings, gql, client, resources
+):
+    owner = await create_account(settings)
+    target = await create_target(owner.workspace, status=TargetStatus.UP)
+    payload = (await rotate(gql, target, owner.token))["data"]["rotateBadgeToken"]
+    assert "status: up" in (await client.get(path_of(payload["statusUrl"]))).text
+    # The ingest's way: the transition, then the target_status event. The badge's cached
+    # value is stale from that moment (browsers may still keep theirs for max-age).
+    await announced_transition(resources, target, TargetStatus.DOWN)
+    down = await client.get(path_of(payload["statusUrl"]))
+    assert "<title>status: down</title>" in down.text
 
 
 async def clear_badge_cache(client) -> None:

@@ -44,3 +44,29 @@ async def test_production_without_smtp_prints_no_link(settings, capfd) -> None:
     await deliver(production, message)
     out, err = capfd.readouterr()
     assert "hf_mail_SECRET" not in out + err
+
+
+async def test_alert_mails_follow_the_same_rule(settings, resources, capfd) -> None:
+    """An e-mail alert channel without SMTP: printed whole in development; in production
+    a failed delivery (never a silent "SENT")."""
+    from types import SimpleNamespace
+
+    from api.notifications.delivery import provider_config
+    from api.notifications.models import ChannelKind
+    from api.notifications.transports import email
+    from api.notifications.transports.base import TransportError
+
+    message = SimpleNamespace(title="DOWN: shop", text="shop is down since 04:17")
+    config = {"address": "oncall@example.test"} | provider_config(settings, ChannelKind.EMAIL)
+    await email.notify(resources.http, config, {}, message)
+    out, err = capfd.readouterr()
+    assert "To: oncall@example.test" in out + err
+    assert "Subject: [Hitflow] DOWN: shop" in out + err and "since 04:17" in out + err
+
+    production = settings.model_copy(update={"env": "production"})
+    config = {"address": "oncall@example.test"} | provider_config(production, ChannelKind.EMAIL)
+    with pytest.raises(TransportError) as failed:
+        await email.notify(resources.http, config, {}, message)
+    assert "HITFLOW_SMTP_URL" in str(failed.value)
+    out, err = capfd.readouterr()
+    assert "since 04:17" not in out + err

@@ -23,6 +23,7 @@ async def test_request_errors_are_4xx_with_that_media_type(client) -> None:
         assert response.status_code == 400, body
         assert response.headers["content-type"].startswith("application/graphql-response+json")
         assert response.json()["errors"]
+        assert "data" not in response.json(), body  # a request error has no data entry
 
 
 async def test_field_errors_stay_200(client) -> None:

@@ -9,10 +9,8 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import httpx
 
-from api.core.logging import get_logger
+from api.mail.service import print_on_console
 from api.notifications.transports.base import TransportError
-
-log = get_logger(__name__)
 
 
 async def notify(
@@ -25,8 +23,11 @@ async def notify(
     mail.set_content(message.text + "\n")
     smtp_url = config.get("smtpUrl")
     if not smtp_url:
-        log.info("alert_email_not_sent_no_smtp", to=config["address"], subject=mail["Subject"])
-        return
+        if config.get("consoleWithoutSmtp"):
+            print_on_console(mail)  # development: shown like every other mail
+            return
+        # Production without SMTP: a failed delivery the channel shows, never "SENT".
+        raise TransportError("No SMTP server is configured (HITFLOW_SMTP_URL)", permanent=True)
     url = urlsplit(smtp_url)
     try:
         await aiosmtplib.send(
