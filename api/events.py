@@ -51,8 +51,12 @@ def changes_key(workspace_id: int) -> str:
 
 async def publish(redis: ArqRedis, event_type: str, **payload: Any) -> None:
     workspace_id = payload.get("workspaceId")
-    if event_type in CHANGE_EVENTS and workspace_id is not None:
-        await redis.incr(changes_key(int(workspace_id)))
-    await redis.publish(
-        events_channel(redis), json.dumps({"type": event_type, **payload}, default=str)
-    )
+    message = json.dumps({"type": event_type, **payload}, default=str)
+    if event_type not in CHANGE_EVENTS or workspace_id is None:
+        await redis.publish(events_channel(redis), message)
+        return
+    # One round trip on the ingest's path; the pipeline keeps the order (bump, then publish).
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.incr(changes_key(int(workspace_id)))
+        pipe.publish(events_channel(redis), message)
+        await pipe.execute()

@@ -24,6 +24,20 @@ INVESTIGATING_TITLE = "Investigating"
 RESOLVED_TITLE = "Resolved"
 
 
+def rollup_filter(
+    page: StatusPage, target_ids: set[int], *, since: datetime
+) -> tuple[str, list[Any]]:
+    """The page's rollup rows from `since`: its targets, in the regions it shows.
+    Returns the condition after `hour >= ?` and its parameters (since first)."""
+    ids = sorted(target_ids)
+    where = f"target_id IN ({', '.join('?' * len(ids))})"
+    params: list[Any] = [since, *ids]
+    if page.regions:
+        where += f" AND region IN ({', '.join('?' * len(page.regions))})"
+        params += list(page.regions)
+    return where, params
+
+
 async def response_times(
     page: StatusPage,
     components: list[StatusPageComponent],
@@ -36,12 +50,7 @@ async def response_times(
     hours = [first + timedelta(hours=i) for i in range(RESPONSE_HOURS)]
     sums: dict[tuple[int, datetime], list[float]] = {}
     if target_ids:
-        ids = sorted(target_ids)
-        where = f"target_id IN ({', '.join('?' * len(ids))})"
-        params: list[Any] = [first, *ids]
-        if page.regions:
-            where += f" AND region IN ({', '.join('?' * len(page.regions))})"
-            params += list(page.regions)
+        where, params = rollup_filter(page, target_ids, since=first)
         rows = await fetch(
             "SELECT target_id, hour, SUM(sum_ms) AS sum_ms, SUM(timed_checks) AS timed "  # noqa: S608 (placeholders only)
             f"FROM result_rollups WHERE span = 'h' AND hour >= ? AND {where} "

@@ -167,12 +167,7 @@ async def _uptime_bars(
     first = today - timedelta(days=BAR_DAYS - 1)
     per_target: dict[tuple[int, date], list[int]] = {}
     if target_ids:
-        ids = sorted(target_ids)
-        where = f"target_id IN ({', '.join('?' * len(ids))})"
-        params: list[Any] = [first, *ids]
-        if page.regions:
-            where += f" AND region IN ({', '.join('?' * len(page.regions))})"
-            params += list(page.regions)
+        where, params = content.rollup_filter(page, target_ids, since=first)
         # Summed over regions in SQL; the ~90 distinct day values are parsed once each.
         rows = await fetch(
             "SELECT target_id, hour, SUM(checks) AS checks, SUM(failures) AS failures "  # noqa: S608 (placeholders only)
