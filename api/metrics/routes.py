@@ -46,8 +46,15 @@ def routes(resources: Resources) -> list[BaseRoute]:
                 headers={"Retry-After": str(exc.retry_after), **exc.quota.headers()},
             )
         limit_headers = quota.headers() if quota is not None else {}
+        workspace_param = request.query_params.get("workspace", "")
+        if not workspace_param:
+            return PlainTextResponse(
+                "The workspace query parameter is required: /metrics?workspace=<workspace id>.\n",
+                status_code=400,
+                headers=limit_headers,
+            )
         try:
-            workspace_id = ids.decode(request.query_params.get("workspace", ""), "Workspace")
+            workspace_id = ids.decode(workspace_param, "Workspace")
             figures = await service.workspace_figures(principal, workspace_id)
         except NotFound:
             return PlainTextResponse(

@@ -97,6 +97,14 @@ async def test_a_scrape_shows_only_that_workspaces_targets(settings, client):
         assert "Their API" not in refused.text
 
 
+async def test_a_scrape_without_the_workspace_parameter_names_it(settings, client):
+    owner = await create_account(settings)
+    token = await create_pat(owner.user, ["metrics:read"])
+    response = await scrape(client, token, None)
+    assert response.status_code == 400
+    assert "workspace query parameter is required" in response.text
+
+
 async def test_a_token_without_metrics_read_is_refused(settings, client):
     owner = await create_account(settings)
     await create_target(owner.workspace, name="Shop")
