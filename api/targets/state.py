@@ -28,10 +28,25 @@ Check-time order (the rule):
   results that only reveal a DEGRADED period, or an UP inside an announced outage, add
   nothing. When the replay changes the current status, the change is dated no earlier
   than the last transition announced.
+- The same-instant rule (the one exception to "amended, never rewritten"): results of
+  one instant from several regions are judged together, but a batch boundary may split
+  them, and the first part alone may announce a change (DOWN from one region while the
+  other region's result of that very instant is still on its way). When the rest of the
+  instant arrives and the whole instant does not lead to the announced status, that
+  transition is WITHDRAWN (deleted; the target's status and status_changed_at go back to
+  what they were; a correcting target_status event is published) — but only while
+  alerting has not claimed it: the DELETE is conditional on `claimed_at IS NULL`, the
+  condition of alerting's claim, so one of the two wins. A claimed transition is kept
+  (an incident may be open and paged) and the status changes back at the same instant,
+  so the usual recovery resolves the incident. Only the target's latest transitions,
+  at an instant of the late results, are withdrawn; an announced change already followed
+  by another one stays under the rule above.
 - So the same results give the same outages, incidents and final state live, in one
-  batch, in any order and duplicated (tests/engine/test_check_time_order.py); only the
-  non-alerting PENDING->UP start and the from_status of a late-recorded outage depend on
-  what had been announced when it arrived.
+  batch, in any order and duplicated (tests/engine/test_check_time_order.py), and split
+  across batches inside an instant as long as alerting has not acted in between
+  (tests/engine/test_concurrent_ingest.py); only the non-alerting PENDING->UP start and
+  the from_status of a late-recorded outage depend on what had been announced when it
+  arrived.
 
 Several ingesters at once (N core workers): a batch runs in one transaction that first
 locks its targets' rows in id order (PostgreSQL `SELECT ... FOR UPDATE`; SQLite has one
