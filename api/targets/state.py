@@ -28,10 +28,25 @@ Check-time order (the rule):
   results that only reveal a DEGRADED period, or an UP inside an announced outage, add
   nothing. When the replay changes the current status, the change is dated no earlier
   than the last transition announced.
+- The same-instant rule (the one exception to "amended, never rewritten"): results of
+  one instant from several regions are judged together, but a batch boundary may split
+  them, and the first part alone may announce a change (DOWN from one region while the
+  other region's result of that very instant is still on its way). When the rest of the
+  instant arrives and the whole instant does not lead to the announced status, that
+  transition is WITHDRAWN (deleted; the target's status and status_changed_at go back to
+  what they were; a correcting target_status event is published) — but only while
+  alerting has not claimed it: the DELETE is conditional on `claimed_at IS NULL`, the
+  condition of alerting's claim, so one of the two wins. A claimed transition is kept
+  (an incident may be open and paged) and the status changes back at the same instant,
+  so the usual recovery resolves the incident. Only the target's latest transitions,
+  at an instant of the late results, are withdrawn; an announced change already followed
+  by another one stays under the rule above.
 - So the same results give the same outages, incidents and final state live, in one
-  batch, in any order and duplicated (tests/engine/test_check_time_order.py); only the
-  non-alerting PENDING->UP start and the from_status of a late-recorded outage depend on
-  what had been announced when it arrived.
+  batch, in any order and duplicated (tests/engine/test_check_time_order.py), and split
+  across batches inside an instant as long as alerting has not acted in between
+  (tests/engine/test_concurrent_ingest.py); only the non-alerting PENDING->UP start and
+  the from_status of a late-recorded outage depend on what had been announced when it
+  arrived.
 
 Several ingesters at once (N core workers): a batch runs in one transaction that first
 locks its targets' rows in id order (PostgreSQL `SELECT ... FOR UPDATE`; SQLite has one
@@ -193,6 +208,10 @@ class IngestReport:
     # The transitions that changed a target's current status (the rest record a past
     # outage revealed by late results): only these become target_status events.
     current: list[StateTransition] = field(default_factory=list)
+    # Announced transitions that the whole instant did not confirm, withdrawn before
+    # alerting acted on them (the same-instant rule, module docstring): each target
+    # whose status they had changed gets a correcting target_status event.
+    withdrawn: list[StateTransition] = field(default_factory=list)
     targets: dict[int, Target] = field(default_factory=dict)
     kept: list[dict[str, Any]] = field(default_factory=list)
 
@@ -286,7 +305,7 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
         for target_id in sorted(by_target):
             target = targets[target_id]
             version, seen = target.state_version, (target.status, target.status_changed_at)
-            past, current = await _advance(
+            past, current, withdrawn = await _advance(
                 target, states[target_id], by_target[target_id], configured
             )
             if target.state_checked_at is not None:  # None: only INCONCLUSIVE so far
@@ -295,6 +314,7 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
                 moved.append(target)
             report.transitions.extend(past + current)
             report.current.extend(current)
+            report.withdrawn.extend(withdrawn)
         await _compare_and_set(cas)
         for target in moved:
             # Written only when moved: never a stale copy over another writer's.
@@ -342,11 +362,12 @@ async def _advance(
     states: dict[str, TargetRegionState],
     results: list[dict[str, Any]],
     configured: list[str],
-) -> tuple[list[StateTransition], list[StateTransition]]:
+) -> tuple[list[StateTransition], list[StateTransition], list[StateTransition]]:
     """Apply a target's new results one by one in check-time order.
 
-    Returns (past, current): transitions recording an outage revealed by late results,
-    and transitions of the current status (the caller writes the target row).
+    Returns (past, current, withdrawn): transitions recording an outage revealed by late
+    results, transitions of the current status (the caller writes the target row), and
+    announced transitions withdrawn because the whole instant did not confirm them.
     """
     retries = retries_of(target)
     regions = [r for r in (target.regions or configured) if r in configured] or configured
@@ -359,10 +380,11 @@ async def _advance(
     in_order = ordered[len(late) :] if late else ordered
     past: list[StateTransition] = []
     current: list[StateTransition] = []
+    withdrawn: list[StateTransition] = []
     changed: dict[str, TargetRegionState] = {}
     if late:
         assert cursor is not None
-        past, current = await _replay_late(
+        past, current, withdrawn = await _replay_late(
             target, states, late, {str(r["check_id"]) for r in in_order}, regions, retries
         )
         changed.update(states)
@@ -395,7 +417,7 @@ async def _advance(
             )
         else:
             await state.save()
-    return past, current
+    return past, current, withdrawn
 
 
 @dataclass
@@ -414,9 +436,10 @@ async def _replay_late(
     skip: set[str],
     regions: list[str],
     retries: int,
-) -> tuple[list[StateTransition], list[StateTransition]]:
+) -> tuple[list[StateTransition], list[StateTransition], list[StateTransition]]:
     """Replay the target's results from the oldest late one to the cursor (the rule is
-    in the module docstring). Leaves `states` as the replay ends; returns (past, current)."""
+    in the module docstring). Leaves `states` as the replay ends; returns (past, current,
+    withdrawn)."""
     t0 = _dt(late[0]["checked_at"])
     cursor = target.state_checked_at
     assert t0 is not None and cursor is not None
@@ -470,6 +493,11 @@ async def _replay_late(
         verdict = overall(target, list(replay.values()), regions)
         if verdict is not None and (not truth or truth[-1].status != verdict.status):
             truth.append(_Segment(row["checked_at"], verdict.status, verdict))
+    # 2b. The same-instant rule: a transition announced from part of an instant that the
+    #     whole instant does not confirm is withdrawn, if alerting has not claimed it.
+    withdrawn = await _withdraw_unconfirmed(
+        target, truth, {at for r in late if (at := _dt(r["checked_at"])) is not None}
+    )
     # 3. What was announced: the transitions from the last one before t0 on.
     previous = (
         await StateTransition.filter(target_id=target.id, at__lt=t0).order_by("-at", "-id").first()
@@ -548,7 +576,53 @@ async def _replay_late(
         # the change is dated no earlier than the last one announced.
         latest = max([seg.at for seg in announced] + [truth[-1].at])
         current.append(await transition(target, final, at=latest, write_target=False))
-    return past, current
+    return past, current, withdrawn
+
+
+def _truth_at(truth: list[_Segment], at: datetime) -> TargetStatus | None:
+    """The replayed status once every result of the instant `at` is applied."""
+    status = None
+    for seg in truth:
+        if seg.at <= at:
+            status = seg.status
+    return status
+
+
+async def _withdraw_unconfirmed(
+    target: Target, truth: list[_Segment], instants: set[datetime]
+) -> list[StateTransition]:
+    """Withdraw the target's latest transitions that were announced at an instant whose
+    late results now arrived, when the whole instant does not lead to their status.
+
+    Only while alerting has not claimed them: the DELETE is conditional on `claimed_at
+    IS NULL`, the very condition of alerting's claim (api/incidents/service.py), so of
+    the two racing statements exactly one wins. A claimed transition is kept (alerting
+    may have opened an incident and notified): the replay then changes the status back
+    at the same instant and the normal recovery resolves that incident. The target's
+    status and status_changed_at go back to what they were before the transition.
+    """
+    withdrawn: list[StateTransition] = []
+    while True:
+        tail = await StateTransition.filter(target_id=target.id).order_by("-at", "-id").first()
+        if tail is None or tail.claimed_at is not None or tail.at not in instants:
+            break
+        if _truth_at(truth, tail.at) == tail.to_status:
+            break  # confirmed by the whole instant
+        gone = await StateTransition.filter(id=tail.id, claimed_at__isnull=True).delete()
+        if gone != 1:
+            break  # alerting claimed it meanwhile: kept (see above)
+        before = await StateTransition.filter(target_id=target.id).order_by("-at", "-id").first()
+        target.status = TargetStatus(tail.from_status)
+        target.status_changed_at = before.at if before is not None else None
+        log.info(
+            "target_status_withdrawn",
+            target_id=target.id,
+            from_status=str(tail.from_status),
+            to_status=str(tail.to_status),
+            at=tail.at.isoformat(),
+        )
+        withdrawn.append(tail)
+    return withdrawn
 
 
 async def _move_outage_edge(
@@ -673,5 +747,23 @@ async def _publish(resources: Any, report: IngestReport) -> None:
             "statusChangedAt": row.at.isoformat(),
         }
         pipe.incr(changes_key(target.workspace_id))  # before the event: api.events
+        pipe.publish(channel, json.dumps(event, default=str))
+    # A withdrawn transition was announced to subscribers: tell them the status it went
+    # back to, unless a current transition of this batch already told the final status.
+    told = {row.target_id for row in report.current}
+    for target_id in dict.fromkeys(row.target_id for row in report.withdrawn):
+        if target_id in told:
+            continue
+        target = targets[target_id]
+        changed_at = target.status_changed_at
+        event = {
+            "type": "target_status",
+            "workspaceId": target.workspace_id,
+            "targetId": target.id,
+            "status": str(target.status.value),
+            "statusChangedAt": changed_at.isoformat() if changed_at else None,
+            "withdrawn": True,
+        }
+        pipe.incr(changes_key(target.workspace_id))
         pipe.publish(channel, json.dumps(event, default=str))
     await pipe.execute()

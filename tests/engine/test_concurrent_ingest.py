@@ -56,8 +56,11 @@ async def _make_targets(settings: Any, plans: list[dict[str, Any]]) -> list[Targ
     ]
 
 
-def _entries(targets: list[Target], plans: list[dict], base: datetime) -> list[list[dict]]:
-    """One stream entry per tick and region, as the probes of each region hand them off."""
+def _entries(
+    targets: list[Target], plans: list[dict], base: datetime, *, apart_ms: int = 1
+) -> list[list[dict]]:
+    """One stream entry per tick and region, as the probes of each region hand them off
+    (us-east's results `apart_ms` after eu-west's: 0 gives both the very same instant)."""
     entries = []
     for tick in range(TICKS):
         for region in ("eu-west", "us-east"):
@@ -67,10 +70,8 @@ def _entries(targets: list[Target], plans: list[dict], base: datetime) -> list[l
                     region,
                     plan["statuses"][region][tick],
                     due_ms=tick,
-                    # Regions never check at the very same microsecond; results of one
-                    # instant split over two batches are another matter, independent of
-                    # the number of ingesters (test_instant_split_over_batches below).
-                    at=base + timedelta(seconds=tick, milliseconds=region == "us-east"),
+                    at=base
+                    + timedelta(seconds=tick, milliseconds=apart_ms * (region == "us-east")),
                     error="CONNECT_ERROR: refused"
                     if plan["statuses"][region][tick] == "DOWN"
                     else None,
@@ -129,8 +130,16 @@ async def _outcome(targets: list[Target], base: datetime) -> list[dict[str, Any]
     return out
 
 
-@pytest.mark.parametrize("seed", [13, 7, 2026])
-async def test_three_ingesters_with_duplicated_deliveries_match_one(settings, resources, seed):
+@pytest.mark.parametrize(
+    ("seed", "apart_ms"),
+    [(13, 1), (7, 1), (2026, 1), (10, 0), (13, 0), (2026, 0)],
+    ids=["13", "7", "2026", "10-same-instant", "13-same-instant", "2026-same-instant"],
+)
+async def test_three_ingesters_with_duplicated_deliveries_match_one(
+    settings, resources, seed, apart_ms
+):
+    # apart_ms=0: both regions' results of a tick have the very same checked_at, so a
+    # batch boundary may split an instant (the same-instant rule of api/targets/state.py).
     plans = _plans(seed)
     base = clock.now().replace(microsecond=0) - timedelta(minutes=10)
 
@@ -138,7 +147,7 @@ async def test_three_ingesters_with_duplicated_deliveries_match_one(settings, re
     single = await _make_targets(settings, plans)
     one = Ingester(resources, consumer="single", batch=3, block_ms=20)
     await one.ensure_group()
-    for entry in _entries(single, plans, base):
+    for entry in _entries(single, plans, base, apart_ms=apart_ms):
         await hand_off(resources.redis, entry)
     await _drain(resources, [one])
     expected = await _outcome(single, base)
@@ -146,7 +155,7 @@ async def test_three_ingesters_with_duplicated_deliveries_match_one(settings, re
 
     # Three ingesters at once, every entry delivered twice (as after a probe's retry).
     triple = await _make_targets(settings, plans)
-    entries = _entries(triple, plans, base)
+    entries = _entries(triple, plans, base, apart_ms=apart_ms)
     for n, entry in enumerate(entries):  # e0, e1, e0, e2, e1, ...: copies in other batches
         await hand_off(resources.redis, entry)
         if n:
@@ -170,15 +179,6 @@ async def test_three_ingesters_with_duplicated_deliveries_match_one(settings, re
     assert total == sum(o["results"] for o in expected)  # each result stored once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open (issue 13): results of ONE instant from two regions that arrive in two "
-        "batches are judged on the first region alone, and the replay of the second "
-        "keeps that announced outage, adding a DOWN and an UP at the same instant; one "
-        "ingester with batches of one shows it as well as three"
-    ),
-)
 async def test_instant_split_over_batches_gives_the_same_history(settings, resources):
     from api.targets.state import ingest_results
 
@@ -214,5 +214,15 @@ async def test_instant_split_over_batches_gives_the_same_history(settings, resou
             (r.from_status.value, r.to_status.value, (r.at - base).total_seconds()) for r in rows
         ]
 
+    async def state(target: Target) -> tuple[Any, ...]:
+        fresh = await Target.get(id=target.id)
+        regions = await TargetRegionState.filter(target_id=target.id).order_by("region")
+        return (
+            fresh.status,
+            fresh.status_changed_at,
+            [(r.region, r.status, r.consecutive_failures) for r in regions],
+        )
+
     assert await history(together) == []
     assert await history(apart) == await history(together)
+    assert await state(apart) == await state(together)
