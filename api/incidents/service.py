@@ -131,6 +131,8 @@ async def handle_transition(resources: Resources, transition: StateTransition) -
                 incident=incident,
                 at=transition.at,
                 status=to.value,
+                # read before release_attached: which dependents it leaves DOWN
+                detail=await dependents_detail(incident) or None,
             )
         if incident.cause_kind == IncidentCause.DIRECT:
             await release_attached(resources, incident, transition.at)
@@ -336,6 +338,29 @@ async def affected_targets(incident_id: int) -> list[dict[str, Any]]:
     return [{"id": r["id"], "name": r["name"]} for r in rows]
 
 
+async def dependents_detail(incident: Incident) -> dict[str, Any]:
+    """For an upstream's later notices (reminders, recovery): every dependent attached to
+    its incident, those that joined after the first page included ("affected"), and
+    those of them still DOWN now ("stillDown"); {} when none was attached."""
+    rows = await Incident.filter(upstream_id=incident.id).values("target_id", "resolved_at")
+    if not rows:
+        return {}
+    still_open = {r["target_id"] for r in rows if r["resolved_at"] is None}
+    targets = (
+        await Target.filter(id__in=list({r["target_id"] for r in rows}))
+        .order_by("name", "id")
+        .values("id", "name", "status", "paused")
+    )
+    return {
+        "affected": [{"id": t["id"], "name": t["name"]} for t in targets],
+        "stillDown": [
+            {"id": t["id"], "name": t["name"]}
+            for t in targets
+            if t["id"] in still_open and t["status"] == TargetStatus.DOWN and not t["paused"]
+        ],
+    }
+
+
 async def raise_event(
     resources: Resources,
     target: Target,
@@ -465,6 +490,7 @@ async def send_reminders(resources: Resources) -> int:
             incident=incident,
             at=now,
             status="DOWN",
+            detail=await dependents_detail(incident) or None,
         )
         count += 1
     return count

@@ -38,8 +38,12 @@ class Message:
     regions: list[str] = field(default_factory=list)
     incident_id: str | None = None  # global id
     started_at: datetime | None = None
-    # DOWN of an upstream: the dependents down with it, whose own alerts were suppressed.
+    # DOWN, REMINDER and UP of an upstream: the dependents attached to its incident (down
+    # with it, their own alerts suppressed), those that joined after the first page too.
     affected_targets: list[str] = field(default_factory=list)
+    # REMINDER and UP: those of them still DOWN at that moment (on UP, each then gets its
+    # own incident, alerted if it stays down past the settle window).
+    still_down_targets: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -103,6 +107,8 @@ def build_message(
     where = f"Failing regions: {', '.join(regions)}." if regions else ""
     detail = event.detail or {}
     affected = [str(a.get("name")) for a in detail.get("affected") or []]
+    still_down = [str(a.get("name")) for a in detail.get("stillDown") or []]
+    recovered = [a for a in affected if a not in still_down]
     if kind == "DOWN":
         title = f"DOWN: {name}"
         lines = [f"{name} is down since {when(started)}.", f"Error: {cause or 'unknown'}.", where]
@@ -119,6 +125,17 @@ def build_message(
             f"{name} is back up since {when(event.at)}, after {lasted} down "
             f"(since {when(started)})."
         ]
+        if affected:
+            lines.append(
+                f"Down with it, because they depend on {name} (no separate alerts): "
+                f"{', '.join(affected)}."
+            )
+        if still_down:
+            settle = int(settings.dependency_settle_seconds)
+            lines.append(
+                f"Not back up yet: {', '.join(still_down)}. "
+                f"Each is alerted on its own if still down {settle} s from now."
+            )
     elif kind == "REMINDER":
         title = f"Still DOWN: {name}"
         lasted = duration(event.at - started)
@@ -127,6 +144,14 @@ def build_message(
             f"Error: {cause or 'unknown'}.",
             where,
         ]
+        if still_down:
+            title += f" (and {len(still_down)} dependent{'s' if len(still_down) > 1 else ''})"
+            lines.append(
+                f"Also down, because they depend on {name} (no separate alerts): "
+                f"{', '.join(still_down)}."
+            )
+        if recovered:
+            lines.append(f"Down with it earlier, back up since: {', '.join(recovered)}.")
     elif kind == "DEGRADED":
         title = f"DEGRADED: {name}"
         where = f"Regions: {', '.join(regions)}." if regions else ""
@@ -163,5 +188,6 @@ def build_message(
         regions=regions,
         incident_id=encode("Incident", incident.id) if incident is not None else None,
         started_at=started if incident is not None else None,
-        affected_targets=affected if kind == "DOWN" else [],
+        affected_targets=affected if kind in ("DOWN", "REMINDER", "UP") else [],
+        still_down_targets=still_down if kind in ("REMINDER", "UP") else [],
     )

@@ -2,7 +2,8 @@
 encrypted at rest, downloadable once through an expiring link, then deleted.
 
 The content is gathered by walking the model graph: rows linked to the user, and
-every row of the workspaces the user OWNS (for other workspaces, only the membership).
+every row of the workspaces the user OWNS (for other workspaces, only the membership);
+many-to-many members ride on the rows that declare them (a TargetGroup's "targets").
 Columns that hold secrets (hashes, ciphertexts, passwords, tokens) are left out.
 """
 
@@ -103,6 +104,29 @@ def _own_grant(model: type[Model], row: dict[str, Any], user_id: int) -> bool:
     return bool(columns) and all(row.get(c) in (None, user_id) for c in columns)
 
 
+async def _add_members(data: dict[str, list[dict[str, Any]]]) -> None:
+    """Many-to-many fields have no model of their own: each exported row of the model
+    that declares one lists the related rows' ids under the field's name (a TargetGroup
+    its "targets"), only those exported too (never a row of someone else)."""
+    for link in graph.m2m_links():
+        rows = data.get(link.model.__name__)
+        if not rows:
+            continue
+        pk, other_pk = link.model._meta.pk_attr, link.other._meta.pk_attr
+        exported = {r[other_pk] for r in data.get(link.other.__name__, [])}
+        members: dict[Any, list[Any]] = {r[pk]: [] for r in rows}
+        ids = list(members)
+        for i in range(0, len(ids), PAGE):
+            pairs = await link.model.filter(**{f"{pk}__in": ids[i : i + PAGE]}).values_list(
+                pk, f"{link.field}__{other_pk}"
+            )
+            for own, other in pairs:
+                if other is not None and other in exported:
+                    members[own].append(other)
+        for row in rows:
+            row[link.field] = sorted(members[row[pk]])
+
+
 async def collect(user_id: int) -> dict[str, Any]:
     """Everything the account owns, by model name."""
     user = await User.get(id=user_id)
@@ -133,6 +157,7 @@ async def collect(user_id: int) -> dict[str, Any]:
                 rows[row[pk]] = row
         if rows:
             data[name] = [rows[k] for k in sorted(rows, key=str)]
+    await _add_members(data)
     profile = {
         "id": user.id,
         "email": user.email,

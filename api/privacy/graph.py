@@ -4,6 +4,10 @@ covered by the purge and the retention checks without editing this module.
 A relation is (child model, FK column, parent model, SET_NULL?). The purge roots are
 User and Workspace; every row that reaches a purged root through a non-SET_NULL
 foreign key is deleted with it.
+
+Many-to-many fields have a through table and no model (e.g. `target_group_members`,
+TargetGroup.targets): `m2m_links()` lists them, so that the purge deletes their rows
+with either side and the export lists the members of each exported row.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from tortoise import Tortoise
-from tortoise.fields.relational import ForeignKeyFieldInstance
+from tortoise.fields.relational import ForeignKeyFieldInstance, ManyToManyFieldInstance
 from tortoise.models import Model
 
 # Models the purge keeps on purpose (with why). Everything else that reaches a user or a
@@ -59,6 +63,51 @@ def relations() -> list[Relation]:
                 )
             )
     return found
+
+
+@dataclass(frozen=True)
+class M2MLink:
+    """A many-to-many field, from the model that declares it, e.g. TargetGroup.targets:
+    table "target_group_members", own_column "target_groups_id", other_column "target_id"."""
+
+    model: type[Model]
+    field: str
+    table: str
+    own_column: str  # the through table's key to `model`
+    other_column: str  # ...and to `other`
+    other: type[Model]
+
+
+def m2m_links() -> list[M2MLink]:
+    found: list[M2MLink] = []
+    for model in models().values():
+        for name in sorted(model._meta.m2m_fields):
+            field = model._meta.fields_map[name]
+            assert isinstance(field, ManyToManyFieldInstance)
+            if field._generated:  # the reverse side (Target.groups): listed from TargetGroup
+                continue
+            found.append(
+                M2MLink(
+                    model=model,
+                    field=name,
+                    table=field.through,
+                    own_column=field.backward_key,
+                    other_column=field.forward_key,
+                    other=field.related_model,
+                )
+            )
+    return found
+
+
+def m2m_columns_of(model: type[Model]) -> list[tuple[str, str]]:
+    """(through table, column) pairs whose rows point at rows of `model`."""
+    out: list[tuple[str, str]] = []
+    for link in m2m_links():
+        if link.model is model:
+            out.append((link.table, link.own_column))
+        if link.other is model:
+            out.append((link.table, link.other_column))
+    return out
 
 
 def children_of(parent: type[Model]) -> list[Relation]:

@@ -13,6 +13,7 @@ import hmac
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from pypika_tortoise import Table
 from tortoise.expressions import Q
 from tortoise.models import Model
 
@@ -64,9 +65,21 @@ async def _delete(
                         break
                     await _delete(rel.child, child_ids, counts, batch, depth + 1)
     pk = model._meta.pk_attr
+    for table, key in graph.m2m_columns_of(model):
+        # Membership rows (no model of their own): not left to the database's cascade.
+        for chunk in _chunks(ids):
+            counts[table] += await _delete_links(model, table, key, chunk)
     for chunk in _chunks(ids):
         deleted = await model.filter(**{f"{pk}__in": chunk}).delete()
         counts[model.__name__] += int(deleted or 0)
+
+
+async def _delete_links(model: type[Model], table: str, key: str, ids: list) -> int:
+    db = model._meta.db
+    through = Table(table)
+    query = db.query_class.from_(through).where(through[key].isin(ids)).delete()
+    deleted, _ = await db.execute_query(str(query))
+    return int(deleted or 0)
 
 
 async def delete_rows(roots: Iterable[tuple[type[Model], list]], *, batch: int) -> dict[str, int]:

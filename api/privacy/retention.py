@@ -55,13 +55,16 @@ RULES: tuple[Rule, ...] = (
     Rule("MaintenanceWindow", "until", extra=(("weekly", True),)),
 )
 
-# Models reachable from a target that are configuration or current state, not history.
+# Models (and many-to-many tables) reachable from a target that are configuration or
+# current state, not history.
 RETENTION_EXEMPT: dict[str, str] = {
     "Target": "the monitor itself: configuration, kept while the customer keeps it",
     "TargetRegionState": "the current state per region, one row, overwritten",
     "BillingPause": "state: a target billing paused, one row, gone when it is resumed",
     "BadgeToken": "the hash of the target's badge credential: configuration, goes with the target",
     "TargetDependency": "configuration: what a target depends on, goes with the target",
+    # A many-to-many table (no model): tests/privacy/test_model_coverage.py checks them too.
+    "target_group_members": "configuration: the targets a group holds, goes with either side",
 }
 
 

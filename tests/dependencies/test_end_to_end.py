@@ -127,3 +127,119 @@ async def test_server_outage_pages_once_naming_the_dependents(
 
 async def _all_resolved(ids: list[int]) -> bool:
     return not await Incident.filter(target_id__in=ids, resolved_at=None).exists()
+
+
+async def test_a_dependent_failing_after_the_page_is_named_by_the_recovery(
+    settings, resources, receiver, mailbox
+) -> None:
+    """Load balancer and API share one server, Shop (depending on Load balancer) another.
+    The first server stops: one page naming API. Then Shop's server stops: Shop is
+    attached, not paged. The first server comes back: the recovery notice names API and
+    Shop as down with it and Shop as not back up yet; Shop is then paged on its own."""
+    first, second = await HTTPServer().start(), await HTTPServer().start()
+    account = await create_account(settings, email="oncall@example.test")
+    mail = await create_channel(
+        resources, account, ChannelKind.EMAIL, {"address": "oncall@example.test"}
+    )
+    hook = await create_channel(
+        resources, account, ChannelKind.WEBHOOK,
+        {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
+    )  # fmt: skip
+    policy = {"channelIds": [mail.id, hook.id], "notifyOn": ["DOWN", "UP"], "retries": 1}
+    a, b, c = [
+        await create_target(
+            account.workspace,
+            name=name,
+            url=f"http://127.0.0.1:{server.port}{path}",
+            interval=1,
+            timeout=1.0,
+            regions=[],
+            schedule=resources.redis,
+            alert_policy=policy,
+        )
+        for name, server, path in (
+            ("Load balancer", first, "/"),
+            ("API", first, "/json"),
+            ("Shop", second, "/echo"),
+        )
+    ]
+    for dependent in (b, c):
+        await dependencies.set_dependencies(
+            owner_principal(account), dependent.id, [dependencies.Ref("Target", a.id)]
+        )
+    ids = [a.id, b.id, c.id]
+    workers = [core_worker(resources, poll_delay=0.05)] + [
+        probe_worker(resources, region, poll_delay=0.05) for region in settings.regions
+    ]
+    tasks = [asyncio.create_task(w.async_run()) for w in workers]
+
+    def hooks(event: str, name: str) -> list[Any]:
+        return [
+            r
+            for r in receiver.at("/hook")
+            if (r.json()["event"], r.json()["target"]["name"]) == (event, name)
+        ]
+
+    try:
+        await wait_for(lambda: _statuses(ids, "UP"), timeout=20)
+        await first.stop()  # Load balancer and API go down
+        await wait_for(lambda: _statuses([a.id, b.id], "DOWN"), timeout=20)
+        await receiver.wait_for("/hook", timeout=20)
+        (page,) = hooks("DOWN", "Load balancer")
+        assert page.json()["incident"]["affectedTargets"] == ["API"]
+
+        await second.stop()  # Shop fails after the page went out
+        root = await Incident.get(target_id=a.id)
+
+        async def shop_attached() -> bool:
+            return (
+                await Incident.filter(
+                    target_id=c.id, upstream_id=root.id, cause_kind=IncidentCause.UPSTREAM
+                ).exists()
+                and await Notification.filter(
+                    target_id=c.id, status=DeliveryStatus.SUPPRESSED
+                ).count()
+                == 2
+            )
+
+        await wait_for(shop_attached, timeout=20)
+        assert [r.json()["event"] for r in receiver.at("/hook")] == ["DOWN"]
+
+        first = await HTTPServer().start(first.port)  # Load balancer (and API) come back
+        await wait_for(lambda: _async_len(lambda: hooks("UP", "Load balancer")), timeout=20)
+        (up,) = hooks("UP", "Load balancer")
+        assert up.json()["incident"]["affectedTargets"] == ["API", "Shop"]
+        still_down = up.json()["incident"]["stillDownTargets"]
+        # Shop surely; API only if its first good check was not in yet
+        assert "Shop" in still_down and set(still_down) <= {"API", "Shop"}
+        up_mail = next(
+            body for body in mailbox.bodies("oncall@example.test") if "is back up" in body
+        )
+        assert "Not back up yet: " in up_mail and "Shop" in up_mail.split("Not back up yet")[1]
+
+        # Shop, still down, has its own incident and is paged after the settle window
+        await wait_for(lambda: _async_len(lambda: hooks("DOWN", "Shop")), timeout=20)
+        own = await Incident.filter(target_id=c.id).order_by("-id").first()
+        assert own is not None and own.cause_kind == IncidentCause.DIRECT
+        assert not hooks("DOWN", "API")  # API recovered with its upstream: never paged
+
+        second = await HTTPServer().start(second.port)
+        await wait_for(lambda: _all_resolved(ids), timeout=20)
+        await wait_for(lambda: _async_len(lambda: hooks("UP", "Shop")), timeout=20)
+        assert [m["Subject"] for m in mailbox.to("oncall@example.test")] == [
+            "[Hitflow] DOWN: Load balancer (and 1 dependent)",
+            "[Hitflow] UP: Load balancer",
+            "[Hitflow] DOWN: Shop",
+            "[Hitflow] UP: Shop",
+        ]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(w.close() for w in workers), return_exceptions=True)
+        await first.stop()
+        await second.stop()
+
+
+async def _async_len(items: Any) -> int:
+    return len(items())

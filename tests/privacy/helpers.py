@@ -34,6 +34,8 @@ from api.targets.models import (
     ResultRollup,
     StateTransition,
     Target,
+    TargetDependency,
+    TargetGroup,
     TargetRegionState,
     TargetStatus,
 )
@@ -90,6 +92,14 @@ async def fill_account(account: Account, keyring: KeyRing) -> dict[str, Any]:
         keyring=keyring,
     )
     await TargetRegionState.create(target=target, region="eu-west", status=CheckStatus.UP)
+    # A group holding the target (a row of the membership table), and a dependency of the
+    # target on a second, empty group (no cycle: the graph has no edge).
+    group = await TargetGroup.create(workspace=ws, name=f"Group of {user.email}")
+    await group.targets.add(target)
+    standby = await TargetGroup.create(workspace=ws, name="standby")
+    dependency = await TargetDependency.create(
+        workspace=ws, target=target, upstream_group=standby, position=0
+    )
     rows = await monitoring_rows(target, now - timedelta(hours=1))
     channel = await AlertChannel.create(
         workspace=ws, name="ops mail", kind=ChannelKind.EMAIL,
@@ -133,7 +143,15 @@ async def fill_account(account: Account, keyring: KeyRing) -> dict[str, Any]:
         user=user, workspace=ws, billing_email=user.email, provider="stripe",
         provider_order_id=f"cs_{next(_seq)}", status="PAID", amount=Decimal("9.00"),
     )  # fmt: skip
-    return {"target": target, "channel": channel, "order": order, **rows}
+    return {
+        "target": target,
+        "channel": channel,
+        "order": order,
+        "group": group,
+        "standby": standby,
+        "dependency": dependency,
+        **rows,
+    }
 
 
 def database_settings(tmp_path: Any, smtp: Any, database_url: str) -> Any:

@@ -11,7 +11,9 @@ from datetime import timedelta
 from api.core import clock
 from api.oauth.models import OAuthClient, OAuthToken
 from api.privacy.models import DataExport
-from tests.factories.accounts import create_account, create_pat
+from api.targets.models import TargetDependency, TargetGroup
+from api.workspaces.models import Role
+from tests.factories.accounts import add_member, create_account, create_pat
 from tests.privacy.helpers import SECRET, fill_account
 from workers.jobs.export import expire_data_exports
 
@@ -161,3 +163,40 @@ async def test_export_leaves_out_other_users_grants(
     tokens = archive["data"]["OAuthToken"]
     assert {t["user_id"] for t in tokens} == {ada.user.id}
     assert "fam-b" not in json.dumps(archive)
+
+
+async def test_export_holds_my_groups_with_their_targets_and_my_dependencies_only(
+    gql, client, settings, resources, mailbox, run_core_jobs
+) -> None:
+    # Given Ada and Bob with groups and dependencies, Ada a member of Bob's workspace,
+    # and (as only a bug could make it) Bob's target inside one of Ada's groups
+    ada = await create_account(settings, email="ada@example.test")
+    bob = await create_account(settings, email="bob@example.test")
+    mine = await fill_account(ada, resources.keyring)
+    bobs = await fill_account(bob, resources.keyring)
+    await add_member(bob.workspace, ada.user, Role.ADMIN)
+    await mine["standby"].targets.add(bobs["target"])
+
+    # When Ada exports her data
+    await gql("mutation { requestDataExport { errors { code } } }", token=ada.token)
+    await run_core_jobs()
+    url = (await gql(EXPORTS, token=ada.token))["data"]["dataExports"][0]["downloadUrl"]
+    text = (await client.get(url.removeprefix("http://testserver"))).text
+    data = json.loads(text)["data"]
+
+    # Then her groups are there with their member targets, and her dependency
+    groups = {g["name"]: g for g in data["TargetGroup"]}
+    assert set(groups) == {"Group of ada@example.test", "standby"}
+    assert groups["Group of ada@example.test"]["targets"] == [mine["target"].id]
+    assert groups["standby"]["targets"] == []  # Bob's target is not hers to export
+    assert groups["standby"]["workspace_id"] == ada.workspace.id
+    (dependency,) = data["TargetDependency"]
+    assert dependency["target_id"] == mine["target"].id
+    assert dependency["upstream_group_id"] == mine["standby"].id
+    # ...and nothing of Bob's: his group, his dependency, his target's id in a group
+    assert "Group of bob@example.test" not in text
+    theirs = {g.id for g in await TargetGroup.filter(workspace_id=bob.workspace.id)}
+    assert not theirs & {g["id"] for g in data["TargetGroup"]}
+    assert not {bobs["dependency"].id} & {d["id"] for d in data["TargetDependency"]}
+    assert await TargetDependency.filter(workspace_id=bob.workspace.id).count() == 1
+    assert all(bobs["target"].id not in g["targets"] for g in data["TargetGroup"])

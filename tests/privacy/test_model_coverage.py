@@ -34,3 +34,17 @@ async def test_every_monitoring_model_has_a_retention_rule(db) -> None:
         if rule is None or rule.field not in model._meta.fields_map:
             missing.append(name)
     assert missing == [], f"monitoring models without a retention rule: {missing}"
+
+
+async def test_every_many_to_many_table_goes_with_its_owner_and_is_ruled(db) -> None:
+    # A many-to-many table has no model, so the walks above do not see it: both sides must
+    # be purged with an owner (the purge then deletes its rows with either side, see
+    # test_purge), and a table touching monitoring models must be declared configuration
+    # (RETENTION_EXEMPT, which names the table) or history (a rule would need a model).
+    links = graph.m2m_links()
+    assert "target_group_members" in {link.table for link in links}
+    for link in links:
+        for side in (link.model, link.other):
+            assert graph.owned_path(side), f"{link.table}: {side.__name__} is never purged"
+        if graph.reaches(link.model, "Target") or graph.reaches(link.other, "Target"):
+            assert link.table in retention.RETENTION_EXEMPT, link.table

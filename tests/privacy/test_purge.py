@@ -47,16 +47,42 @@ async def rows_referencing(roots: dict[str, set[int]]) -> dict[str, int]:
     return found
 
 
+async def link_rows_referencing(rows: dict[str, set[int]]) -> dict[str, int]:
+    """Rows of every many-to-many table pointing at one of the given rows (by model)."""
+    found: dict[str, int] = {}
+    for link in graph.m2m_links():
+        for side, key in ((link.model, link.own_column), (link.other, link.other_column)):
+            ids = rows.get(side.__name__)
+            if not ids:
+                continue
+            sql = (
+                f"SELECT COUNT(*) AS n FROM {link.table} WHERE {key} IN ({','.join(map(str, ids))})"
+            )
+            (count,) = await Target._meta.db.execute_query_dict(sql)
+            if count["n"]:
+                found[f"{link.table}.{key}"] = int(count["n"])
+    return found
+
+
 async def test_purge_leaves_no_row_of_the_account_in_any_table(
     gql, settings, resources, mailbox, run_core_jobs
 ) -> None:
     # Given an account with data everywhere, member of someone else's workspace too
     ada = await create_account(settings, email="ada@example.test")
     bob = await create_account(settings, email="bob@example.test")
-    await fill_account(ada, resources.keyring)
-    await fill_account(bob, resources.keyring)
+    ada_rows = await fill_account(ada, resources.keyring)
+    bob_filled = await fill_account(bob, resources.keyring)
     await add_member(bob.workspace, ada.user, Role.ADMIN)
     bob_rows = {name: await m.all().count() for name, m in graph.models().items()}
+    ada_links = {
+        "Target": {ada_rows["target"].id},
+        "TargetGroup": {ada_rows["group"].id, ada_rows["standby"].id},
+    }
+    bob_links = {"Target": {bob_filled["target"].id}, "TargetGroup": {bob_filled["group"].id}}
+    assert await link_rows_referencing(ada_links) == {
+        "target_group_members.target_groups_id": 1,
+        "target_group_members.target_id": 1,
+    }
     await confirm_deletion(gql, mailbox, run_core_jobs, ada)
 
     # When the grace period is over and the purge job runs
@@ -66,6 +92,10 @@ async def test_purge_leaves_no_row_of_the_account_in_any_table(
     # Then no table holds a row referencing her or her sole workspace...
     assert result["accounts"] == 1
     assert await rows_referencing({"User": {ada.user.id}, "Workspace": {ada.workspace.id}}) == {}
+    # ...nor a group membership (a table without a model) of her targets or groups,
+    # deleted by the purge itself, not left to the database's cascade
+    assert await link_rows_referencing(ada_links) == {}
+    assert result["target_group_members"] == 1
     assert not await User.filter(id=ada.user.id).exists()
     assert not await Workspace.filter(id=ada.workspace.id).exists()
     # ...nor her e-mail anywhere (the export e-mail is in no table either)
@@ -83,7 +113,11 @@ async def test_purge_leaves_no_row_of_the_account_in_any_table(
     assert ledger.purged_at is not None
     assert f'"userId": {ada.user.id}' in ledger_path(settings).read_text()
     assert "ada@" not in ledger_path(settings).read_text()
-    # Every model still has Bob's rows (the purge did not over-reach)
+    # Every model still has Bob's rows (the purge did not over-reach), memberships too
+    assert await link_rows_referencing(bob_links) == {
+        "target_group_members.target_groups_id": 1,
+        "target_group_members.target_id": 1,
+    }
     for name, model in graph.models().items():
         if name in ("User", "Session", "Workspace", "Membership") or bob_rows[name] == 0:
             continue

@@ -11,6 +11,17 @@ from api.notifications.transports.base import send
 PRIORITY = {"critical": "P1", "warning": "P3", "info": "P5"}
 
 
+def _details(message: Any) -> dict[str, str]:
+    """Opsgenie details are string to string; the close call has no details (its note,
+    the message text, names the dependents still down)."""
+    details = {"link": message.link, "regions": ",".join(message.regions)}
+    if message.affected_targets:
+        details["affectedTargets"] = ", ".join(message.affected_targets)
+    if message.still_down_targets:
+        details["stillDownTargets"] = ", ".join(message.still_down_targets)
+    return details
+
+
 async def notify(
     http: httpx.AsyncClient, config: dict[str, Any], secrets: dict[str, Any], message: Any
 ) -> None:
@@ -36,6 +47,6 @@ async def notify(
         "priority": PRIORITY.get(message.severity, "P3"),
         "source": "Hitflow",
         "tags": ["hitflow", message.kind.lower()],
-        "details": {"link": message.link, "regions": ",".join(message.regions)},
+        "details": _details(message),
     }
     await send(http, "POST", f"{base}/v2/alerts", "Opsgenie", json=body, headers=headers)

@@ -9,6 +9,16 @@ import httpx
 from api.notifications.transports.base import send
 
 
+def _details(message: Any) -> dict[str, Any]:
+    details: dict[str, Any] = {"regions": message.regions, "cause": message.cause}
+    # An upstream's dependents (attached to its incident) and, later, those still down.
+    if message.affected_targets:
+        details["affectedTargets"] = message.affected_targets
+    if message.still_down_targets:
+        details["stillDownTargets"] = message.still_down_targets
+    return details
+
+
 async def notify(
     http: httpx.AsyncClient, config: dict[str, Any], secrets: dict[str, Any], message: Any
 ) -> None:
@@ -21,7 +31,7 @@ async def notify(
             "source": message.target_name or "Hitflow",
             "severity": message.severity,
             "timestamp": message.at.isoformat(),
-            "custom_details": {"regions": message.regions, "cause": message.cause},
+            "custom_details": _details(message),
         },
         "links": [{"href": message.link, "text": "Open in Hitflow"}],
         "client": "Hitflow",

@@ -42,8 +42,10 @@ def body_of(message: Any) -> bytes:
             "cause": message.cause,
             "regions": message.regions,
             "resolved": message.resolve,
-            # Dependents down with it, alerted only here (names).
+            # Dependents down with it, alerted only here (names): on DOWN, REMINDER, UP.
             "affectedTargets": message.affected_targets,
+            # REMINDER and UP: those of them still DOWN at that moment.
+            "stillDownTargets": message.still_down_targets,
         }
         if message.incident_id
         else None,
