@@ -1,4 +1,4 @@
-"""Hourly and daily rollups of check results (the input of long-window statistics).
+"""Hourly, daily and monthly rollups of check results (the input of long-window statistics).
 
 Rows are rebuilt idempotently (delete + insert), so re-running an hour after late
 results arrive is safe. Maintenance results are left out, as from every statistic.
@@ -34,6 +34,15 @@ def floor_day(at: datetime) -> datetime:
     return floor_hour(at).replace(hour=0)
 
 
+def floor_month(at: datetime) -> datetime:
+    return floor_day(at).replace(day=1)
+
+
+def next_month(at: datetime) -> datetime:
+    start = floor_month(at)
+    return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+
+
 def _scope(target_id: int | None) -> tuple[str, list[Any]]:
     return ("AND target_id = ?", [target_id]) if target_id is not None else ("", [])
 
@@ -65,6 +74,28 @@ async def rollup_day(target_id: int | None, day: datetime) -> int:
         [start, start + DAY, *params],
     )
     return await _replace("d", start, target_id, _combine(rows, histogram_rows=False))
+
+
+async def rollup_month(target_id: int | None, month: datetime) -> int:
+    """(Re)build the monthly rollups of the UTC month of `month` from its daily rollups.
+
+    Sums and histograms are those of its daily rows; `day_mask` marks the days whose daily
+    row has checks, so an SLA report reads one row where it read up to 31.
+    """
+    start = floor_month(month)
+    where, params = _scope(target_id)
+    rows = await fetch(
+        "SELECT target_id, region, hour, checks, failures, sum_ms, timed_checks AS timed, "  # noqa: S608
+        "histogram FROM result_rollups WHERE span = 'd' AND hour >= ? AND hour < ? "
+        f"{where}",
+        [start, next_month(start), *params],
+    )
+    values = _combine(rows, histogram_rows=False)
+    for row in rows:
+        if int(row["checks"] or 0) > 0:
+            acc = values[(int(row["target_id"]), row["region"])]
+            acc["day_mask"] = acc.get("day_mask", 0) | 1 << (as_datetime(row["hour"]).day - 1)
+    return await _replace("m", start, target_id, values)
 
 
 def _combine(
@@ -108,6 +139,7 @@ async def _replace(
                         sum_ms=acc["sum_ms"],
                         timed_checks=acc["timed"],
                         histogram=buckets.dump(acc["histogram"]),
+                        day_mask=acc.get("day_mask", 0),
                     )
                     for (tid, region), acc in values.items()
                 ],
@@ -130,7 +162,8 @@ async def _start_hour(redis: Any | None) -> datetime | None:
 
 
 async def rollup_pending(now: datetime | None = None, *, redis: Any | None = None) -> int:
-    """Roll up every complete hour not yet rolled (plus a short lookback), then their days.
+    """Roll up every complete hour not yet rolled (plus a short lookback), then their days
+    and, once complete, their months.
 
     Returns the number of hours processed. The watermark lives in Redis when given,
     else it is read back from the newest hourly rollup.
@@ -148,9 +181,14 @@ async def rollup_pending(now: datetime | None = None, *, redis: Any | None = Non
         days.add(floor_day(hour))
         hour += HOUR
         done += 1
+    months: set[datetime] = set()
     for day in sorted(days):
         if day + DAY <= hour:  # only complete, fully rolled days
             await rollup_day(None, day)
+            months.add(floor_month(day))
+    for month in sorted(months):
+        if next_month(month) <= hour:  # complete months (again when a day was re-rolled)
+            await rollup_month(None, month)
     if redis is not None and done:
         await redis.set(WATERMARK_KEY, str(hour.timestamp()))
     return done
