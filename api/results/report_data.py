@@ -70,15 +70,25 @@ def _ceil_day(at: datetime) -> datetime:
     return base if base == at else base + DAY
 
 
-def _whole_months(d0: datetime, d1: datetime) -> list[datetime]:
-    """The UTC months lying wholly inside [d0, d1)."""
-    month = floor_month(d0)
-    month = month if month == d0 else next_month(month)
-    out = []
-    while next_month(month) <= d1:
-        out.append(month)
+def _useful_months(d0: datetime, d1: datetime) -> list[datetime]:
+    """The UTC months worth reading from monthly rows for [d0, d1): those wholly inside,
+    and those it covers mostly (the month row minus the daily rows of the few days
+    outside is then fewer rows than the daily rows of the days inside)."""
+    out, month = [], floor_month(d0)
+    while month < d1:
+        inside = (min(next_month(month), d1) - max(month, d0)).days
+        outside = (next_month(month) - month).days - inside
+        if outside + 1 < inside:
+            out.append(month)
         month = next_month(month)
     return out
+
+
+def _day_bits(month: datetime, start: datetime, end: datetime) -> int:
+    """The day_mask bits of the days of `month` inside [start, end)."""
+    lo = max(0, (start - month).days)
+    hi = min((next_month(month) - month).days, (end - month).days)
+    return ((1 << hi) - 1) & ~((1 << lo) - 1) if hi > lo else 0
 
 
 def _merge_ranges(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -134,28 +144,39 @@ async def load(
     edges = [(floor_hour(since), min(d0, rolled_until)), (d1, rolled_until)]
     edges = [(a, b) for a, b in edges if a < b]
 
-    # Whole UTC months inside [d0, d1) are read from monthly rows (12 a year instead of
-    # 365 daily rows; exact there since both are UTC), where the month is rolled up;
-    # every other whole day from daily rows.
-    month_ranges: list[tuple[datetime, datetime]] = []
-    months = _whole_months(d0, d1)
+    # UTC months inside [d0, d1), or mostly inside, are read from monthly rows where the
+    # month is rolled up (12 rows a year instead of 365 daily rows): exact, both being
+    # UTC. Of a month partly inside, day_mask gives the days inside, and its histogram is
+    # the month's minus the daily rows of the days outside. Other days: daily rows.
+    month_ranges: list[tuple[datetime, datetime]] = []  # month rows read
+    minus_ranges: list[tuple[datetime, datetime]] = []  # daily rows taken back out
+    months = _useful_months(d0, d1)
     if months:
         target_masks: dict[tuple[int, datetime], int] = defaultdict(int)
+        present: set[datetime] = set()
         for row in await fetch(
             "SELECT r.target_id AS t, r.region AS region, r.hour AS month, "  # noqa: S608
             "r.day_mask AS mask FROM result_rollups r WHERE r.span = 'm' "
             f"AND r.target_id IN ({ids}) AND r.hour >= ? AND r.hour < ?",
             [months[0], next_month(months[-1])],
         ):
-            tid, month, mask = int(row["t"]), as_datetime(row["month"]), int(row["mask"] or 0)
+            tid, month = int(row["t"]), as_datetime(row["month"])
+            if month not in months:
+                continue
+            mask = int(row["mask"] or 0) & _day_bits(month, d0, d1)
             key = (tid, row["region"])
             out.days[key] = out.days.get(key, 0) + mask.bit_count()
             target_masks[(tid, month)] |= mask
-            month_ranges.append((month, next_month(month)))
+            present.add(month)
         for (tid, _), mask in target_masks.items():
             out.target_days[tid] = out.target_days.get(tid, 0) + mask.bit_count()
+        for month in sorted(present):
+            month_ranges.append((month, next_month(month)))
+            minus_ranges += [r for r in ((month, d0), (d1, next_month(month))) if r[0] < r[1]]
         month_ranges = _merge_ranges(month_ranges)
-    day_ranges = _minus((d0, d1), month_ranges)
+    day_ranges = _minus(
+        (d0, d1), _merge_ranges([(max(a, d0), min(b, d1)) for a, b in month_ranges])
+    )
 
     def rows_of(span: str, ranges: list[tuple[datetime, datetime]], columns: str) -> str:
         # One branch per range, UNION ALL: each an index range scan.
@@ -183,25 +204,32 @@ async def load(
             tid = int(row["t"])
             out.target_days[tid] = out.target_days.get(tid, 0) + int(row["n"])
 
-    # Latency histograms, merged in SQL: whole months and days plus the edge hours.
+    # Latency histograms, merged in SQL: months (less their days outside the range),
+    # days and the edge hours.
     hist_parts = [
-        (span, ranges)
-        for span, ranges in (("m", month_ranges), ("d", day_ranges), ("h", edges))
+        (span, sign, ranges)
+        for span, sign, ranges in (
+            ("m", 1, month_ranges),
+            ("d", -1, minus_ranges),
+            ("d", 1, day_ranges),
+            ("h", 1, edges),
+        )
         if ranges
     ]
     if hist_parts:
         hist_sql = " UNION ALL ".join(
-            rows_of(span, ranges, "r.target_id, r.region, r.histogram")
-            for span, ranges in hist_parts
+            rows_of(span, ranges, f"r.target_id, r.region, r.histogram, {sign} AS sign")
+            for span, sign, ranges in hist_parts
         )
         for row in await fetch(
             "SELECT r.target_id AS t, r.region AS region, j.key AS bucket, "  # noqa: S608
-            "SUM(CAST(j.value AS INTEGER)) AS n "
+            "SUM(r.sign * CAST(j.value AS INTEGER)) AS n "
             f"FROM ({hist_sql}) r, {json_each()} j GROUP BY r.target_id, r.region, j.key",
-            [v for _, ranges in hist_parts for r in ranges for v in r],
+            [v for _, _, ranges in hist_parts for r in ranges for v in r],
         ):
-            hist = out.histograms.setdefault((int(row["t"]), row["region"]), {})
-            hist[int(row["bucket"])] = hist.get(int(row["bucket"]), 0) + int(row["n"])
+            if int(row["n"]):
+                hist = out.histograms.setdefault((int(row["t"]), row["region"]), {})
+                hist[int(row["bucket"])] = hist.get(int(row["bucket"]), 0) + int(row["n"])
 
     # Days read whole by the hour: those a maintenance window touches (its minutes leave
     # the monitored time). Elsewhere only the failing hours are read (sparse): a day

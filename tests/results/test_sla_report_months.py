@@ -1,11 +1,12 @@
-"""Whole UTC months of a report are read from monthly rollups, with the same figures as
-from the daily rows they summarise, in a constant number of statements."""
+"""UTC months a report covers (wholly, or mostly: the month less its days outside) are
+read from monthly rollups, with the same figures as from the daily rows they summarise."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
 from api.maintenance.models import MaintenanceWindow
+from api.results import report_data
 from api.results.report_request import ReportRequest, run
 from api.results.rollups import rollup_month
 from api.targets.models import ResultRollup
@@ -16,8 +17,10 @@ from tests.results.test_sla_report_queries import principal_of
 
 REGIONS = ["eu-west", "us-east", "ap-south"]
 sql_log = queries.sql_log  # the fixture counting SQL statements
-START = datetime(2026, 9, 20, tzinfo=UTC)  # the report: 2026-09-20 .. 2026-11-09 (UTC)
-DAYS = 51  # whole October inside
+START = datetime(2026, 9, 1, tzinfo=UTC)  # rows to 2026-11-09
+DAYS = 70
+# The report: 2026-09-03 .. 2026-11-09 (UTC): September mostly, October wholly,
+# November partly (not rolled into a month: read from daily rows).
 
 
 def rows_of(target_id: int, n: int) -> list[ResultRollup]:
@@ -90,17 +93,23 @@ async def test_month_rows_give_the_figures_of_the_daily_rows(settings, db, sql_l
         workspace_id=account.workspace.id,
         target_ids=ids,
         group_id=None,
-        first_day=date(2026, 9, 20),
+        first_day=date(2026, 9, 3),
         last_day=date(2026, 11, 9),
     )
     from_days = await run(principal, request, settings.regions)
+    since, until = datetime(2026, 9, 3, tzinfo=UTC), datetime(2026, 11, 10, tzinfo=UTC)
+    days_data = await report_data.load(ids, since, until, {})
 
-    # Roll October (the job's function; September and November are partial).
+    # Roll September and October (the job's function); the late target has no September.
+    assert await rollup_month(None, datetime(2026, 9, 1, tzinfo=UTC)) == 2 * 3
     assert await rollup_month(None, datetime(2026, 10, 1, tzinfo=UTC)) == 3 * 3
     sql_log.statements.clear()
     from_months = await run(principal, request, settings.regions)
     assert any("r.day_mask" in s for s in sql_log.statements)  # month rows were read
     assert summary(from_months) == summary(from_days)
+    months_data = await report_data.load(ids, since, until, {})
+    assert months_data.histograms == days_data.histograms  # merged latencies: exact
+    assert (months_data.days, months_data.target_days) == (days_data.days, days_data.target_days)
     # Monitored: whole days with a row with checks; the quiet us-east day and the two
     # ap-south days are out for their region only, the target counts them.
     late = from_months.targets[1]
