@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -142,6 +143,15 @@ async def roll_months() -> None:
     await conn.execute_script("VACUUM ANALYZE result_rollups")
 
 
+class StatementCount(logging.Handler):
+    """Counts the statements Tortoise sends (it logs each one to tortoise.db_client)."""
+
+    n = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.n += 1
+
+
 def loader_at(rev: str) -> object:
     """`report_data.load` as it was at git revision `rev` (for a before/after bench)."""
     source = subprocess.run(
@@ -211,6 +221,26 @@ async def main() -> None:
                 exclude_maintenance=True,
                 configured_regions=REGIONS,
             )
+
+        statements = StatementCount()
+        db_log = logging.getLogger("tortoise.db_client")
+        db_log.addHandler(statements)
+        db_log.setLevel(logging.DEBUG)
+        counts = []
+        for n in (2, 20, TARGETS):
+            statements.n = 0
+            await build_report(
+                workspace_id=workspace_id,
+                target_ids=ids[:n],
+                period=period,
+                objective=99.9,
+                exclude_maintenance=True,
+                configured_regions=REGIONS,
+            )
+            counts.append(f"{n} targets: {statements.n}")
+        db_log.removeHandler(statements)
+        db_log.setLevel(logging.WARNING)
+        print(f"SQL statements per report: {', '.join(counts)}")
 
         current_load = report_data.load
         before_rev = os.environ.get("HITFLOW_BENCH_BEFORE", "main")
