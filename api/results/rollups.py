@@ -22,6 +22,10 @@ DAY = timedelta(days=1)
 LOOKBACK = timedelta(hours=2)  # hours re-rolled each run, for results that arrive late
 MAX_HOURS_PER_RUN = 24 * 14
 WATERMARK_KEY = "hitflow:rollup:through"
+# Months rolled into monthly rows by the backfill (the oldest so far): months rolled up
+# before monthly rollups existed get theirs a few per run, newest first, once.
+MONTHS_BACKFILL_KEY = "hitflow:rollup:months-backfilled-to"
+BACKFILL_MONTHS_PER_RUN = 2
 
 _BUCKET = buckets.bucket_sql("response_time_ms")
 
@@ -41,6 +45,10 @@ def floor_month(at: datetime) -> datetime:
 def next_month(at: datetime) -> datetime:
     start = floor_month(at)
     return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+
+
+def previous_month(at: datetime) -> datetime:
+    return floor_month(floor_month(at) - DAY)
 
 
 def _scope(target_id: int | None) -> tuple[str, list[Any]]:
@@ -170,6 +178,8 @@ async def rollup_pending(now: datetime | None = None, *, redis: Any | None = Non
     """
     now = now or clock.now()
     end = floor_hour(now)  # hours before this one are complete
+    if redis is not None:
+        await _backfill_months(redis, end)
     start = await _start_hour(redis)
     if start is None:
         return 0
@@ -192,3 +202,17 @@ async def rollup_pending(now: datetime | None = None, *, redis: Any | None = Non
     if redis is not None and done:
         await redis.set(WATERMARK_KEY, str(hour.timestamp()))
     return done
+
+
+async def _backfill_months(redis: Any, end: datetime) -> None:
+    """Monthly rows of the complete months of the last year, from their daily rows, for
+    data rolled up before monthly rollups existed (idempotent; a few months per run)."""
+    mark = await redis.get(MONTHS_BACKFILL_KEY)
+    month = datetime.fromtimestamp(float(mark), UTC) if mark else floor_month(end)
+    oldest = floor_month(end - timedelta(days=366))
+    for _ in range(BACKFILL_MONTHS_PER_RUN):
+        month = previous_month(month)
+        if month < oldest:
+            return
+        await rollup_month(None, month)
+        await redis.set(MONTHS_BACKFILL_KEY, str(month.timestamp()))

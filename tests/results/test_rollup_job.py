@@ -79,3 +79,36 @@ async def test_a_complete_month_is_rolled_into_a_month_row(db) -> None:
     assert month.day_mask == 1 << 30  # only the 31st has checks
     assert sum(month.histogram.values()) == 119
     assert not await ResultRollup.filter(span="m", hour=datetime(2026, 11, 1, tzinfo=UTC))
+
+
+async def test_months_rolled_up_before_month_rows_existed_are_backfilled(resources) -> None:
+    from api.results.rollups import floor_month, previous_month
+    from api.workspaces.models import Workspace
+
+    workspace = await Workspace.create(name="w")
+    target = await create_target(workspace.id)
+    # Daily rows of the last three complete months, as an older release left them.
+    months = [previous_month(floor_month(clock.now()))]
+    months += [previous_month(months[-1]), previous_month(previous_month(months[-1]))]
+    await ResultRollup.bulk_create(
+        [
+            ResultRollup(
+                target_id=target.id,
+                region="eu-west",
+                span="d",
+                hour=m + timedelta(days=1),
+                checks=1440,
+                failures=2,
+                sum_ms=1.0,
+                timed_checks=1440,
+                histogram={"40": 1440},
+            )
+            for m in months
+        ]
+    )
+    ctx = {"resources": resources}
+    await rollup_results(ctx)  # two months per run, newest first
+    assert {r.hour for r in await ResultRollup.filter(span="m")} == set(months[:2])
+    await rollup_results(ctx)
+    rows = await ResultRollup.filter(span="m").order_by("-hour")
+    assert [(r.hour, r.day_mask, r.failures) for r in rows] == [(m, 0b10, 2) for m in months]
