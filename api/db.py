@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from api.settings import Settings, load_settings
@@ -31,9 +32,26 @@ MODEL_MODULES: list[str] = [
 ]
 
 
+# Session settings of every PostgreSQL connection the application opens. JIT off: the
+# report queries (aggregates over ~100k rollup rows) have estimated costs above
+# jit_above_cost, and compiling them cost 50-110 ms per statement for a few ms saved
+# (docs/sla-reports.md, "Performance"); OLTP statements never reach the threshold.
+POSTGRES_SERVER_SETTINGS = {"jit": "off"}
+
+
+def connection_config(db_url: str) -> str | dict[str, Any]:
+    """Tortoise's connection entry for `db_url`: PostgreSQL (asyncpg) URLs get the session
+    settings above; other URLs are kept as they are."""
+    info = expand_db_url(db_url)
+    if info["engine"] != "tortoise.backends.asyncpg":
+        return db_url
+    info["credentials"]["server_settings"] = dict(POSTGRES_SERVER_SETTINGS)
+    return info
+
+
 def tortoise_config(db_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": db_url},
+        "connections": {"default": connection_config(db_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

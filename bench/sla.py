@@ -1,14 +1,17 @@
 """Bench: a one-year SLA report of 100 targets x 3 regions, on PostgreSQL.
 
 Seeds a year of hourly rollups (2.6 M rows) and their daily rollups server-side
-(generate_series), with rare outages (all regions) and rarer single-region failures,
+(generate_series), then the monthly rollups (the rollup job's function), with rare outages (all regions) and rarer single-region failures,
 plus one maintenance window per target; then times the report (the service the
 slaReport query calls) and, as the baseline, the existing per-target statistics
 (`target_stats`, what a client would call 100 times without the report).
 
     HITFLOW_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_sla python bench/sla.py
 
-The database is dropped and re-created (HITFLOW_BENCH_REUSE=1: keep the previous run's). With HITFLOW_BENCH_BEFORE=<git rev> (default
+The database is dropped and re-created (HITFLOW_BENCH_REUSE=1: keep the previous run's;
+monthly rollups are added if it has none). HITFLOW_BENCH_JIT=1 also times each
+report and the baseline with PostgreSQL's JIT on (the server default; the application
+turns it off). With HITFLOW_BENCH_BEFORE=<git rev> (default
 `sla`, empty to skip) the report is also timed, in the same run and on the same rows,
 with api/results/report_data.py as it was at that revision ("before"), and both
 reports must give the same figures.
@@ -18,23 +21,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import statistics
 import subprocess
 import sys
 import time
 import types
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.transactions import in_transaction
 
 from api.core import clock
 from api.db import tortoise_config
 from api.results import buckets, report_data
 from api.results.report_range import local_midnight
 from api.results.reports import build_report
-from api.results.rollups import floor_day, floor_hour
+from api.results.rollups import floor_day, floor_hour, floor_month, next_month, rollup_month
 from api.results.sql import FAILING_HOURS_INDEX
 from api.results.stats import target_stats
 
@@ -111,8 +117,39 @@ async def seed() -> list[int]:
     # The partial index migration 0004 creates (generate_schemas does not run migrations),
     # then a vacuum as autovacuum would do, so its index-only scans see a visibility map.
     await conn.execute_script(FAILING_HOURS_INDEX)
-    await conn.execute_script("VACUUM ANALYZE result_rollups")
+    await roll_months()
     return ids
+
+
+async def roll_months() -> None:
+    """The monthly rollups of every complete month (from the daily rows, by the rollup
+    job's own function), then a vacuum as autovacuum would do, so that index-only scans
+    see a visibility map."""
+    conn = connections.get("default")
+    # A database seeded before monthly rollups existed (HITFLOW_BENCH_REUSE=1).
+    await conn.execute_script(
+        "ALTER TABLE result_rollups ADD COLUMN IF NOT EXISTS day_mask INT NOT NULL DEFAULT 0"
+    )
+    rows = await conn.execute_query_dict(
+        "SELECT MIN(hour) AS a, MAX(hour) AS b, "
+        "(SELECT COUNT(*) FROM result_rollups WHERE span = 'm') AS n "
+        "FROM result_rollups WHERE span = 'd'"
+    )
+    if rows[0]["n"] == 0 and rows[0]["a"] is not None:
+        month, end = floor_month(rows[0]["a"]), rows[0]["b"] + timedelta(days=1)
+        while next_month(month) <= end:
+            await rollup_month(None, month)
+            month = next_month(month)
+    await conn.execute_script("VACUUM ANALYZE result_rollups")
+
+
+class StatementCount(logging.Handler):
+    """Counts the statements Tortoise sends (it logs each one to tortoise.db_client)."""
+
+    n = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.n += 1
 
 
 def loader_at(rev: str) -> object:
@@ -148,6 +185,7 @@ async def main() -> None:
             from api.targets.models import Target
 
             ids = [t.id for t in await Target.all().order_by("id")]
+            await roll_months()
         else:
             ids = await seed()
         rows = (
@@ -184,8 +222,28 @@ async def main() -> None:
                 configured_regions=REGIONS,
             )
 
+        statements = StatementCount()
+        db_log = logging.getLogger("tortoise.db_client")
+        db_log.addHandler(statements)
+        db_log.setLevel(logging.DEBUG)
+        counts = []
+        for n in (2, 20, TARGETS):
+            statements.n = 0
+            await build_report(
+                workspace_id=workspace_id,
+                target_ids=ids[:n],
+                period=period,
+                objective=99.9,
+                exclude_maintenance=True,
+                configured_regions=REGIONS,
+            )
+            counts.append(f"{n} targets: {statements.n}")
+        db_log.removeHandler(statements)
+        db_log.setLevel(logging.WARNING)
+        print(f"SQL statements per report: {', '.join(counts)}")
+
         current_load = report_data.load
-        before_rev = os.environ.get("HITFLOW_BENCH_BEFORE", "sla")
+        before_rev = os.environ.get("HITFLOW_BENCH_BEFORE", "main")
         before_load = loader_at(before_rev) if before_rev else None
 
         async def report_before() -> object:
@@ -200,9 +258,24 @@ async def main() -> None:
                 await target_stats(tid, period.since, period.until)
             return None
 
+        def jit_on(fn: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+            # The application's connections run with jit = off (api/db.py); this runs `fn`
+            # on one connection with the server's default (jit = on) instead.
+            async def run() -> object:
+                async with in_transaction():
+                    await connections.get("default").execute_script("SET LOCAL jit = on")
+                    return await fn()
+
+            return run
+
         runs = [("report", report), ("baseline", baseline)]
         if before_load is not None:
             runs.insert(1, (f"before ({before_rev})", report_before))
+        if os.environ.get("HITFLOW_BENCH_JIT") == "1":
+            runs.append(("report, jit on", jit_on(report)))
+            if before_load is not None:
+                runs.append((f"before ({before_rev}), jit on", jit_on(report_before)))
+            runs.append(("baseline, jit on", jit_on(baseline)))
         for _, fn in runs:
             await fn()  # warm
         timings: dict[str, list[float]] = {label: [] for label, _ in runs}
@@ -232,6 +305,12 @@ async def main() -> None:
                 f"speed-up {old_ms / rep:.1f}x"
             )
         print(f"baseline (target_stats x {TARGETS}, same year): median {base:.0f} ms")
+        for label in timings:
+            if label.endswith("jit on"):
+                print(
+                    f"{label}: median {statistics.median(timings[label]):.0f} ms, "
+                    f"max {max(timings[label]):.0f} ms"
+                )
         print(f"load average at the end: {os.getloadavg()}")
         print(f"ratio report / baseline: {rep / base:.2f}")
         print(

@@ -101,6 +101,12 @@ def _schedule(row: Any) -> SlaReportSchedule:
     )
 
 
+async def workspace_schedule(info: Info, workspace_id: int) -> SlaReportSchedule | None:
+    """Workspace.slaReportSchedule (api/workspaces/types.py)."""
+    row = await report_schedule.get_schedule(info.context.principal, workspace_id)
+    return _schedule(row) if row is not None else None
+
+
 @strawberry.type
 class Mutation(ExportMutation):
     @strawberry.mutation(

@@ -74,6 +74,14 @@ async def set_schedule(
     return schedule
 
 
+async def get_schedule(principal: Principal, workspace_id: int) -> SlaReportSchedule | None:
+    """The workspace's schedule (None: none), for any member who can read it."""
+    principal.check_two_factor(workspace_id, field="workspaceId")
+    if not principal.can_read(workspace_id):
+        raise NotFound(field="workspaceId")
+    return await SlaReportSchedule.get_or_none(workspace_id=workspace_id)
+
+
 async def clear_schedule(principal: Principal, workspace_id: int) -> bool:
     require_writer(principal, workspace_id, field="workspaceId")
     return bool(await SlaReportSchedule.filter(workspace_id=workspace_id).delete())

@@ -1,4 +1,4 @@
-"""Hourly and daily rollups of check results (the input of long-window statistics).
+"""Hourly, daily and monthly rollups of check results (the input of long-window statistics).
 
 Rows are rebuilt idempotently (delete + insert), so re-running an hour after late
 results arrive is safe. Maintenance results are left out, as from every statistic.
@@ -22,6 +22,10 @@ DAY = timedelta(days=1)
 LOOKBACK = timedelta(hours=2)  # hours re-rolled each run, for results that arrive late
 MAX_HOURS_PER_RUN = 24 * 14
 WATERMARK_KEY = "hitflow:rollup:through"
+# Months rolled into monthly rows by the backfill (the oldest so far): months rolled up
+# before monthly rollups existed get theirs a few per run, newest first, once.
+MONTHS_BACKFILL_KEY = "hitflow:rollup:months-backfilled-to"
+BACKFILL_MONTHS_PER_RUN = 2
 
 _BUCKET = buckets.bucket_sql("response_time_ms")
 
@@ -32,6 +36,19 @@ def floor_hour(at: datetime) -> datetime:
 
 def floor_day(at: datetime) -> datetime:
     return floor_hour(at).replace(hour=0)
+
+
+def floor_month(at: datetime) -> datetime:
+    return floor_day(at).replace(day=1)
+
+
+def next_month(at: datetime) -> datetime:
+    start = floor_month(at)
+    return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+
+
+def previous_month(at: datetime) -> datetime:
+    return floor_month(floor_month(at) - DAY)
 
 
 def _scope(target_id: int | None) -> tuple[str, list[Any]]:
@@ -65,6 +82,28 @@ async def rollup_day(target_id: int | None, day: datetime) -> int:
         [start, start + DAY, *params],
     )
     return await _replace("d", start, target_id, _combine(rows, histogram_rows=False))
+
+
+async def rollup_month(target_id: int | None, month: datetime) -> int:
+    """(Re)build the monthly rollups of the UTC month of `month` from its daily rollups.
+
+    Sums and histograms are those of its daily rows; `day_mask` marks the days whose daily
+    row has checks, so an SLA report reads one row where it read up to 31.
+    """
+    start = floor_month(month)
+    where, params = _scope(target_id)
+    rows = await fetch(
+        "SELECT target_id, region, hour, checks, failures, sum_ms, timed_checks AS timed, "  # noqa: S608
+        "histogram FROM result_rollups WHERE span = 'd' AND hour >= ? AND hour < ? "
+        f"{where}",
+        [start, next_month(start), *params],
+    )
+    values = _combine(rows, histogram_rows=False)
+    for row in rows:
+        if int(row["checks"] or 0) > 0:
+            acc = values[(int(row["target_id"]), row["region"])]
+            acc["day_mask"] = acc.get("day_mask", 0) | 1 << (as_datetime(row["hour"]).day - 1)
+    return await _replace("m", start, target_id, values)
 
 
 def _combine(
@@ -108,6 +147,7 @@ async def _replace(
                         sum_ms=acc["sum_ms"],
                         timed_checks=acc["timed"],
                         histogram=buckets.dump(acc["histogram"]),
+                        day_mask=acc.get("day_mask", 0),
                     )
                     for (tid, region), acc in values.items()
                 ],
@@ -130,13 +170,16 @@ async def _start_hour(redis: Any | None) -> datetime | None:
 
 
 async def rollup_pending(now: datetime | None = None, *, redis: Any | None = None) -> int:
-    """Roll up every complete hour not yet rolled (plus a short lookback), then their days.
+    """Roll up every complete hour not yet rolled (plus a short lookback), then their days
+    and, once complete, their months.
 
     Returns the number of hours processed. The watermark lives in Redis when given,
     else it is read back from the newest hourly rollup.
     """
     now = now or clock.now()
     end = floor_hour(now)  # hours before this one are complete
+    if redis is not None:
+        await _backfill_months(redis, end)
     start = await _start_hour(redis)
     if start is None:
         return 0
@@ -148,9 +191,28 @@ async def rollup_pending(now: datetime | None = None, *, redis: Any | None = Non
         days.add(floor_day(hour))
         hour += HOUR
         done += 1
+    months: set[datetime] = set()
     for day in sorted(days):
         if day + DAY <= hour:  # only complete, fully rolled days
             await rollup_day(None, day)
+            months.add(floor_month(day))
+    for month in sorted(months):
+        if next_month(month) <= hour:  # complete months (again when a day was re-rolled)
+            await rollup_month(None, month)
     if redis is not None and done:
         await redis.set(WATERMARK_KEY, str(hour.timestamp()))
     return done
+
+
+async def _backfill_months(redis: Any, end: datetime) -> None:
+    """Monthly rows of the complete months of the last year, from their daily rows, for
+    data rolled up before monthly rollups existed (idempotent; a few months per run)."""
+    mark = await redis.get(MONTHS_BACKFILL_KEY)
+    month = datetime.fromtimestamp(float(mark), UTC) if mark else floor_month(end)
+    oldest = floor_month(end - timedelta(days=366))
+    for _ in range(BACKFILL_MONTHS_PER_RUN):
+        month = previous_month(month)
+        if month < oldest:
+            return
+        await rollup_month(None, month)
+        await redis.set(MONTHS_BACKFILL_KEY, str(month.timestamp()))

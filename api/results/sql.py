@@ -59,3 +59,10 @@ def day_after(column: str) -> str:
         return f"({column} + interval '1 day')"
     # SQLite keeps Tortoise's text form, "YYYY-MM-DD HH:MM:SS+00:00": build the same.
     return f"(strftime('%Y-%m-%d %H:%M:%S', {column}, '+1 day') || '+00:00')"
+
+
+def hour_of(column: str) -> str:
+    """SQL for the UTC hour `column` (a stored datetime) falls in, read by as_datetime."""
+    if _postgres(connections.get("default")):
+        return f"date_trunc('hour', {column} AT TIME ZONE 'UTC')"
+    return f"strftime('%Y-%m-%d %H:00:00', {column})"

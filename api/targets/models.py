@@ -124,10 +124,12 @@ class CheckResult(Model):
 
 
 class ResultRollup(Model):
-    """Aggregate of one target in one region over an hour (span h) or a UTC day (span d).
+    """Aggregate of one target in one region over an hour (span h), a UTC day (span d) or
+    a UTC calendar month (span m).
 
     Kept a year while raw results are kept less. Daily rows are built from hourly rows and
-    let a year of statistics read about 365 rows per region instead of 8760.
+    let a year of statistics read about 365 rows per region instead of 8760; monthly rows
+    are built from daily rows (12 a year), for SLA reports.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -136,7 +138,7 @@ class ResultRollup(Model):
     )
     target_id: int
     region = fields.CharField(max_length=32)
-    span = fields.CharField(max_length=1, default="h")  # h = hour, d = day
+    span = fields.CharField(max_length=1, default="h")  # h = hour, d = day, m = month
     hour = fields.DatetimeField()  # start of the hour (or of the day)
     checks = fields.IntField(default=0)
     failures = fields.IntField(default=0)
@@ -144,6 +146,9 @@ class ResultRollup(Model):
     timed_checks = fields.IntField(default=0)
     # Latency histogram: {bucket index: count} over api.results.buckets.BOUNDS_MS.
     histogram: fields.JSONField[dict[str, int]] = fields.JSONField(default=dict)
+    # Span m only: bit i set when day i + 1 of the month has a daily row with checks (the
+    # days an SLA report counts as monitored whole). 0 for the other spans.
+    day_mask = fields.IntField(default=0)
 
     class Meta:
         table = "result_rollups"

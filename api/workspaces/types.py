@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from api.incidents.types import IncidentConnection
     from api.maintenance.types import MaintenanceWindow
     from api.notifications.types import AlertChannel
+    from api.results.mutations import SlaReportSchedule
     from api.targets.types import TargetConnection, TargetStatus
 
 
@@ -155,6 +156,17 @@ class Workspace(relay.Node):
         from api.notifications.types import public_policy
 
         return public_policy(await workspace_default(self.pk))
+
+    @strawberry.field(
+        description="The monthly SLA report e-mail (setSlaReportSchedule); null: none.",
+        permission_classes=[requires("alerts:read")],
+    )
+    async def sla_report_schedule(
+        self, info: Info
+    ) -> Annotated[SlaReportSchedule, strawberry.lazy("api.results.mutations")] | None:
+        from api.results.mutations import workspace_schedule
+
+        return await workspace_schedule(info, self.pk)
 
     @strawberry.field(
         description="Planned maintenance windows (alerts held back inside them).",

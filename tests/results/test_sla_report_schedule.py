@@ -88,3 +88,38 @@ async def test_last_month_is_mailed_once_to_the_members(
     body = await gql(CLEAR, {"ws": owner.workspace_gid}, token=owner.token)
     assert body["data"]["clearSlaReportSchedule"] == {"schedule": None, "errors": []}
     assert await SlaReportSchedule.all().count() == 0
+
+
+READ = """query($ws: ID!) { node(id: $ws) { ... on Workspace {
+  slaReportSchedule { recipientIds timezone objective excludeMaintenance lastSentMonth } } } }"""
+
+
+async def test_the_schedule_reads_back_on_the_workspace(settings, gql) -> None:
+    owner, stranger = await create_account(settings), await create_account(settings)
+    viewer = await create_account(settings)
+    await add_member(owner.workspace, viewer.user, Role.VIEWER)
+    ws = {"ws": owner.workspace_gid}
+    body = await gql(READ, ws, token=owner.token)
+    assert body["data"]["node"] == {"slaReportSchedule": None}  # none yet
+    body = await gql(SET, schedule_input(owner, owner.user, objective=99.5), token=owner.token)
+    assert body["data"]["setSlaReportSchedule"]["errors"] == []
+    expected = {
+        "recipientIds": [encode("User", owner.user.id)],
+        "timezone": "Europe/Paris",
+        "objective": 99.5,
+        "excludeMaintenance": True,
+        "lastSentMonth": None,
+    }
+    for account in (owner, viewer):  # any member who may read alert settings
+        body = await gql(READ, ws, token=account.token)
+        assert body["data"]["node"] == {"slaReportSchedule": expected}, body
+    # Another workspace's: not found (no enumeration).
+    body = await gql(READ, ws, token=stranger.token)
+    assert body["data"]["node"] is None
+    # Like the mutation's read side: the alerts:read scope.
+    pat = await create_pat(owner.user, ["results:read", "targets:read"])
+    body = await gql(READ, ws, token=pat)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    pat = await create_pat(owner.user, ["alerts:read", "targets:read"])
+    body = await gql(READ, ws, token=pat)
+    assert body["data"]["node"] == {"slaReportSchedule": expected}, body
