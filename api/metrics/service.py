@@ -13,6 +13,7 @@ from typing import Any
 from api.auth.principal import Principal
 from api.core import clock
 from api.core.errors import NotFound
+from api.results.service import SEARCH_WINDOWS
 from api.results.sql import as_datetime, fetch
 from api.targets import service as targets
 from api.targets.models import CheckStatus, TargetRegionState
@@ -78,22 +79,17 @@ async def workspace_figures(principal: Principal, workspace_id: int) -> list[Tar
     def region(tid: int, name: str) -> RegionFigures:
         return out[tid].regions.setdefault(name, RegionFigures())
 
+    expected: dict[int, set[str]] = {}
     for state in await TargetRegionState.filter(target_id__in=ids).values(
         "target_id", "region", "status"
     ):
+        expected.setdefault(int(state["target_id"]), set()).add(state["region"])
         if state["status"] is not None:
             up = 0 if state["status"] == CheckStatus.DOWN else 1
             region(int(state["target_id"]), state["region"]).up = up
 
     marks = _in_list(ids)
-    columns = ", ".join(_PHASE_COLUMNS.values())
-    latest = await fetch(
-        f"SELECT target_id, region, certificate_expires_at, {columns} FROM check_results "  # noqa: S608 (constants and ? params only)
-        "WHERE id IN (SELECT MAX(id) FROM check_results "
-        f"WHERE target_id IN ({marks}) GROUP BY target_id, region)",
-        ids,
-    )
-    for row in latest:
+    for row in await _latest_per_region(ids, expected):
         figures = region(int(row["target_id"]), row["region"])
         for phase, column in _PHASE_COLUMNS.items():
             if row[column] is not None:
@@ -122,3 +118,31 @@ async def workspace_figures(principal: Principal, workspace_id: int) -> list[Tar
             if checks:
                 figures.uptime[name] = 1.0 - int(row[f"failures_{name}"] or 0) / checks
     return list(out.values())
+
+
+async def _latest_per_region(ids: list[int], expected: dict[int, set[str]]) -> list[dict[str, Any]]:
+    """The newest result of each (target, region), searched in the recent windows first
+    (partition pruning on PostgreSQL); a target is searched wider while it has no result
+    yet or a region of its state has none."""
+    columns = ", ".join(_PHASE_COLUMNS.values())
+    found: dict[tuple[int, str], dict[str, Any]] = {}
+    pending = list(ids)
+    now = clock.now()
+    for window in SEARCH_WINDOWS:
+        if not pending:
+            break
+        marks = _in_list(pending)
+        bound, params = ("", []) if window is None else ("checked_at >= ? AND ", [now - window])
+        rows = await fetch(
+            f"SELECT target_id, region, certificate_expires_at, {columns} FROM check_results "  # noqa: S608 (constants and ? params only)
+            f"WHERE {bound}id IN (SELECT MAX(id) FROM check_results "
+            f"WHERE {bound}target_id IN ({marks}) GROUP BY target_id, region)",
+            [*params, *params, *pending],
+        )
+        for row in rows:
+            found[(int(row["target_id"]), str(row["region"]))] = row
+        seen: dict[int, set[str]] = {}
+        for tid, name in found:
+            seen.setdefault(tid, set()).add(name)
+        pending = [t for t in pending if t not in seen or not expected.get(t, set()) <= seen[t]]
+    return list(found.values())
