@@ -39,9 +39,9 @@ from api.metrics.service import _latest_per_region
 from api.privacy.retention import run_retention
 from api.results import partitions
 from api.results.service import _COLUMNS, latest_results
-from api.targets.models import CheckResult
 from api.results.sql import fetch
 from api.settings import Settings
+from api.targets.models import CheckResult
 
 TARGETS = 50
 REGIONS = ["eu-west", "us-east", "ap-south"]
@@ -126,9 +126,7 @@ async def retention_case(url: str, partitioned: bool, kept_share: bool, rows: in
             await partitions.ensure_partitions(first_day, 1, 10)
         await insert(ids, first_day, 10 * 86400, rows, "o")
         await connections.get("default").execute_script("CHECKPOINT")
-        settings = Settings(
-            database_url=url, secret_keys=[KEY], data_dir=Path(tempfile.mkdtemp())
-        )
+        settings = Settings(database_url=url, secret_keys=[KEY], data_dir=Path(tempfile.mkdtemp()))
         before, t0 = await wal(), time.perf_counter()
         result = await run_retention(settings)
         seconds = time.perf_counter() - t0
@@ -141,6 +139,46 @@ async def retention_case(url: str, partitioned: bool, kept_share: bool, rows: in
             "wal": written,
         }
     finally:
+        await Tortoise.close_connections()
+
+
+async def steady_state(url: str, span: int) -> tuple[int, int]:
+    """Share of expired rows leaving by DROP in steady state: 60 days of results (free
+    plan, 30 days), then the daily job at 02:10 on 15 successive days (the first one, clearing the
+    backlog, not counted), partitions of
+    `span` days made ahead as the hourly cron does. Returns (rows dropped, rows deleted)."""
+    from api.privacy import graph
+    from api.privacy.retention import RULES, _drop_expired_partitions, expiry_conditions
+
+    start = partitions.span_start(clock.now() - timedelta(days=60), 7)
+    await open_db(url, True, start)
+    try:
+        ids = await targets(False)
+        await partitions.ensure_partitions(start, span, 63 // span + 1)
+        await insert(ids, start, 60 * 86400, 60 * 4000, "s")
+        settings = Settings(
+            database_url=url,
+            secret_keys=[KEY],
+            data_dir=Path(tempfile.mkdtemp()),
+            results_partition_days=span,
+        )
+        model = graph.models()["CheckResult"]
+        rule = next(r for r in RULES if r.model == "CheckResult")
+        dropped = deleted = 0
+        clock.advance((start + timedelta(days=45, hours=2, minutes=10)) - clock.now())
+        await run_retention(settings)  # the backlog of the first run is not steady state
+        clock.advance(timedelta(days=1))
+        for _ in range(14):
+            now = clock.now()
+            conditions = expiry_conditions(settings, model, rule, [], {"free"}, now)
+            dropped += (await _drop_expired_partitions(settings, model, conditions, {"free"}, now))[
+                0
+            ]
+            deleted += (await run_retention(settings)).get("CheckResult", 0)
+            clock.advance(timedelta(days=1))
+        return dropped, deleted
+    finally:
+        clock.reset()
         await Tortoise.close_connections()
 
 
@@ -187,7 +225,8 @@ async def main() -> None:
         raise SystemExit("bench/retention.py measures PostgreSQL: set HITFLOW_BENCH_DATABASE_URL")
     rows = int(os.environ.get("HITFLOW_BENCH_ROWS", "1000000"))
     print(f"load average: {os.getloadavg()}")
-    for kept in (False, True):
+    only = os.environ.get("HITFLOW_BENCH_ONLY", "retention,queries,steady").split(",")
+    for kept in (False, True) if "retention" in only else ():
         label = "10% kept" if kept else "nothing kept"
         plain = await retention_case(url, False, kept, rows)
         part = await retention_case(url, True, kept, rows)
@@ -203,13 +242,20 @@ async def main() -> None:
             f"WAL {part['wal'] / max(plain['wal'], 1):.3f}x"
         )
     print(f"load average: {os.getloadavg()}")
-    for partitioned in (False, True):
+    for partitioned in (False, True) if "queries" in only else ():
         q = await query_case(url, partitioned)
         kind = f"partitioned ({q['partitions']} partitions)" if partitioned else "plain table"
         print(
             f"{kind:28} latest_results: unbounded {q['latest_old_ms']:7.2f} ms, "
             f"bounded {q['latest_new_ms']:6.2f} ms | metrics newest per region: "
             f"unbounded {q['metrics_old_ms']:7.2f} ms, bounded {q['metrics_new_ms']:6.2f} ms"
+        )
+    print(f"load average: {os.getloadavg()}")
+    for span in (1, 7) if "steady" in only else ():
+        dropped, deleted = await steady_state(url, span)
+        print(
+            f"steady state, {span}-day partitions: {dropped} rows dropped with their partition, "
+            f"{deleted} deleted row by row: {dropped / max(dropped + deleted, 1):.0%} by DROP"
         )
     print(f"load average: {os.getloadavg()}")
     await recreate(url)

@@ -194,8 +194,12 @@ async def _drop_expired_partitions(
             log.warning("retention_partition_mismatch", partition=part.name, total=total)
             continue
         try:
-            await partitions.drop_partition(part, kept)
-        except (OperationalError, TransactionManagementError) as exc:  # lock timeout...
+            await partitions.drop_partition(part, kept, total)
+        except (
+            OperationalError,  # lock timeout, deadlock with a late insert
+            TransactionManagementError,
+            partitions.PartitionChanged,
+        ) as exc:  # the partition stays; row deletion below still runs
             log.warning("retention_partition_skipped", partition=part.name, error=str(exc))
             continue
         rows += expired

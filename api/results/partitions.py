@@ -224,17 +224,27 @@ async def partition_rows(name: str) -> int:
     return int(rows[0]["n"])
 
 
-async def drop_partition(part: Partition, kept_ids: list[int]) -> None:
+class PartitionChanged(Exception):
+    """The partition gained or lost rows since they were counted: nothing was dropped."""
+
+
+async def drop_partition(part: Partition, kept_ids: list[int], rows: int) -> None:
     """Drop `part`; the rows `kept_ids` survive in a rebuilt partition of the same range.
 
-    One transaction: the partition is locked against writes (a late result) first, the
-    kept rows are copied into a new table, the old partition is detached and dropped and
-    the new one attached in its place (a CHECK constraint spares the ATTACH a scan).
+    One transaction: the partition is locked against writes (a late result) first and
+    must still hold the `rows` rows the caller sorted into kept and expired, the kept
+    rows are copied into a new table, the old partition is dropped and the new one
+    attached in its place (a CHECK constraint spares the ATTACH a scan).
     """
     if _NAME.match(part.name) is None:
         raise ValueError(f"not a range partition of {TABLE}: {part.name}")
     async with in_transaction() as conn:
-        await conn.execute_script("SET LOCAL lock_timeout = '5s'")
+        await conn.execute_script(
+            f"SET LOCAL lock_timeout = '5s'; LOCK TABLE {part.name} IN EXCLUSIVE MODE"
+        )
+        now_rows = await conn.execute_query_dict(f"SELECT COUNT(*) AS n FROM {part.name}")  # noqa: S608 (a catalog name)
+        if int(now_rows[0]["n"]) != rows:
+            raise PartitionChanged(part.name)
         if not kept_ids:
             await conn.execute_script(f"DROP TABLE {part.name}")
             return
@@ -243,7 +253,6 @@ async def drop_partition(part: Partition, kept_ids: list[int]) -> None:
         lower = "" if part.start is None else f" AND checked_at >= {lo}"
         hi = _literal(part.end)
         await conn.execute_script(
-            f"LOCK TABLE {part.name} IN EXCLUSIVE MODE;"
             f"CREATE TABLE {new} (LIKE {TABLE} INCLUDING DEFAULTS);"
             f"ALTER TABLE {new} ADD CONSTRAINT {new}_range "
             f"CHECK (checked_at IS NOT NULL{lower} AND checked_at < {hi})"
