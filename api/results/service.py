@@ -62,16 +62,25 @@ async def latest_results(target_ids: Sequence[int]) -> list[CheckResult | None]:
 
 async def _latest_since(ids: list[int], since: datetime | None) -> list[CheckResult]:
     in_list = ",".join(str(int(i)) for i in ids)  # integers only: safe to inline
-    outer = inner = ""
-    if since is not None:  # both sides bounded: each reads the recent partitions only
-        outer = f"checked_at >= {since_literal(since)} AND "
-        inner = f"AND r.checked_at >= {since_literal(since)} "
-    rows: list[CheckResult] = await CheckResult.raw(
-        f"SELECT {_COLUMNS} FROM check_results WHERE {outer}id IN ("  # noqa: S608 (integers, a datetime)
-        f"SELECT (SELECT r.id FROM check_results r WHERE r.target_id = t.id {inner}"
-        "ORDER BY r.checked_at DESC, r.id DESC LIMIT 1) "
-        f"FROM targets t WHERE t.id IN ({in_list}))"
+    bound = "" if since is None else f"AND r.checked_at >= {since_literal(since)} "
+    newest = (
+        "SELECT {columns} FROM check_results r WHERE r.target_id = t.id "  # noqa: S608 (integers, a datetime)
+        f"{bound}ORDER BY r.checked_at DESC, r.id DESC LIMIT 1"
     )
+    if connections.get("default").capabilities.dialect == "postgres":
+        # One index seek per target in the pruned partitions, the row read there: no
+        # second lookup by id (which would visit every partition kept by the bound).
+        columns = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
+        sql = (
+            f"SELECT x.* FROM targets t CROSS JOIN LATERAL ({newest.format(columns=columns)}) x "  # noqa: S608
+            f"WHERE t.id IN ({in_list})"
+        )
+    else:  # SQLite has no LATERAL: the newest id per target, then those rows
+        sql = (
+            f"SELECT {_COLUMNS} FROM check_results WHERE id IN ("  # noqa: S608
+            f"SELECT ({newest.format(columns='r.id')}) FROM targets t WHERE t.id IN ({in_list}))"
+        )
+    rows: list[CheckResult] = await CheckResult.raw(sql)
     return rows
 
 
