@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise import connections
+
 from api.auth.principal import Principal
 from api.core import clock
 from api.core.errors import NotFound
@@ -131,14 +133,25 @@ async def _latest_per_region(ids: list[int], expected: dict[int, set[str]]) -> l
     for window in SEARCH_WINDOWS:
         if not pending:
             break
-        marks = _in_list(pending)
-        bound, params = ("", []) if window is None else ("checked_at >= ? AND ", [now - window])
-        rows = await fetch(
-            f"SELECT target_id, region, certificate_expires_at, {columns} FROM check_results "  # noqa: S608 (constants and ? params only)
-            f"WHERE {bound}id IN (SELECT MAX(id) FROM check_results "
-            f"WHERE {bound}target_id IN ({marks}) GROUP BY target_id, region)",
-            [*params, *params, *pending],
-        )
+        since = None if window is None else now - window
+        grouped = pending
+        rows: list[dict[str, Any]] = []
+        if connections.get("default").capabilities.dialect == "postgres":
+            # One index seek (target_id, region, checked_at) per region of the state, in
+            # the pruned partitions, instead of grouping the window's rows.
+            pairs = [(t, r) for t in pending for r in sorted(expected.get(t, ()))]
+            grouped = [t for t in pending if not expected.get(t)]
+            if pairs:
+                rows += await _newest_of_pairs(pairs, since, columns)
+        if grouped:
+            marks = _in_list(grouped)
+            bound, params = ("", []) if since is None else ("checked_at >= ? AND ", [since])
+            rows += await fetch(
+                f"SELECT target_id, region, certificate_expires_at, {columns} FROM check_results "  # noqa: S608 (constants and ? params only)
+                f"WHERE {bound}id IN (SELECT MAX(id) FROM check_results "
+                f"WHERE {bound}target_id IN ({marks}) GROUP BY target_id, region)",
+                [*params, *params, *grouped],
+            )
         for row in rows:
             found[(int(row["target_id"]), str(row["region"]))] = row
         seen: dict[int, set[str]] = {}
@@ -146,3 +159,17 @@ async def _latest_per_region(ids: list[int], expected: dict[int, set[str]]) -> l
             seen.setdefault(tid, set()).add(name)
         pending = [t for t in pending if t not in seen or not expected.get(t, set()) <= seen[t]]
     return list(found.values())
+
+
+async def _newest_of_pairs(
+    pairs: list[tuple[int, str]], since: datetime | None, columns: str
+) -> list[dict[str, Any]]:
+    values = ", ".join("(?::int, ?::text)" for _ in pairs)
+    bound = "" if since is None else "AND c.checked_at >= ? "
+    return await fetch(
+        f"SELECT x.* FROM (VALUES {values}) p(t, r) CROSS JOIN LATERAL ("  # noqa: S608 (constants and ? params only)
+        f"SELECT c.target_id, c.region, c.certificate_expires_at, {columns} "
+        f"FROM check_results c WHERE c.target_id = p.t AND c.region = p.r {bound}"
+        "ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) x",
+        [*(v for pair in pairs for v in pair), *([since] if since is not None else [])],
+    )
