@@ -78,6 +78,17 @@ async def migrate(settings: Settings) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     await run_migrations(config=tortoise_config(settings.effective_database_url))
     await Tortoise.close_connections()
+    if not settings.effective_database_url.startswith("sqlite://"):
+        from api.core import clock
+        from api.results.partitions import ensure_partitions
+
+        await init_db(settings)
+        try:
+            await ensure_partitions(
+                clock.now(), settings.results_partition_days, settings.results_partitions_ahead
+            )
+        finally:
+            await Tortoise.close_connections()
 
 
 async def init_db(settings: Settings) -> None:

@@ -206,6 +206,10 @@ class Settings(BaseSettings):
     retention_raw_days_pro: int = Field(default=90, ge=1, le=365)
     retention_raw_days_business: int = Field(default=365, ge=1, le=365)
     retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    # PostgreSQL: check_results partitioned by checked_at (api/results/partitions.py),
+    # one partition per this many days, created this many spans ahead.
+    results_partition_days: int = Field(default=1, ge=1, le=31)
+    results_partitions_ahead: int = Field(default=2, ge=1, le=60)
     deletion_grace_days: int = Field(default=7, ge=0, le=30)
     backup_retention_days: int = Field(default=7, ge=1, le=30)
     backup_dir: Path | None = None

@@ -22,6 +22,7 @@ from workers.jobs.export import build_data_export, expire_data_exports
 from workers.jobs.ingest import start_ingest, stop_ingest
 from workers.jobs.mail import send_email
 from workers.jobs.oauth import purge_expired_oauth
+from workers.jobs.partitions import ensure_result_partitions
 from workers.jobs.purge import purge_deleted_accounts, purge_user
 from workers.jobs.retention import apply_retention
 from workers.jobs.rollups import rollup_results
@@ -60,6 +61,8 @@ CORE_CRON_JOBS: list[CronJob] = [
     cron(check_certificates, minute=7, unique=True, timeout=600),  # hourly
     cron(purge_expired_oauth, minute=23, unique=True, timeout=300),  # hourly
     # Data lifecycle (api/privacy): daily, at night UTC; exports expire hourly.
+    # PostgreSQL: check_results partitions for now and ahead (api/results/partitions.py).
+    cron(ensure_result_partitions, minute=3, unique=True, timeout=600),  # hourly
     cron(apply_retention, hour=2, minute=10, unique=True, timeout=3600),
     cron(purge_deleted_accounts, hour=2, minute=40, unique=True, timeout=3600),
     cron(backup_database, hour=3, minute=5, unique=True, timeout=3600),

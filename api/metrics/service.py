@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise import connections
+
 from api.auth.principal import Principal
 from api.core import clock
 from api.core.errors import NotFound
+from api.results.service import SEARCH_WINDOWS
 from api.results.sql import as_datetime, fetch
 from api.targets import service as targets
 from api.targets.models import CheckStatus, TargetRegionState
@@ -78,22 +81,17 @@ async def workspace_figures(principal: Principal, workspace_id: int) -> list[Tar
     def region(tid: int, name: str) -> RegionFigures:
         return out[tid].regions.setdefault(name, RegionFigures())
 
+    expected: dict[int, set[str]] = {}
     for state in await TargetRegionState.filter(target_id__in=ids).values(
         "target_id", "region", "status"
     ):
+        expected.setdefault(int(state["target_id"]), set()).add(state["region"])
         if state["status"] is not None:
             up = 0 if state["status"] == CheckStatus.DOWN else 1
             region(int(state["target_id"]), state["region"]).up = up
 
     marks = _in_list(ids)
-    columns = ", ".join(_PHASE_COLUMNS.values())
-    latest = await fetch(
-        f"SELECT target_id, region, certificate_expires_at, {columns} FROM check_results "  # noqa: S608 (constants and ? params only)
-        "WHERE id IN (SELECT MAX(id) FROM check_results "
-        f"WHERE target_id IN ({marks}) GROUP BY target_id, region)",
-        ids,
-    )
-    for row in latest:
+    for row in await _latest_per_region(ids, expected):
         figures = region(int(row["target_id"]), row["region"])
         for phase, column in _PHASE_COLUMNS.items():
             if row[column] is not None:
@@ -122,3 +120,56 @@ async def workspace_figures(principal: Principal, workspace_id: int) -> list[Tar
             if checks:
                 figures.uptime[name] = 1.0 - int(row[f"failures_{name}"] or 0) / checks
     return list(out.values())
+
+
+async def _latest_per_region(ids: list[int], expected: dict[int, set[str]]) -> list[dict[str, Any]]:
+    """The newest result of each (target, region), searched in the recent windows first
+    (partition pruning on PostgreSQL); a target is searched wider while it has no result
+    yet or a region of its state has none."""
+    columns = ", ".join(_PHASE_COLUMNS.values())
+    found: dict[tuple[int, str], dict[str, Any]] = {}
+    pending = list(ids)
+    now = clock.now()
+    for window in SEARCH_WINDOWS:
+        if not pending:
+            break
+        since = None if window is None else now - window
+        grouped = pending
+        rows: list[dict[str, Any]] = []
+        if connections.get("default").capabilities.dialect == "postgres":
+            # One index seek (target_id, region, checked_at) per region of the state, in
+            # the pruned partitions, instead of grouping the window's rows.
+            pairs = [(t, r) for t in pending for r in sorted(expected.get(t, ()))]
+            grouped = [t for t in pending if not expected.get(t)]
+            if pairs:
+                rows += await _newest_of_pairs(pairs, since, columns)
+        if grouped:
+            marks = _in_list(grouped)
+            bound, params = ("", []) if since is None else ("checked_at >= ? AND ", [since])
+            rows += await fetch(
+                f"SELECT target_id, region, certificate_expires_at, {columns} FROM check_results "  # noqa: S608 (constants and ? params only)
+                f"WHERE {bound}id IN (SELECT MAX(id) FROM check_results "
+                f"WHERE {bound}target_id IN ({marks}) GROUP BY target_id, region)",
+                [*params, *params, *grouped],
+            )
+        for row in rows:
+            found[(int(row["target_id"]), str(row["region"]))] = row
+        seen: dict[int, set[str]] = {}
+        for tid, name in found:
+            seen.setdefault(tid, set()).add(name)
+        pending = [t for t in pending if t not in seen or not expected.get(t, set()) <= seen[t]]
+    return list(found.values())
+
+
+async def _newest_of_pairs(
+    pairs: list[tuple[int, str]], since: datetime | None, columns: str
+) -> list[dict[str, Any]]:
+    values = ", ".join("(?::int, ?::text)" for _ in pairs)
+    bound = "" if since is None else "AND c.checked_at >= ? "
+    return await fetch(
+        f"SELECT x.* FROM (VALUES {values}) p(t, r) CROSS JOIN LATERAL ("  # noqa: S608 (constants and ? params only)
+        f"SELECT c.target_id, c.region, c.certificate_expires_at, {columns} "
+        f"FROM check_results c WHERE c.target_id = p.t AND c.region = p.r {bound}"
+        "ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) x",
+        [*(v for pair in pairs for v in pair), *([since] if since is not None else [])],
+    )

@@ -43,6 +43,7 @@ CHUNK = 1 << 20
 NAME = re.compile(r"^hitflow-(\d{8}T\d{6}Z)-[0-9a-f]{6}\.hfbk$")
 PG_DUMP = "/usr/bin/pg_dump"
 PG_RESTORE = "/usr/bin/pg_restore"
+PSQL = "/usr/bin/psql"
 
 
 class BackupError(RuntimeError):
@@ -232,23 +233,33 @@ def restore_database(settings: Settings, keyring: KeyRing, blob: Path) -> None:
                 source.close()
             return
         dsn, env = _pg_env(url)
-        result = subprocess.run(  # noqa: S603 - fixed binary, no shell
+        # pg_restore --clean alone fails on a partitioned table (it drops the constraints
+        # a partition inherits, one by one, which PostgreSQL refuses): the script it
+        # writes runs in psql, in ONE transaction, after dropping check_results and its
+        # partitions whole (api/results/partitions.py); the script then recreates them.
+        script = Path(tmp) / "restore.sql"
+        steps = [
+            [PG_RESTORE, "--clean", "--if-exists", "--no-owner", "--file", str(script), str(plain)],
             [
-                PG_RESTORE,
-                "--clean",
-                "--if-exists",
-                "--no-owner",
+                PSQL,
+                "--no-psqlrc",
+                "--quiet",
+                "--set=ON_ERROR_STOP=1",
                 "--single-transaction",
                 "--dbname",
                 dsn,
-                str(plain),
+                "--command",
+                "DROP TABLE IF EXISTS public.check_results CASCADE",
+                "--file",
+                str(script),
             ],
-            env=env,
-            capture_output=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise BackupError(f"pg_restore failed: {result.stderr.decode(errors='replace')[-500:]}")
+        ]
+        for step in steps:
+            result = subprocess.run(step, env=env, capture_output=True, check=False)  # noqa: S603 - fixed binaries, no shell
+            if result.returncode != 0:
+                raise BackupError(
+                    f"{Path(step[0]).name} failed: {result.stderr.decode(errors='replace')[-500:]}"
+                )
     log.info("backup_restored", file=blob.name)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from api.auth.principal import Principal
+from api.core import clock
 from api.core.errors import Invalid
 from api.core.paging import backward, page_size
 from api.core.values import aware, db_int
@@ -28,20 +30,58 @@ def visible_to(principal: Principal) -> QuerySet[CheckResult]:
     return CheckResult.filter(target__workspace_id__in=principal.workspace_ids)
 
 
+# Where the newest result of a target is looked for: the last day first, then wider, so
+# that on PostgreSQL the query reads the newest partitions only (an unbounded one probes
+# the index of every partition: 40-215 ms instead of ~1 ms for 50 targets).
+SEARCH_WINDOWS: tuple[timedelta | None, ...] = (timedelta(days=1), timedelta(days=35), None)
+
+
+def since_literal(at: datetime) -> str:
+    """`at` as an SQL literal comparable with the checked_at column of either database."""
+    utc = at.astimezone(UTC)
+    if connections.get("default").capabilities.dialect == "postgres":
+        return f"'{utc.isoformat()}'::timestamptz"
+    return f"'{utc.isoformat(' ')}'"  # the text form Tortoise stores in SQLite
+
+
 async def latest_results(target_ids: Sequence[int]) -> list[CheckResult | None]:
-    """The newest result of each target, in one query (an index seek per target)."""
+    """The newest result of each target (an index seek per target), searched in the
+    recent windows first: one query when every target reported in the last day."""
     ids = [int(i) for i in target_ids]
-    if not ids:
-        return []
-    in_list = ",".join(str(i) for i in ids)  # integers only: safe to inline
-    rows: list[CheckResult] = await CheckResult.raw(
-        f"SELECT {_COLUMNS} FROM check_results WHERE id IN ("  # noqa: S608 (integer ids only)
-        "SELECT (SELECT r.id FROM check_results r WHERE r.target_id = t.id "
-        "ORDER BY r.checked_at DESC, r.id DESC LIMIT 1) "
-        f"FROM targets t WHERE t.id IN ({in_list}))"
+    found: dict[int, CheckResult] = {}
+    now = clock.now()
+    for window in SEARCH_WINDOWS:
+        missing = [i for i in ids if i not in found]
+        if not missing:
+            break
+        since = None if window is None else now - window
+        for row in await _latest_since(missing, since):
+            found[row.target_id] = row
+    return [found.get(i) for i in ids]
+
+
+async def _latest_since(ids: list[int], since: datetime | None) -> list[CheckResult]:
+    in_list = ",".join(str(int(i)) for i in ids)  # integers only: safe to inline
+    bound = "" if since is None else f"AND r.checked_at >= {since_literal(since)} "
+    newest = (
+        "SELECT {columns} FROM check_results r WHERE r.target_id = t.id "  # noqa: S608 (integers, a datetime)
+        f"{bound}ORDER BY r.checked_at DESC, r.id DESC LIMIT 1"
     )
-    by_target = {r.target_id: r for r in rows}
-    return [by_target.get(i) for i in ids]
+    if connections.get("default").capabilities.dialect == "postgres":
+        # One index seek per target in the pruned partitions, the row read there: no
+        # second lookup by id (which would visit every partition kept by the bound).
+        columns = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
+        sql = (
+            f"SELECT x.* FROM targets t CROSS JOIN LATERAL ({newest.format(columns=columns)}) x "  # noqa: S608
+            f"WHERE t.id IN ({in_list})"
+        )
+    else:  # SQLite has no LATERAL: the newest id per target, then those rows
+        sql = (
+            f"SELECT {_COLUMNS} FROM check_results WHERE id IN ("  # noqa: S608
+            f"SELECT ({newest.format(columns='r.id')}) FROM targets t WHERE t.id IN ({in_list}))"
+        )
+    rows: list[CheckResult] = await CheckResult.raw(sql)
+    return rows
 
 
 def encode_cursor(row: Any) -> str:

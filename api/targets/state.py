@@ -79,6 +79,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from api.core import clock
@@ -248,6 +249,24 @@ async def ingest_results(
     raise AssertionError("unreachable")
 
 
+# A result sent again carries the same check_id AND checked_at (the unique key on the
+# partitioned table of PostgreSQL is (check_id, checked_at)): looking it up within the
+# batch's checked_at range, widened by a margin, lets PostgreSQL prune the partitions.
+_DUPLICATE_MARGIN = timedelta(days=1)
+
+
+def _same_checks(results: list[dict[str, Any]]) -> QuerySet[CheckResult]:
+    """The stored rows with the check_ids of `results`, searched near their checked_at."""
+    query = CheckResult.filter(check_id__in=[str(r["check_id"]) for r in results])
+    times = [t for r in results if (t := _dt(r.get("checked_at"))) is not None]
+    if len(times) == len(results) and times:
+        query = query.filter(
+            checked_at__gte=min(times) - _DUPLICATE_MARGIN,
+            checked_at__lte=max(times) + _DUPLICATE_MARGIN,
+        )
+    return query
+
+
 async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestReport:
     report = IngestReport()
     unique: dict[str, dict[str, Any]] = {}
@@ -271,9 +290,7 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
         if connections.get("default").capabilities.dialect == "postgres":
             locked = locked.select_for_update()
         targets = {t.id: t for t in await locked}
-        existing = set(
-            await CheckResult.filter(check_id__in=list(unique)).values_list("check_id", flat=True)
-        )
+        existing = set(await _same_checks(list(unique.values())).values_list("check_id", flat=True))
         report.duplicates += len(existing)
         fresh = [r for cid, r in unique.items() if cid not in existing]
         # Late results of paused or deleted targets are dropped.
@@ -713,11 +730,7 @@ def result_payload(row: dict[str, Any]) -> dict[str, Any]:
 async def _publish(resources: Any, report: IngestReport) -> None:
     """One pipeline for every event of the batch (same shape as api.events.publish)."""
     targets, kept = report.targets, report.kept
-    ids = dict(
-        await CheckResult.filter(check_id__in=[r["check_id"] for r in kept]).values_list(
-            "check_id", "id"
-        )
-    )
+    ids = dict(await _same_checks(kept).values_list("check_id", "id"))
     pipe = resources.redis.pipeline(transaction=False)
     channel = events_channel(resources.redis)
     for r in sorted(kept, key=_order):
