@@ -16,7 +16,7 @@ async def _partition(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_wave3')]
+    dependencies = [('models', '0005_month_rollups')]
 
     initial = False
 
