@@ -409,9 +409,13 @@ def main() -> None:
             if args.profile:
                 Path(args.profile).mkdir(parents=True, exist_ok=True)
                 out = str(Path(args.profile) / (role.replace(" ", "-") + ".prof"))
+                # CPU time (process_time), not wall time: an idle event loop's epoll
+                # wait and a busy machine's scheduling delays are not the process's cost.
                 code = (
-                    "import cProfile, sys; from api.cli import main; "
-                    f"sys.argv = ['hitflow', *{argv!r}]; cProfile.run('main()', {out!r})"
+                    "import cProfile, sys, time; from api.cli import main; "
+                    f"sys.argv = ['hitflow', *{argv!r}]; "
+                    "prof = cProfile.Profile(time.process_time)\n"
+                    f"try:\n    prof.runcall(main)\nfinally:\n    prof.dump_stats({out!r})"
                 )
                 cmd = [sys.executable, "-c", code]
             else:
