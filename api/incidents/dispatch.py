@@ -3,7 +3,9 @@
 Whoever records StateTransition rows (ingest, heartbeat pings and lateness, pause and
 resume) calls `dispatch_transitions` after the commit; the job
 (`api.incidents.service.process_transitions`, registered in workers/registry.py) claims
-every unprocessed row, so one job handles any number of transitions.
+every unprocessed row, so one job handles any number of transitions. Jobs run the pass
+through `one_pass_at_a_time`: never two passes at once, and a request made while one
+runs makes it go round once more.
 """
 
 from __future__ import annotations
