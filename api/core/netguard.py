@@ -16,8 +16,11 @@ For httpx users (webhooks): `guarded_transport(allow_private)` returns an
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import time
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,8 +98,16 @@ def _nat64(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 class Guard:
     """Resolves hosts and vets addresses. Subclass `resolve`/`dial_address` in tests."""
 
+    # Verdicts are cached per IP address (never per host name: DNS answers change, and
+    # every connection is still vetted on the address it really connects to), in a
+    # bounded LRU with a short TTL: a probe checks the same few thousand addresses over
+    # and over, and judging one parses it and walks the special ranges each time.
+    VERDICT_CACHE_SIZE = 4096
+    VERDICT_TTL_SECONDS = 60.0
+
     def __init__(self, allow_private: bool) -> None:
         self.allow_private = allow_private
+        self._verdicts: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
 
     async def resolve(self, host: str, port: int) -> list[str]:
         """Every address of `host` (literal IPs answer themselves, without a lookup)."""
@@ -113,14 +124,29 @@ class Guard:
         return seen
 
     def check_ip(self, ip: str) -> None:
-        if self.allow_private:
-            # Private networks may be allowed; cloud metadata endpoints never are.
-            if _is_metadata(ip):
-                raise UnsafeTarget(f"{ip} is a cloud metadata address")
-            return
-        reason = refusal_reason(ip)
+        reason = self.verdict(ip)
         if reason:
             raise UnsafeTarget(f"{ip} is a {reason}")
+
+    def verdict(self, ip: str) -> str | None:
+        """Why this address is refused (None: allowed), from the cache when fresh."""
+        now = time.monotonic()
+        cached = self._verdicts.get(ip)
+        if cached is not None and cached[0] > now:
+            self._verdicts.move_to_end(ip)
+            return cached[1]
+        reason = self.judge(ip)
+        self._verdicts[ip] = (now + self.VERDICT_TTL_SECONDS, reason)
+        self._verdicts.move_to_end(ip)
+        if len(self._verdicts) > self.VERDICT_CACHE_SIZE:
+            self._verdicts.popitem(last=False)
+        return reason
+
+    def judge(self, ip: str) -> str | None:
+        if self.allow_private:
+            # Private networks may be allowed; cloud metadata endpoints never are.
+            return "cloud metadata address" if _is_metadata(ip) else None
+        return refusal_reason(ip)
 
     async def vet(self, host: str, port: int) -> str:
         """Resolve and return the one IP to connect to; raise UnsafeTarget if refused.
@@ -143,7 +169,9 @@ class Guard:
         return ip
 
 
+@functools.lru_cache(maxsize=4096)
 def _literal_ip(host: str) -> str | None:
+    """The IP a host string spells, or None for a name (pure parsing, safe to cache)."""
     try:
         return str(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
@@ -272,7 +300,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
+@functools.cache
 def _shared_backend() -> httpcore.AsyncNetworkBackend:
+    """One backend per process (it holds no state; a probe used to build one per check)."""
     from httpcore._backends.anyio import AnyIOBackend
 
     return AnyIOBackend()

@@ -43,6 +43,15 @@ def visible_to(principal: Principal) -> QuerySet[Incident]:
     return Incident.filter(workspace_id__in=principal.workspace_ids)
 
 
+async def process_transitions_serially(resources: Resources) -> int:
+    """`process_transitions`, one pass at a time across every core worker: a pass asked
+    for while one runs makes the running one go round again (api/incidents/dispatch.py).
+    Returns 0 when the pass was left to the one running."""
+    return await dispatch.one_pass_at_a_time(
+        resources.redis, lambda: process_transitions(resources)
+    )
+
+
 async def process_transitions(resources: Resources, *, max_rounds: int = 20) -> int:
     """Handle every unclaimed transition; return how many this call handled.
 

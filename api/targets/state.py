@@ -215,6 +215,7 @@ class IngestReport:
     withdrawn: list[StateTransition] = field(default_factory=list)
     targets: dict[int, Target] = field(default_factory=dict)
     kept: list[dict[str, Any]] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)  # check_id -> CheckResult id (stored)
 
 
 async def ingest_results(
@@ -285,12 +286,22 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
         # results landed seconds late and split or merged outages differently from one
         # ingester (issue 13). Versions are still read BEFORE the duplicate check, and the
         # compare-and-set stays as the guard against any writer that did not lock.
-        target_ids = {int(r["target_id"]) for r in unique.values()}
-        locked = Target.filter(id__in=list(target_ids)).order_by("id")
-        if connections.get("default").capabilities.dialect == "postgres":
-            locked = locked.select_for_update()
-        targets = {t.id: t for t in await locked}
-        existing = set(await _same_checks(list(unique.values())).values_list("check_id", flat=True))
+        # Reads are split in chunks (TARGETS_PER_READ ids, RESULTS_PER_READ check ids a
+        # statement): PostgreSQL refuses more than 32,767 bind parameters in one.
+        postgres = connections.get("default").capabilities.dialect == "postgres"
+        targets: dict[int, Target] = {}
+        for ids in _chunks(
+            sorted({int(r["target_id"]) for r in unique.values()}), TARGETS_PER_READ
+        ):
+            locked = Target.filter(id__in=ids).order_by("id").only(*INGEST_TARGET_FIELDS)
+            if postgres:
+                locked = locked.select_for_update()
+            targets.update((t.id, t) for t in await locked)
+        existing: set[str] = set()
+        for check_ids in _chunks(list(unique), RESULTS_PER_READ):
+            chunk = [unique[check_id] for check_id in check_ids]
+            stored = _same_checks(chunk).values_list("check_id", flat=True)
+            existing.update(str(check_id) for check_id in await stored)
         report.duplicates += len(existing)
         fresh = [r for cid, r in unique.items() if cid not in existing]
         # Late results of paused or deleted targets are dropped.
@@ -301,22 +312,14 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
         # Sorted inserts and targets taken in id order: concurrent ingesters lock rows in
         # the same order, so they wait for each other instead of deadlocking.
         kept.sort(key=lambda r: str(r["check_id"]))
-        rows = [
-            CheckResult(
-                target_id=int(r["target_id"]),
-                checked_at=_dt(r["checked_at"]),
-                certificate_expires_at=_dt(r.get("certificate_expires_at")),
-                **{k: r.get(k) for k in RESULT_FIELDS},
-            )
-            for r in kept
-        ]
-        await CheckResult.bulk_create(rows, ignore_conflicts=True)
+        report.ids = await insert_results(kept, postgres=postgres)
         by_target: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for r in kept:
             by_target[int(r["target_id"])].append(r)
         states: dict[int, dict[str, TargetRegionState]] = defaultdict(dict)
-        for state in await TargetRegionState.filter(target_id__in=list(by_target)):
-            states[state.target_id][state.region] = state
+        for ids in _chunks(list(by_target), TARGETS_PER_READ):
+            for state in await TargetRegionState.filter(target_id__in=ids):
+                states[state.target_id][state.region] = state
         cas: list[tuple[int, int, datetime]] = []
         moved: list[Target] = []
         for target_id in sorted(by_target):
@@ -344,9 +347,86 @@ async def _ingest_once(resources: Any, results: list[dict[str, Any]]) -> IngestR
     return report
 
 
+_INSERT_COLUMNS = ("target_id", *RESULT_FIELDS, "checked_at", "certificate_expires_at")
+# A row binds len(_INSERT_COLUMNS) = 14 parameters: 1,000 rows = 14,000 per statement.
+INSERT_ROWS = 1000
+TARGETS_PER_READ = 1000
+# The only Target columns the ingest reads (partial rows: never saved, the ingest writes
+# targets with UPDATE statements): hydrating whole rows (config JSON, six datetimes) was
+# ~40 % of the core worker's Python time per result.
+INGEST_TARGET_FIELDS = (
+    "id",
+    "workspace_id",
+    "status",
+    "status_changed_at",
+    "paused",
+    "regions",
+    "alert_policy",
+    "state_checked_at",
+    "state_version",
+)
+RESULTS_PER_READ = 4000
+_CHECKED_AT = CheckResult._meta.fields_map["checked_at"]
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def insert_results(results: list[dict[str, Any]], *, postgres: bool) -> dict[str, int]:
+    """Store results with one multi-row INSERT per INSERT_ROWS rows, skipping any check id
+    already stored (PostgreSQL `ON CONFLICT DO NOTHING`: the unique key is (check_id,
+    checked_at) on the partitioned table, and a duplicate delivery carries the same
+    checked_at; SQLite `INSERT OR IGNORE`); returns {check_id: id} of the rows inserted
+    (RETURNING), for live events.
+
+    No model objects: building a CheckResult per row and tortoise's bulk_create cost more
+    CPU than the database did."""
+    conn = connections.get("default")
+    columns = ", ".join(_INSERT_COLUMNS)
+    ids: dict[str, int] = {}
+    width = len(_INSERT_COLUMNS) + 1  # + in_maintenance
+    for chunk in _chunks(results, INSERT_ROWS):
+        params: list[Any] = []
+        for r in chunk:
+            params.append(int(r["target_id"]))
+            params.extend(r.get(k) for k in RESULT_FIELDS)
+            params.append(_CHECKED_AT.to_db_value(_dt(r["checked_at"]), CheckResult))
+            expires = _dt(r.get("certificate_expires_at"))
+            params.append(
+                None if expires is None else _CHECKED_AT.to_db_value(expires, CheckResult)
+            )
+            params.append(False)
+        if postgres:
+            rows = ", ".join(
+                "(" + ", ".join(f"${n * width + i + 1}" for i in range(width)) + ")"
+                for n in range(len(chunk))
+            )
+            sql = (
+                f"INSERT INTO check_results ({columns}, in_maintenance) VALUES {rows} "  # noqa: S608
+                "ON CONFLICT DO NOTHING RETURNING check_id, id"
+            )
+        else:
+            row = "(" + ", ".join("?" for _ in range(width)) + ")"
+            sql = (
+                f"INSERT OR IGNORE INTO check_results ({columns}, in_maintenance) "  # noqa: S608
+                f"VALUES {', '.join(row for _ in chunk)} RETURNING check_id, id"
+            )
+        # execute_query_dict: tortoise's asyncpg execute_query drops an INSERT's rows.
+        returned = await conn.execute_query_dict(sql, params)
+        ids.update((str(rec["check_id"]), int(rec["id"])) for rec in returned)
+    return ids
+
+
 async def _compare_and_set(rows: list[tuple[int, int, datetime]]) -> None:
-    """One statement for the batch: every target's version moves from the one read to the
-    next and its cursor is written, or StateConflict (another ingester won one of them)."""
+    """One statement per TARGETS_PER_READ targets of the batch (PostgreSQL's bind
+    parameter limit): every target's version moves from the one read to the next and its
+    cursor is written, or StateConflict (another ingester won one of them)."""
+    for chunk in _chunks(rows, TARGETS_PER_READ):
+        await _compare_and_set_chunk(chunk)
+
+
+async def _compare_and_set_chunk(rows: list[tuple[int, int, datetime]]) -> None:
     if not rows:
         return  # nothing applied (only INCONCLUSIVE results): no state moved
     conn = connections.get("default")
@@ -730,13 +810,13 @@ def result_payload(row: dict[str, Any]) -> dict[str, Any]:
 async def _publish(resources: Any, report: IngestReport) -> None:
     """One pipeline for every event of the batch (same shape as api.events.publish)."""
     targets, kept = report.targets, report.kept
-    ids = dict(await _same_checks(kept).values_list("check_id", "id"))
+    ids = report.ids  # from the INSERT's RETURNING
     pipe = resources.redis.pipeline(transaction=False)
     channel = events_channel(resources.redis)
     for r in sorted(kept, key=_order):
         target = targets[int(r["target_id"])]
         payload = {
-            "id": ids.get(r["check_id"]),
+            "id": ids.get(str(r["check_id"])),
             "target_id": target.id,
             "checked_at": r["checked_at"],
             "certificate_expires_at": r.get("certificate_expires_at"),

@@ -116,3 +116,42 @@ def test_refusal_reasons_cover_the_special_ranges():
         assert refusal_reason(ip), ip
     for ip in ("93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"):
         assert refusal_reason(ip) is None, ip
+
+
+class FlippingGuard(NattedGuard):
+    """`flip.test` first resolves to a public-looking IP, then to loopback (rebinding)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__(allow_private)
+        self.answers = [PUBLIC_IP, "127.0.0.1"]
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        if host == "flip.test":
+            return [self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]]
+        return await super().resolve(host, port)
+
+
+async def test_verdicts_are_cached_per_address_not_per_name(keyring, http_server):
+    """A name vetted a moment ago that now resolves to loopback is refused at once: the
+    cache holds verdicts of addresses, never of names."""
+    pctx = ProbeContext(guard=FlippingGuard(False), keyring=keyring)
+    url = f"http://flip.test:{http_server.port}/"
+    first = await check(pctx, "HTTP", {"url": url})
+    assert first["status"] == "UP", first
+    second = await check(pctx, "HTTP", {"url": url})
+    assert second["status"] == "DOWN"
+    assert second["error"] == "UNSAFE_TARGET: 127.0.0.1 is a loopback address"
+    assert http_server.connections == 1
+    # And a refused address stays refused when it comes from the cache.
+    again = await check(pctx, "HTTP", {"url": f"http://127.0.0.1:{http_server.port}/"})
+    assert again["error"] == "UNSAFE_TARGET: 127.0.0.1 is a loopback address"
+    assert http_server.connections == 1
+
+
+def test_the_verdict_cache_is_bounded():
+    guard = Guard(False)
+    for n in range(guard.VERDICT_CACHE_SIZE + 500):
+        guard.check_ip(f"8.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}")
+    assert len(guard._verdicts) == guard.VERDICT_CACHE_SIZE
+    with pytest.raises(UnsafeTarget):
+        guard.check_ip("10.1.2.3")

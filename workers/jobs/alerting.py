@@ -14,8 +14,9 @@ log = get_logger(__name__)
 
 
 async def process_transitions(ctx: dict[str, Any]) -> int:
-    """Enqueued by the ingest (job id per batch) when it wants alerting done out of band."""
-    return await service.process_transitions(ctx["resources"])
+    """Enqueued by the ingest (job id per batch) when it wants alerting done out of band;
+    one pass at a time (a request while one runs makes it run once more)."""
+    return await service.process_transitions_serially(ctx["resources"])
 
 
 async def notify_held_incidents(ctx: dict[str, Any]) -> int:
@@ -26,7 +27,7 @@ async def notify_held_incidents(ctx: dict[str, Any]) -> int:
 async def alerting_tick(ctx: dict[str, Any]) -> dict[str, int]:
     resources = ctx["resources"]
     done = {
-        "transitions": await service.process_transitions(resources),
+        "transitions": await service.process_transitions_serially(resources),
         "after_maintenance": await service.notify_after_maintenance(resources),
         "reminders": await service.send_reminders(resources),
         "requeued": await service.requeue_stale(resources),
