@@ -5,10 +5,15 @@ core worker."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import os
+import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,7 +22,9 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
-from tortoise.context import tortoise_test_context
+from tortoise.backends.base.config_generator import generate_config
+from tortoise.context import TortoiseContext, tortoise_test_context
+from tortoise.warnings import TortoiseLoopSwitchWarning
 
 from api.app import create_app
 from api.core import clock
@@ -123,31 +130,114 @@ def settings(tmp_path: Any, smtp: Any, settings_overrides: dict[str, Any]) -> Se
     return make_settings(tmp_path, smtp, **settings_overrides)
 
 
+def admin_dsn() -> str:
+    """asyncpg's DSN for the PostgreSQL server of HITFLOW_TEST_DATABASE_URL."""
+    assert TEST_DATABASE_URL
+    return TEST_DATABASE_URL.replace("postgres://", "postgresql://")
+
+
+def pg_url(name: str) -> str:
+    """The URL of database `name` on the server of HITFLOW_TEST_DATABASE_URL."""
+    assert TEST_DATABASE_URL
+    parts = urlsplit(TEST_DATABASE_URL.replace("postgresql://", "postgres://"))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def build_test_schema(db_url: str) -> None:
+    """Create the database at `db_url` and every table of the models in it: the schema
+    each test's database is a copy of (made once per session, see `schema_template`).
+    PostgreSQL-only steps on the schema belong here, after generate_schemas."""
+    async with tortoise_test_context(MODEL_MODULES, db_url=db_url):
+        pass
+
+
+async def drop_pg_database(name: str) -> None:
+    admin = await asyncpg.connect(admin_dsn())
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The schema, built once per session: a template database on PostgreSQL (each test's
+    database is created with CREATE DATABASE ... TEMPLATE), a file on SQLite (copied per
+    test). Returns the template's database name, or the SQLite file's path."""
+    if TEST_DATABASE_URL:
+        name = f"hft_tmpl_{uuid.uuid4().hex[:12]}"
+        asyncio.run(build_test_schema(pg_url(name)))
+        yield name
+        asyncio.run(drop_pg_database(name))
+    else:
+        path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+        asyncio.run(build_test_schema(f"sqlite://{path}"))
+        yield str(path)
+
+
+@pytest.fixture(scope="session")
+def drop_later() -> Iterator[Callable[[str], None]]:
+    """Drops a test's PostgreSQL database in the background (DROP DATABASE waits for a
+    checkpoint: about a second), so that the next test need not wait; all are dropped
+    before the session ends."""
+    dropping: list[concurrent.futures.Future[None]] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        yield lambda name: dropping.append(pool.submit(asyncio.run, drop_pg_database(name)))
+    for future in dropping:
+        future.result()  # a failed DROP fails the session
+
+
 @pytest.fixture
 def database_location(tmp_path: Any) -> tuple[str, str | None]:
-    """Where `db` creates this test's database: its URL, and its name on PostgreSQL."""
+    """Where `db` creates this test's database: its URL, and its name on PostgreSQL (the
+    server of HITFLOW_TEST_DATABASE_URL). Overridden, `db` builds the schema there itself."""
     if not TEST_DATABASE_URL:
         return f"sqlite://{tmp_path}/test.sqlite3", None
-    parts = urlsplit(TEST_DATABASE_URL.replace("postgresql://", "postgres://"))
     name = f"hft_{uuid.uuid4().hex[:12]}"
-    return urlunsplit(parts._replace(path=f"/{name}")), name
+    return pg_url(name), name
 
 
 @pytest_asyncio.fixture
-async def db(database_location: tuple[str, str | None]) -> AsyncIterator[Any]:
+async def db(
+    database_location: tuple[str, str | None],
+    schema_template: str,
+    drop_later: Callable[[str], None],
+) -> AsyncIterator[Any]:
     url, pg_name = database_location
     clock.reset()
     try:
-        async with tortoise_test_context(MODEL_MODULES, db_url=url) as ctx:
-            yield ctx
+        if pg_name and TEST_DATABASE_URL:
+            # A copy of the session's template: the schema without building it again.
+            admin = await asyncpg.connect(admin_dsn())
+            try:
+                await admin.execute(f'CREATE DATABASE "{pg_name}" TEMPLATE "{schema_template}"')
+            finally:
+                await admin.close()
+            async with connected(url) as ctx:
+                yield ctx
+        elif url.startswith("sqlite://") and not TEST_DATABASE_URL:
+            path = url.removeprefix("sqlite://")
+            shutil.copyfile(schema_template, path)
+            async with connected(url) as ctx:
+                yield ctx
+        else:
+            async with tortoise_test_context(MODEL_MODULES, db_url=url) as ctx:
+                yield ctx
     finally:
         clock.reset()
         if pg_name and TEST_DATABASE_URL:
-            admin = await asyncpg.connect(TEST_DATABASE_URL.replace("postgres://", "postgresql://"))
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-            finally:
-                await admin.close()
+            drop_later(pg_name)
+
+
+@contextlib.asynccontextmanager
+async def connected(db_url: str) -> AsyncIterator[TortoiseContext]:
+    """Tortoise on an existing database that already has the schema."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=TortoiseLoopSwitchWarning)
+        async with TortoiseContext() as ctx:
+            config = generate_config(db_url, app_modules={"models": MODEL_MODULES}, testing=True)
+            await ctx.init(config=config)
+            yield ctx
 
 
 @pytest.fixture
