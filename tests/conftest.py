@@ -13,7 +13,7 @@ import shutil
 import socket
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -175,25 +175,65 @@ def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(path)
 
 
+async def copy_pg_database(name: str, template: str) -> str:
+    admin = await asyncpg.connect(admin_dsn())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    return name
+
+
+class PgDatabases:
+    """Each test's PostgreSQL database, a copy of the template: the next one is created
+    while a test runs, and a test's database is dropped after it, in a background thread
+    (CREATE DATABASE and DROP DATABASE each wait for the disk: 0.1-1.5 s)."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.dropping: list[concurrent.futures.Future[None]] = []
+        self.next = self._create()
+
+    def _create(self) -> concurrent.futures.Future[str]:
+        name = f"hft_{uuid.uuid4().hex[:12]}"
+        return self.pool.submit(asyncio.run, copy_pg_database(name, self.template))
+
+    def take(self) -> str:
+        """The name of a new database with the schema, for one test."""
+        name = self.next.result()
+        self.next = self._create()
+        return name
+
+    def drop(self, name: str) -> None:
+        self.dropping.append(self.pool.submit(asyncio.run, drop_pg_database(name)))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.drop(self.next.result())
+        self.pool.shutdown(wait=True)
+        for future in self.dropping:
+            future.result()  # a failed DROP fails the session
+
+
 @pytest.fixture(scope="session")
-def drop_later() -> Iterator[Callable[[str], None]]:
-    """Drops a test's PostgreSQL database in the background (DROP DATABASE waits for a
-    checkpoint: about a second), so that the next test need not wait; all are dropped
-    before the session ends."""
-    dropping: list[concurrent.futures.Future[None]] = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        yield lambda name: dropping.append(pool.submit(asyncio.run, drop_pg_database(name)))
-    for future in dropping:
-        future.result()  # a failed DROP fails the session
+def pg_databases(schema_template: str) -> Iterator[PgDatabases | None]:
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    databases = PgDatabases(schema_template)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
-def database_location(tmp_path: Any) -> tuple[str, str | None]:
-    """Where `db` creates this test's database: its URL, and its name on PostgreSQL (the
-    server of HITFLOW_TEST_DATABASE_URL). Overridden, `db` builds the schema there itself."""
-    if not TEST_DATABASE_URL:
+def database_location(tmp_path: Any, pg_databases: PgDatabases | None) -> tuple[str, str | None]:
+    """Where `db` connects for this test: its URL, and, on the server of
+    HITFLOW_TEST_DATABASE_URL, its name (it has the schema already). Overridden with no
+    name, `db` creates the database and builds the schema there itself."""
+    if pg_databases is None:
         return f"sqlite://{tmp_path}/test.sqlite3", None
-    name = f"hft_{uuid.uuid4().hex[:12]}"
+    name = pg_databases.take()
     return pg_url(name), name
 
 
@@ -201,23 +241,16 @@ def database_location(tmp_path: Any) -> tuple[str, str | None]:
 async def db(
     database_location: tuple[str, str | None],
     schema_template: str,
-    drop_later: Callable[[str], None],
+    pg_databases: PgDatabases | None,
 ) -> AsyncIterator[Any]:
     url, pg_name = database_location
     clock.reset()
     try:
-        if pg_name and TEST_DATABASE_URL:
-            # A copy of the session's template: the schema without building it again.
-            admin = await asyncpg.connect(admin_dsn())
-            try:
-                await admin.execute(f'CREATE DATABASE "{pg_name}" TEMPLATE "{schema_template}"')
-            finally:
-                await admin.close()
-            async with connected(url) as ctx:
+        if pg_name and pg_databases is not None:
+            async with connected(url) as ctx:  # a copy of the template, made ahead
                 yield ctx
         elif url.startswith("sqlite://") and not TEST_DATABASE_URL:
-            path = url.removeprefix("sqlite://")
-            shutil.copyfile(schema_template, path)
+            shutil.copyfile(schema_template, url.removeprefix("sqlite://"))
             async with connected(url) as ctx:
                 yield ctx
         else:
@@ -225,8 +258,8 @@ async def db(
                 yield ctx
     finally:
         clock.reset()
-        if pg_name and TEST_DATABASE_URL:
-            drop_later(pg_name)
+        if pg_name and pg_databases is not None:
+            pg_databases.drop(pg_name)
 
 
 @contextlib.asynccontextmanager
