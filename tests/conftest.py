@@ -186,18 +186,20 @@ async def copy_pg_database(name: str, template: str) -> str:
 
 class PgDatabases:
     """Each test's PostgreSQL database, a copy of the template: the next one is created
-    while a test runs, and a test's database is dropped after it, in a background thread
-    (CREATE DATABASE and DROP DATABASE each wait for the disk: 0.1-1.5 s)."""
+    while a test runs, and a test's database is dropped after it, in background threads
+    (CREATE DATABASE and DROP DATABASE each wait for the disk: 0.1-3 s)."""
 
     def __init__(self, template: str) -> None:
         self.template = template
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        # Two threads: a copy never waits for a drop (DROP DATABASE waits for a checkpoint).
+        self.creator = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.dropper = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         self.dropping: list[concurrent.futures.Future[None]] = []
         self.next = self._create()
 
     def _create(self) -> concurrent.futures.Future[str]:
         name = f"hft_{uuid.uuid4().hex[:12]}"
-        return self.pool.submit(asyncio.run, copy_pg_database(name, self.template))
+        return self.creator.submit(asyncio.run, copy_pg_database(name, self.template))
 
     def take(self) -> str:
         """The name of a new database with the schema, for one test."""
@@ -206,12 +208,13 @@ class PgDatabases:
         return name
 
     def drop(self, name: str) -> None:
-        self.dropping.append(self.pool.submit(asyncio.run, drop_pg_database(name)))
+        self.dropping.append(self.dropper.submit(asyncio.run, drop_pg_database(name)))
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.drop(self.next.result())
-        self.pool.shutdown(wait=True)
+        self.creator.shutdown(wait=True)
+        self.dropper.shutdown(wait=True)
         for future in self.dropping:
             future.result()  # a failed DROP fails the session
 
