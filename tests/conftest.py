@@ -5,9 +5,14 @@ core worker."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import os
+import shutil
 import socket
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,7 +23,9 @@ import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
 from tortoise import connections
-from tortoise.context import tortoise_test_context
+from tortoise.backends.base.config_generator import generate_config
+from tortoise.context import TortoiseContext, tortoise_test_context
+from tortoise.warnings import TortoiseLoopSwitchWarning
 
 from api.app import create_app
 from api.core import clock
@@ -125,34 +132,161 @@ def settings(tmp_path: Any, smtp: Any, settings_overrides: dict[str, Any]) -> Se
     return make_settings(tmp_path, smtp, **settings_overrides)
 
 
-@pytest.fixture
-def database_location(tmp_path: Any) -> tuple[str, str | None]:
-    """Where `db` creates this test's database: its URL, and its name on PostgreSQL."""
-    if not TEST_DATABASE_URL:
-        return f"sqlite://{tmp_path}/test.sqlite3", None
+def admin_dsn() -> str:
+    """asyncpg's DSN for the PostgreSQL server of HITFLOW_TEST_DATABASE_URL."""
+    assert TEST_DATABASE_URL
+    return TEST_DATABASE_URL.replace("postgres://", "postgresql://")
+
+
+def pg_url(name: str) -> str:
+    """The URL of database `name` on the server of HITFLOW_TEST_DATABASE_URL."""
+    assert TEST_DATABASE_URL
     parts = urlsplit(TEST_DATABASE_URL.replace("postgresql://", "postgres://"))
-    name = f"hft_{uuid.uuid4().hex[:12]}"
-    return urlunsplit(parts._replace(path=f"/{name}")), name
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def build_test_schema(db_url: str) -> None:
+    """Create the database at `db_url` and every table of the models in it: the schema
+    each test's database is a copy of (made once per session, see `schema_template`).
+    PostgreSQL-only steps on the schema belong here, after generate_schemas."""
+    async with schema_built(db_url):
+        pass
+
+
+@contextlib.asynccontextmanager
+async def schema_built(db_url: str) -> AsyncIterator[Any]:
+    """Tortoise on a new database at `db_url`, with every table of the models; on
+    PostgreSQL check_results is then partitioned, as migration 0006_part does, so the
+    whole PostgreSQL suite runs on the partitioned table."""
+    async with tortoise_test_context(MODEL_MODULES, db_url=db_url) as ctx:
+        if not db_url.startswith("sqlite://"):
+            await partition_check_results(connections.get("default"))
+        yield ctx
+
+
+async def drop_pg_database(name: str) -> None:
+    admin = await asyncpg.connect(admin_dsn())
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The schema, built once per session: a template database on PostgreSQL (each test's
+    database is created with CREATE DATABASE ... TEMPLATE), a file on SQLite (copied per
+    test). Returns the template's database name, or the SQLite file's path."""
+    if TEST_DATABASE_URL:
+        name = f"hft_tmpl_{uuid.uuid4().hex[:12]}"
+        asyncio.run(build_test_schema(pg_url(name)))
+        yield name
+        asyncio.run(drop_pg_database(name))
+    else:
+        path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+        asyncio.run(build_test_schema(f"sqlite://{path}"))
+        yield str(path)
+
+
+async def copy_pg_database(name: str, template: str) -> str:
+    admin = await asyncpg.connect(admin_dsn())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    return name
+
+
+class PgDatabases:
+    """Each test's PostgreSQL database, a copy of the template: the next one is created
+    while a test runs, and a test's database is dropped after it, in background threads
+    (CREATE DATABASE and DROP DATABASE each wait for the disk: 0.1-3 s)."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        # Two threads: a copy never waits for a drop (DROP DATABASE waits for a checkpoint).
+        self.creator = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.dropper = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.dropping: list[concurrent.futures.Future[None]] = []
+        self.next = self._create()
+
+    def _create(self) -> concurrent.futures.Future[str]:
+        name = f"hft_{uuid.uuid4().hex[:12]}"
+        return self.creator.submit(asyncio.run, copy_pg_database(name, self.template))
+
+    def take(self) -> str:
+        """The name of a new database with the schema, for one test."""
+        name = self.next.result()
+        self.next = self._create()
+        return name
+
+    def drop(self, name: str) -> None:
+        self.dropping.append(self.dropper.submit(asyncio.run, drop_pg_database(name)))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.drop(self.next.result())
+        self.creator.shutdown(wait=True)
+        self.dropper.shutdown(wait=True)
+        for future in self.dropping:
+            future.result()  # a failed DROP fails the session
+
+
+@pytest.fixture(scope="session")
+def pg_databases(schema_template: str) -> Iterator[PgDatabases | None]:
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    databases = PgDatabases(schema_template)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def database_location(tmp_path: Any, pg_databases: PgDatabases | None) -> tuple[str, str | None]:
+    """Where `db` connects for this test: its URL, and, on the server of
+    HITFLOW_TEST_DATABASE_URL, its name (it has the schema already). Overridden with no
+    name, `db` creates the database and builds the schema there itself."""
+    if pg_databases is None:
+        return f"sqlite://{tmp_path}/test.sqlite3", None
+    name = pg_databases.take()
+    return pg_url(name), name
 
 
 @pytest_asyncio.fixture
-async def db(database_location: tuple[str, str | None]) -> AsyncIterator[Any]:
+async def db(
+    database_location: tuple[str, str | None],
+    schema_template: str,
+    pg_databases: PgDatabases | None,
+) -> AsyncIterator[Any]:
     url, pg_name = database_location
     clock.reset()
     try:
-        async with tortoise_test_context(MODEL_MODULES, db_url=url) as ctx:
-            if pg_name:
-                # As migration 0005 does: the whole PG suite runs on the partitioned table.
-                await partition_check_results(connections.get("default"))
-            yield ctx
+        if pg_name and pg_databases is not None:
+            async with connected(url) as ctx:  # a copy of the template, made ahead
+                yield ctx
+        elif url.startswith("sqlite://") and not TEST_DATABASE_URL:
+            shutil.copyfile(schema_template, url.removeprefix("sqlite://"))
+            async with connected(url) as ctx:
+                yield ctx
+        else:
+            async with schema_built(url) as ctx:
+                yield ctx
     finally:
         clock.reset()
-        if pg_name and TEST_DATABASE_URL:
-            admin = await asyncpg.connect(TEST_DATABASE_URL.replace("postgres://", "postgresql://"))
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-            finally:
-                await admin.close()
+        if pg_name and pg_databases is not None:
+            pg_databases.drop(pg_name)
+
+
+@contextlib.asynccontextmanager
+async def connected(db_url: str) -> AsyncIterator[TortoiseContext]:
+    """Tortoise on an existing database that already has the schema."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=TortoiseLoopSwitchWarning)
+        async with TortoiseContext() as ctx:
+            config = generate_config(db_url, app_modules={"models": MODEL_MODULES}, testing=True)
+            await ctx.init(config=config)
+            yield ctx
 
 
 @pytest.fixture

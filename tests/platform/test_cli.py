@@ -80,7 +80,9 @@ class Running:
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.output().splitlines() if x.startswith("{")]
 
-    def wait_for_event(self, name: str, timeout: float = 15) -> dict[str, Any]:
+    def wait_for_event(self, name: str, timeout: float = 30) -> dict[str, Any]:
+        # A wait, not a speed claim: `hitflow up` migrates a new database first, which took
+        # over 15 s in CI while the two test runs shared a loaded 2-core machine.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [e for e in self.events() if e.get("event") == name]
