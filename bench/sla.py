@@ -76,7 +76,14 @@ async def seed() -> list[int]:
     ids = []
     now = clock.now()
     for n in range(TARGETS):
-        target = await Target.create(workspace=ws, name=f"t{n:03}", kind="HTTP", regions=REGIONS)
+        # Created before its year of rollups (a report counts a target from its creation).
+        target = await Target.create(
+            workspace=ws,
+            name=f"t{n:03}",
+            kind="HTTP",
+            regions=REGIONS,
+            created_at=floor_hour(now) - timedelta(days=400),
+        )
         ids.append(target.id)
         start = floor_hour(now) - timedelta(days=40 + n)
         await MaintenanceWindow.create(

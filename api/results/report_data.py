@@ -123,8 +123,9 @@ async def load(
 ) -> RollupData:
     """Everything the report needs from rollups of `target_ids` over [since, until).
 
-    `maintenance_days`: per target, the UTC days a maintenance window touches (read by
-    the hour so that only the window's minutes leave the figures).
+    `maintenance_days`: per target, the UTC days read by the hour: those a maintenance
+    window touches (so that only the window's minutes leave the figures) and the day the
+    target was created (so that its hours before creation are not monitored time).
     """
     if not target_ids:
         return RollupData(data_until=since, day_range=(since, since))

@@ -5,8 +5,10 @@ Computed from rollups (api/results/report_data.py), never from raw results; the 
 of counting are in api/results/report_figures.py. Edges: a range in a zone with a
 half-hour offset starts or ends inside a UTC hour; that hour's failure share is applied
 to the minutes inside the range (its checks are taken as evenly spread), and its latency
-histogram counts whole. Hours not yet rolled up (the current one) are not in the report:
-`data_until` says where it stops.
+histogram counts whole. Likewise the hour a target was created in counts from its
+creation only (and the current hour up to now): the failure share of an hour applies to
+the part of it the target existed in, and the day of creation is read by the hour.
+`data_until` says where the report's data stops.
 """
 
 from __future__ import annotations
@@ -153,11 +155,17 @@ async def build_report(
         "name", "id"
     )
     listed, maint = await _maintenance(workspace_id, targets, since, until)
-    maint_days = {
+    # Days read by the hour: those a maintenance window touches, and the day each target
+    # was created (its hours before creation are not monitored time, so that day cannot
+    # count whole from a daily row).
+    hour_days: dict[int, set[datetime]] = {
         tid: {d for a, b in spans for d in report_data.utc_days(a, b)}
         for tid, spans in maint.items()
     }
-    data = await report_data.load([t.id for t in targets], since, until, maint_days)
+    for target in targets:
+        if since <= target.created_at < until:
+            hour_days.setdefault(target.id, set()).add(floor_day(target.created_at))
+    data = await report_data.load([t.id for t in targets], since, until, hour_days)
     data_until = data.data_until
     incidents = await Incident.filter(
         target_id__in=[t.id for t in targets], started_at__gte=since, started_at__lt=data_until
@@ -197,7 +205,9 @@ async def build_report(
             if seen:
                 whole.monitored_s -= DAY_S
         for hour, shares in target_hours.items():
-            a, b = max(hour, since), min(hour + HOUR, data_until)
+            # The hour's monitored span: not before the target existed, not past now or
+            # the range's end; its failure share applies to that span only.
+            a, b = max(hour, since, target.created_at), min(hour + HOUR, data_until)
             covered = max(0.0, (b - a).total_seconds()) - _overlap(a, b, spans)
             if covered <= 0:
                 continue

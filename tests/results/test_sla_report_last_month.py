@@ -57,9 +57,12 @@ def month() -> tuple[date, date]:
 
 async def seed(account, month: tuple[date, date]) -> tuple[int, list[CheckResult], int]:
     first, last = month
-    target = await create_target(account.workspace, name="Shop", regions=REGIONS)
     # Local month in Paris (UTC+1 in November; the helper works for any month).
     since = datetime.combine(first, datetime.min.time(), tzinfo=PARIS).astimezone(UTC)
+    # Created before its first result (the report counts a target from its creation).
+    target = await create_target(
+        account.workspace, name="Shop", regions=REGIONS, created_at=since - timedelta(days=1)
+    )
     until = datetime.combine(
         last + timedelta(days=1), datetime.min.time(), tzinfo=PARIS
     ).astimezone(UTC)

@@ -45,7 +45,9 @@ def sql_log() -> Iterator[Counter]:
 async def seed(workspace: Workspace, count: int, start: datetime, days: int) -> list[int]:
     ids, rows = [], []
     for n in range(count):
-        target = await create_target(workspace, name=f"t{n}", regions=REGIONS)
+        target = await create_target(
+            workspace, name=f"t{n}", regions=REGIONS, created_at=start - timedelta(days=1)
+        )
         ids.append(target.id)
         await MaintenanceWindow.create(
             workspace=workspace,

@@ -53,8 +53,10 @@ def test_bad_ranges_name_their_field() -> None:
 async def test_an_hour_cut_by_the_range_counts_its_minutes_inside(settings, db) -> None:
     # Asia/Kolkata is UTC+5:30: 2026-11-10 local ends at 18:30 UTC, inside the 18:00 hour.
     account = await create_account(settings)
-    target = await create_target(account.workspace, regions=["eu-west"])
     start = datetime(2026, 11, 9, 18, tzinfo=UTC)
+    target = await create_target(
+        account.workspace, regions=["eu-west"], created_at=start - timedelta(days=1)
+    )
     rows = [
         ResultRollup(
             target_id=target.id,

@@ -19,9 +19,10 @@ REGIONS = ["eu-west", "us-east"]
 
 async def test_a_report_right_after_creating_a_target_covers_up_to_now(settings, resources) -> None:
     account = await create_account(settings)
-    target = await create_target(account.workspace, regions=REGIONS)
     now = clock.now()
     previous = floor_hour(now) - HOUR  # a complete hour, not rolled up yet
+    # Created at the start of that hour (a report counts a target from its creation).
+    target = await create_target(account.workspace, regions=REGIONS, created_at=previous)
     times, t = [], previous
     while t < now - timedelta(seconds=30):
         times.append(t)
