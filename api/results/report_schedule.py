@@ -94,12 +94,22 @@ def month_to_report(schedule: SlaReportSchedule, now: datetime) -> str:
     return f"{last.year:04d}-{last.month:02d}"
 
 
+def first_month(schedule: SlaReportSchedule) -> str:
+    """The first month mailed: the first that ends after the schedule was set, i.e. the
+    month it was set in (in its time zone). Set on Dec 7: December's report, on Jan 1."""
+    local = schedule.created_at.astimezone(report_range.zone_of(schedule.timezone))
+    return f"{local.year:04d}-{local.month:02d}"
+
+
 async def due(now: datetime | None = None) -> list[tuple[int, str]]:
-    """(schedule id, month) of each schedule whose last month was not sent yet."""
+    """(schedule id, month) of each schedule whose last month was not sent yet, from the
+    month it was set in (no catch-up mail for the month before it was set)."""
     now = now or clock.now()
     out = []
     for schedule in await SlaReportSchedule.all().order_by("id"):
         month = month_to_report(schedule, now)
+        if month < first_month(schedule):  # "YYYY-MM" strings sort as months do
+            continue
         if schedule.last_sent_month != month:
             out.append((schedule.id, month))
     return out
@@ -172,20 +182,31 @@ async def send_month(resources: Resources, schedule_id: int, month: str) -> str:
     return "sent"
 
 
+# A figure the report has none of (no monitored minute, no timed check): null in the
+# JSON, an empty cell in the CSV, "no data" in the mail.
+NO_DATA = "no data"
+
+
+def _figure(value: float | None, unit: str) -> str:
+    return NO_DATA if value is None else f"{value}{unit}"
+
+
 def _body(report: reports.SlaReport, month: str, url: str, ttl_hours: int) -> str:
     o = report.overall
     lines = [
         f"SLA report for {month} ({report.range.zone}), objective {report.objective} %.",
         "",
-        f"All targets: uptime {o.uptime_percent} %, downtime {o.downtime_minutes} min, "
-        f"{o.incidents} incidents, error budget left {o.error_budget_remaining_minutes} min.",
+        f"All targets: uptime {_figure(o.uptime_percent, ' %')}, "
+        f"downtime {o.downtime_minutes} min, {o.incidents} incidents, "
+        f"error budget left {o.error_budget_remaining_minutes} min.",
         "",
     ]
     for t in report.targets:
         f = t.overall
         lines.append(
-            f"- {t.name}: uptime {f.uptime_percent} %, downtime {f.downtime_minutes} min, "
-            f"{f.incidents} incidents, p95 {f.p95_ms} ms"
+            f"- {t.name}: uptime {_figure(f.uptime_percent, ' %')}, "
+            f"downtime {f.downtime_minutes} min, {f.incidents} incidents, "
+            f"p95 {_figure(f.p95_ms, ' ms')}"
         )
     lines += ["", f"The full report as CSV (link valid {ttl_hours} hours):", url, ""]
     return "\n".join(lines)

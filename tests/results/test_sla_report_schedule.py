@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from api.core import clock
 from api.core.ids import encode
 from api.results.models import SlaReportSchedule
+from api.results.report_export import open_link
+from api.results.report_schedule import due
 from api.workspaces.models import Role
 from tests.factories.accounts import add_member, create_account, create_pat
 from tests.factories.targets import create_target
 from workers.jobs.sla_reports import queue_monthly_sla_reports
 from workers.registry import CORE_CRON_JOBS
+
+PARIS = ZoneInfo("Europe/Paris")
 
 SET = """mutation($input: SlaReportScheduleInput!) { setSlaReportSchedule(input: $input) {
   schedule { recipientIds timezone lastSentMonth } errors { code field } } }"""
@@ -59,13 +70,13 @@ async def test_strangers_and_tokens_without_the_scope_are_refused(settings, gql)
     assert await SlaReportSchedule.all().count() == 0
 
 
-async def test_last_month_is_mailed_once_to_the_members(
+async def test_the_first_mail_is_the_month_set_in_then_once_to_the_members(
     settings, gql, resources, mailbox, run_core_jobs
 ) -> None:
     owner = await create_account(settings, email="owner@example.test")
     member = await create_account(settings, email="member@example.test")
     await add_member(owner.workspace, member.user, Role.MEMBER)
-    await create_target(owner.workspace, name="Shop front")
+    await create_target(owner.workspace, name="Shop front")  # no results: no figures
     body = await gql(SET, schedule_input(owner, member.user), token=owner.token)
     assert body["data"]["setSlaReportSchedule"]["schedule"] == {
         "recipientIds": [encode("User", member.user.id)],
@@ -73,13 +84,36 @@ async def test_last_month_is_mailed_once_to_the_members(
         "lastSentMonth": None,
     }
     ctx = {"resources": resources}
+    # Set mid-month: no mail now for last month (which ended before it was set).
+    assert await queue_monthly_sla_reports(ctx) == 0
+    await run_core_jobs()
+    assert mailbox.bodies("member@example.test") == []
+    # Early on the 1st of next month (Paris): this month's report, once.
+    now = clock.now()
+    this_month = now.astimezone(PARIS).date().replace(day=1)
+    next_first = (this_month + timedelta(days=32)).replace(day=1)
+    cron_at = datetime.combine(next_first, time(0, 50), tzinfo=PARIS)
+    clock.advance(cron_at - now)
     assert await queue_monthly_sla_reports(ctx) == 1
     assert await queue_monthly_sla_reports(ctx) == 0  # same job id: not twice
     await run_core_jobs()
     bodies = mailbox.bodies("member@example.test")
     assert len(bodies) == 1
+    assert f"SLA report for {this_month:%Y-%m}" in bodies[0]
     assert "Shop front" in bodies[0] and "/reports/sla/hf_sla_" in bodies[0]
+    # No monitored minute, no timed check: "no data", as the JSON says null.
+    assert "None" not in bodies[0]
+    assert "All targets: uptime no data," in bodies[0]
+    line = "- Shop front: uptime no data, downtime 0.0 min, 0 incidents, p95 no data"
+    assert line in bodies[0]
     assert mailbox.bodies("owner@example.test") == []
+    # The CSV behind the link agrees: empty cells where the JSON has null.
+    token = re.search(r"/reports/sla/(hf_sla_\S+)", bodies[0]).group(1)  # type: ignore[union-attr]
+    found = await open_link(resources, token)
+    assert found is not None
+    rows = list(csv.DictReader(io.StringIO(found[0].decode())))
+    shop = next(r for r in rows if r["target"] == "Shop front" and r["region"] == "all")
+    assert (shop["uptime_percent"], shop["p95_ms"], shop["monitored_minutes"]) == ("", "", "0.0")
     # Sent: the next runs this month queue nothing and mail nothing.
     assert await queue_monthly_sla_reports(ctx) == 0
     await run_core_jobs()
@@ -88,6 +122,21 @@ async def test_last_month_is_mailed_once_to_the_members(
     body = await gql(CLEAR, {"ws": owner.workspace_gid}, token=owner.token)
     assert body["data"]["clearSlaReportSchedule"] == {"schedule": None, "errors": []}
     assert await SlaReportSchedule.all().count() == 0
+
+
+async def test_a_schedule_set_last_month_mails_last_month(settings, gql) -> None:
+    owner = await create_account(settings)
+    body = await gql(SET, schedule_input(owner, owner.user), token=owner.token)
+    assert body["data"]["setSlaReportSchedule"]["errors"] == []
+    schedule = await SlaReportSchedule.get(workspace_id=owner.workspace.id)
+    assert await due() == []
+    # Set in the last days of last month (Paris), not sent yet (the worker was down on
+    # the 1st): last month ended after it was set, so it is due.
+    first_this = clock.now().astimezone(PARIS).date().replace(day=1)
+    set_at = datetime.combine(first_this - timedelta(days=2), time(12), tzinfo=PARIS)
+    await SlaReportSchedule.filter(id=schedule.id).update(created_at=set_at)
+    last = first_this - timedelta(days=1)
+    assert await due() == [(schedule.id, f"{last:%Y-%m}")]
 
 
 READ = """query($ws: ID!) { node(id: $ws) { ... on Workspace {
