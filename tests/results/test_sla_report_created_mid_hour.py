@@ -76,3 +76,46 @@ async def test_a_target_created_mid_hour_counts_from_its_creation(settings, reso
     again = await run(principal, request, settings.regions)
     assert again.targets[0].overall.monitored_minutes == expected_monitored(again.data_until)
     assert again.targets[0].overall.downtime_minutes == 5
+
+
+async def test_the_day_of_creation_counts_from_the_creation_once_rolled_into_a_day(
+    settings, db
+) -> None:
+    # Rolled into hourly and daily rows: the daily row must not count the day whole.
+    account = await create_account(settings)
+    day = floor_hour(clock.now()).replace(hour=0) - timedelta(days=1)
+    created = day + timedelta(hours=15, minutes=40)
+    target = await create_target(account.workspace, regions=["eu-west"])
+    await Target.filter(id=target.id).update(created_at=created)
+
+    def row(span: str, hour: datetime, checks: int, failures: int) -> ResultRollup:
+        return ResultRollup(
+            target_id=target.id,
+            region="eu-west",
+            span=span,
+            hour=hour,
+            checks=checks,
+            failures=failures,
+            sum_ms=100.0 * (checks - failures),
+            timed_checks=checks - failures,
+            histogram={"48": checks - failures},
+        )
+
+    rows = [row("h", day + timedelta(hours=15), 20, 5)]  # 5 of 20 checks failed
+    rows += [row("h", day + timedelta(hours=h), 60, 0) for h in range(16, 24)]
+    rows.append(row("d", day, 20 + 8 * 60, 5))
+    await ResultRollup.bulk_create(rows)
+    report = await run(
+        await principal_of(account),
+        ReportRequest(
+            workspace_id=account.workspace.id,
+            target_ids=[target.id],
+            group_id=None,
+            first_day=day.date(),
+            last_day=day.date(),
+        ),
+        settings.regions,
+    )
+    # By hand: 20 minutes of the 15:00 hour and 8 whole hours; 25 % of the 20 minutes.
+    assert report.overall.monitored_minutes == 20 + 8 * 60
+    assert report.overall.downtime_minutes == 5
