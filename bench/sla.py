@@ -100,12 +100,12 @@ async def seed() -> list[int]:
     hist_case = " ".join(f"WHEN {i} THEN '{h}'" for i, h in enumerate(hists))
     await conn.execute_script(
         "INSERT INTO result_rollups (target_id, region, span, hour, checks, failures, sum_ms, "
-        "timed_checks, histogram) "
+        "timed_checks, histogram, day_mask) "
         "SELECT t, r, 'h', h, 60, "
         # ~1 outage hour in 500 on all regions; ~1 in 2000 on one region only.
         "CASE WHEN abs(hashtext(t::text || h::text)) % 500 = 0 THEN 10 "
         "WHEN abs(hashtext(r || t::text || h::text)) % 2000 = 0 THEN 3 ELSE 0 END, "
-        f"6000.0, 60, (CASE t % 4 {hist_case} END)::jsonb "
+        f"6000.0, 60, (CASE t % 4 {hist_case} END)::jsonb, 0 "
         f"FROM unnest(ARRAY[{','.join(map(str, ids))}]) t, "
         f"unnest(ARRAY[{','.join(repr(r) for r in REGIONS)}]) r, "
         f"generate_series('{first_hour.isoformat()}'::timestamptz, "
@@ -113,10 +113,10 @@ async def seed() -> list[int]:
     )
     await conn.execute_script(
         "INSERT INTO result_rollups (target_id, region, span, hour, checks, failures, sum_ms, "
-        "timed_checks, histogram) "
+        "timed_checks, histogram, day_mask) "
         "SELECT target_id, region, 'd', date_trunc('day', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
         "SUM(checks), SUM(failures), SUM(sum_ms), SUM(timed_checks), "
-        f"(CASE target_id % 4 {hist_case.replace('WHEN', 'WHEN').replace(chr(39) + '{', chr(39) + '{')} END)::jsonb "
+        f"(CASE target_id % 4 {hist_case.replace('WHEN', 'WHEN').replace(chr(39) + '{', chr(39) + '{')} END)::jsonb, 0 "
         "FROM result_rollups WHERE span = 'h' "
         f"AND hour < '{floor_day(last_hour).isoformat()}'::timestamptz "
         "GROUP BY target_id, region, date_trunc('day', hour AT TIME ZONE 'UTC')"
