@@ -107,7 +107,9 @@ async def update_group(
     if target_ids is not None:
         members = await _members(group.workspace_id, target_ids)
         await dependencies.refuse_cycle(
-            group.workspace_id, group_members={group.id: {t.id for t in members}}
+            group.workspace_id,
+            group_members={group.id: {t.id for t in members}},
+            field="targetIds",  # the input field that closes the cycle
         )
     try:
         async with in_transaction():

@@ -130,6 +130,7 @@ async def test_cycles_are_refused_naming_the_cycle(gql, settings) -> None:
     )
     err = joined["data"]["updateTargetGroup"]["errors"][0]
     assert err["code"] == "DEPENDENCY_CYCLE" and "A -> C -> B -> A" in err["message"]
+    assert err["field"] == "targetIds"  # the group's input field
     assert await (await TargetGroup.get(name="later")).targets.all().count() == 0
     # nothing changed on refusals
     assert await TargetDependency.filter(target_id=a.id).count() == 1
