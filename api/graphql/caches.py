@@ -26,11 +26,19 @@ def cacheable(query: Any) -> bool:
 class SmallParserCache(ParserCache):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if cacheable(context.query):
-            yield from super().on_parse()
-            return
-        assert context.query is not None
-        context.graphql_document = parse(context.query, **context.parse_options)
+        try:
+            if cacheable(context.query):
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
+            elif context.query is not None:
+                context.graphql_document = parse(context.query, **context.parse_options)
+        except Exception:  # strawberry parses it again and answers the error
+            # Raised here, before the parsing block's own error handling, a syntax error
+            # escapes strawberry's streaming path (websockets): no `error` message, and a
+            # traceback on the console. Left unparsed, the document is parsed again inside
+            # that block, which turns the error into the operation's answer, as over HTTP.
+            context.graphql_document = None
         yield
 
 

@@ -27,7 +27,7 @@ from api.notifications import delivery
 from api.notifications.policy import effective_policy, policy_channels
 from api.resources import Resources
 from api.statuspages import notices as status_page_notices
-from api.targets import dependencies
+from api.targets import dependencies, state
 from api.targets.models import StateTransition, Target, TargetStatus
 
 log = get_logger(__name__)
@@ -176,20 +176,25 @@ async def open_incident(
     cause: str,
     regions: list[str],
     dedupe_key: str,
+    opened_at: datetime | None = None,
 ) -> Incident:
+    """`at` is when the target went DOWN; `opened_at`, when later, is when its incident is
+    opened (a dependent released by its upstream's recovery): the settle window and the
+    maintenance check count from then."""
     graph = await dependencies.workspace_graph(target.workspace_id)
     related = bool(graph.get(target.id)) or any(target.id in ups for ups in graph.values())
     settle = resources.settings.dependency_settle_seconds
+    opened = max(at, opened_at) if opened_at is not None else at
     incident = await Incident.create(
         workspace_id=target.workspace_id,
         target_id=target.id,
         started_at=at,
         cause=cause[:2000],
         regions=regions,
-        hold_until=at + timedelta(seconds=settle) if related else None,
+        hold_until=opened + timedelta(seconds=settle) if related else None,
     )
     await _publish(resources, incident, "opened")
-    maintained = await in_maintenance(target.id, at)
+    maintained = await in_maintenance(target.id, opened)
     if not maintained:  # a page showing the target tells its subscribers (attached or not)
         await status_page_notices.incident_opened(resources, incident)
     if related:
@@ -304,13 +309,19 @@ async def release_attached(resources: Resources, root: Incident, at: datetime) -
         await _publish(resources, row, "resolved")
         if target.status != TargetStatus.DOWN or target.paused:
             continue
+        # Its own outage as it stands now: down since it went DOWN (not since its upstream
+        # recovered), with the cause and regions of its latest failing results (those of
+        # the attached incident are what it had when it went down).
+        verdict = await state.current_verdict(target, list(resources.settings.regions))
+        down = verdict if verdict is not None and verdict.status == TargetStatus.DOWN else None
         await open_incident(
             resources,
             target,
-            at=at,
-            cause=row.cause,
-            regions=list(row.regions or []),
+            at=min(target.status_changed_at or row.started_at, at),
+            cause=(down.cause if down else None) or row.cause,
+            regions=down.regions if down else list(row.regions or []),
             dedupe_key=f"incident:{row.id}:released",
+            opened_at=at,
         )
         count += 1
     return count

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, GraphQLSyntaxError, parse
 from graphql.utilities import get_operation_ast
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -75,6 +75,18 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 )
                 return
         await super().handle_subscribe(message)
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        """A document that does not parse is that operation's `error` message (coded
+        GRAPHQL_PARSE_FAILED, as over HTTP), like one that does not validate: strawberry
+        would close the whole socket with 4400, ending the client's other subscriptions."""
+        if isinstance(error, GraphQLSyntaxError):
+            return None
+        close_reason: str | None = BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(
+            error
+        )
+        return close_reason
 
     async def run_operation(self, operation: Any) -> None:
         """Queries and mutations take the same turns as over HTTP: the fair gate and its

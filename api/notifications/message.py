@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,14 +58,16 @@ def when(value: datetime) -> str:
 
 
 def duration(delta: timedelta) -> str:
-    seconds = max(int(delta.total_seconds()), 0)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
+    """Rounded to the nearest unit shown, never down: seconds under a minute, then whole
+    minutes (119.9 s is "2 min", 3,599 s is "1 h", 90 min is "1 h 30 min")."""
+    total = max(delta.total_seconds(), 0.0)
+    seconds = math.floor(total + 0.5)
+    if seconds < 60:
+        return f"{seconds} s"
+    days, rest = divmod(math.floor(total / 60 + 0.5), 1440)
+    hours, minutes = divmod(rest, 60)
     parts = [f"{days} d" if days else "", f"{hours} h" if hours else ""]
     parts.append(f"{minutes} min" if minutes else "")
-    if not days and not hours and not minutes:
-        parts.append(f"{secs} s")
     return " ".join(p for p in parts if p)
 
 

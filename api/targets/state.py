@@ -171,6 +171,14 @@ def overall(target: Any, states: list[TargetRegionState], regions: list[str]) ->
     return Verdict(TargetStatus.UP, up)
 
 
+async def current_verdict(target: Target, configured: list[str]) -> Verdict | None:
+    """The target's status as its regions' latest results give it now, with their cause
+    and failing regions (a transition records those of the moment it happened)."""
+    regions = [r for r in (target.regions or configured) if r in configured] or configured
+    states = await TargetRegionState.filter(target_id=target.id)
+    return overall(target, states, regions)
+
+
 def _cause(states: list[TargetRegionState]) -> str | None:
     for state in sorted(states, key=lambda s: s.region):
         if state.last_error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -59,3 +60,71 @@ async def test_non_json_frames_close_the_socket_with_4400(live, settings, variab
     )
     await ws.send(frame)
     assert await closed_code(ws) == 4400
+
+
+def _tracebacks(caplog: Any, capfd: Any) -> list[str]:
+    """Log records carrying a traceback, and traceback text on the console."""
+    out, err = capfd.readouterr()
+    found = [r.getMessage() for r in caplog.records if r.exc_info or r.exc_text]
+    found += [line for line in (out + err).splitlines() if "Traceback" in line]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("subscription { targetStatusChanged(", "GRAPHQL_PARSE_FAILED"),
+        (
+            'subscription { targetStatusChanged(workspaceId: "1") { nope } }',
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ],
+)
+async def test_bad_subscription_over_the_transport_protocol_is_an_error_message(
+    live, settings, caplog, capfd, query, code
+) -> None:
+    caplog.set_level(logging.INFO)
+    account = await create_account(settings)
+    ws = await open_socket(live.url, account.token, TRANSPORT_WS)
+    try:
+        await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": query}}))
+        message = await first_message(ws)
+        # The socket stays usable: a ping is still answered.
+        await ws.send(json.dumps({"type": "ping"}))
+        pong = await first_message(ws)
+    finally:
+        await ws.close()
+    assert message["type"] == "error", message
+    assert message["id"] == "1"
+    assert [e["extensions"]["code"] for e in message["payload"]] == [code]
+    if code == "GRAPHQL_PARSE_FAILED":
+        assert "Syntax Error" in message["payload"][0]["message"]
+    assert pong["type"] == "pong"
+    assert _tracebacks(caplog, capfd) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("subscription { targetStatusChanged(", "GRAPHQL_PARSE_FAILED"),
+        (
+            'subscription { targetStatusChanged(workspaceId: "1") { nope } }',
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ],
+)
+async def test_bad_subscription_over_the_legacy_protocol_is_an_error_payload(
+    live, settings, caplog, capfd, query, code
+) -> None:
+    caplog.set_level(logging.INFO)
+    account = await create_account(settings)
+    ws = await open_socket(live.url, account.token, LEGACY_WS)
+    try:
+        await ws.send(json.dumps({"type": "start", "id": "1", "payload": {"query": query}}))
+        message = await first_message(ws)
+    finally:
+        await ws.close()
+    assert message["type"] == "error", message
+    assert message["id"] == "1"
+    assert message["payload"]["extensions"]["code"] == code
+    assert _tracebacks(caplog, capfd) == []
