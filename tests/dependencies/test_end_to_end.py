@@ -35,9 +35,12 @@ async def _statuses(ids: list[int], status: str) -> bool:
     return await Target.filter(id__in=ids, status=status).count() == len(ids)
 
 
-async def _watched_graph(resources: Any, account: Any, receiver: Any, urls: dict[str, str]):
-    """Targets named after `urls` (the first one the others depend on), alerting one
-    mailbox and one webhook; checked every second from every region."""
+async def test_server_outage_pages_once_naming_the_dependents(
+    settings, resources, receiver, mailbox
+) -> None:
+    site = await HTTPServer().start()
+    port = site.port
+    account = await create_account(settings, email="oncall@example.test")
     mail = await create_channel(
         resources, account, ChannelKind.EMAIL, {"address": "oncall@example.test"}
     )
@@ -46,43 +49,23 @@ async def _watched_graph(resources: Any, account: Any, receiver: Any, urls: dict
         {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
     )  # fmt: skip
     policy = {"channelIds": [mail.id, hook.id], "notifyOn": ["DOWN", "UP"], "retries": 1}
-    targets = [
+    a, b, c = [
         await create_target(
             account.workspace,
             name=name,
-            url=url,
+            url=f"http://127.0.0.1:{port}{path}",
             interval=1,
             timeout=1.0,
             regions=[],
             schedule=resources.redis,
             alert_policy=policy,
         )
-        for name, url in urls.items()
+        for name, path in (("Load balancer", "/"), ("API", "/json"), ("Shop", "/echo"))
     ]
-    upstream, *dependents = targets
-    for dependent in dependents:
+    for dependent in (b, c):
         await dependencies.set_dependencies(
-            owner_principal(account), dependent.id, [dependencies.Ref("Target", upstream.id)]
+            owner_principal(account), dependent.id, [dependencies.Ref("Target", a.id)]
         )
-    return targets
-
-
-async def test_server_outage_pages_once_naming_the_dependents(
-    settings, resources, receiver, mailbox
-) -> None:
-    site = await HTTPServer().start()
-    port = site.port
-    account = await create_account(settings, email="oncall@example.test")
-    a, b, c = await _watched_graph(
-        resources,
-        account,
-        receiver,
-        {
-            "Load balancer": f"http://127.0.0.1:{port}/",
-            "API": f"http://127.0.0.1:{port}/json",
-            "Shop": f"http://127.0.0.1:{port}/echo",
-        },
-    )
     ids = [a.id, b.id, c.id]
     workers = [core_worker(resources, poll_delay=0.05)] + [
         probe_worker(resources, region, poll_delay=0.05) for region in settings.regions
@@ -155,16 +138,35 @@ async def test_a_dependent_failing_after_the_page_is_named_by_the_recovery(
     Shop as down with it and Shop as not back up yet; Shop is then paged on its own."""
     first, second = await HTTPServer().start(), await HTTPServer().start()
     account = await create_account(settings, email="oncall@example.test")
-    a, b, c = await _watched_graph(
-        resources,
-        account,
-        receiver,
-        {
-            "Load balancer": f"http://127.0.0.1:{first.port}/",
-            "API": f"http://127.0.0.1:{first.port}/json",
-            "Shop": f"http://127.0.0.1:{second.port}/echo",
-        },
+    mail = await create_channel(
+        resources, account, ChannelKind.EMAIL, {"address": "oncall@example.test"}
     )
+    hook = await create_channel(
+        resources, account, ChannelKind.WEBHOOK,
+        {"url": f"{receiver.url}/hook", "secret": WEBHOOK_SECRET},
+    )  # fmt: skip
+    policy = {"channelIds": [mail.id, hook.id], "notifyOn": ["DOWN", "UP"], "retries": 1}
+    a, b, c = [
+        await create_target(
+            account.workspace,
+            name=name,
+            url=f"http://127.0.0.1:{server.port}{path}",
+            interval=1,
+            timeout=1.0,
+            regions=[],
+            schedule=resources.redis,
+            alert_policy=policy,
+        )
+        for name, server, path in (
+            ("Load balancer", first, "/"),
+            ("API", first, "/json"),
+            ("Shop", second, "/echo"),
+        )
+    ]
+    for dependent in (b, c):
+        await dependencies.set_dependencies(
+            owner_principal(account), dependent.id, [dependencies.Ref("Target", a.id)]
+        )
     ids = [a.id, b.id, c.id]
     workers = [core_worker(resources, poll_delay=0.05)] + [
         probe_worker(resources, region, poll_delay=0.05) for region in settings.regions
