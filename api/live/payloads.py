@@ -15,6 +15,7 @@ from api.incidents.models import Incident as IncidentModel
 from api.incidents.types import Incident
 from api.results.types import CheckResult
 from api.targets.models import Target as TargetModel
+from api.targets.models import TargetStatus
 from api.targets.types import Target
 
 # An event type -> an async function building the GraphQL object of an event once
@@ -51,7 +52,14 @@ async def target_status(event: dict[str, Any]) -> Any:
     target = await TargetModel.get_or_none(
         id=event.get("targetId"), workspace_id=event.get("workspaceId")
     )
-    return None if target is None else Target.from_model(target)
+    if target is None:
+        return None
+    # The row is read when the event is delivered, possibly after a later change: the
+    # event's own status and time are what this event announces (in order, per target).
+    if event.get("status"):
+        target.status = TargetStatus(event["status"])
+        target.status_changed_at = _datetime(event.get("statusChangedAt"))
+    return Target.from_model(target)
 
 
 async def incident(event: dict[str, Any]) -> Any:

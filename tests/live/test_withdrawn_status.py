@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from api.core import clock
 from api.core.ids import encode
+from api.events import publish
+from api.targets.models import Target, TargetStatus
 from api.targets.state import ingest_results
 from tests.factories.accounts import create_account
 from tests.factories.results import probe_result
@@ -50,3 +52,32 @@ async def test_a_withdrawn_down_is_corrected_for_live_subscribers(live, resource
         (encode("Target", target.id), "UP"),
     ]
     assert datetime.fromisoformat(changes[2]["statusChangedAt"]) == base
+
+
+async def test_each_status_event_tells_its_own_status_even_when_delivered_late(
+    live, resources, settings
+):
+    """The row is read at delivery; by then the target may have changed again. The
+    subscriber still hears each change as it was, in order (was: DOWN, DOWN)."""
+    account = await create_account(settings)
+    target = await create_target(account.workspace, regions=REGIONS)
+    up_at = clock.now().replace(microsecond=0) - timedelta(minutes=2)
+    down_at = up_at + timedelta(minutes=1)
+    await Target.filter(id=target.id).update(status=TargetStatus.DOWN, status_changed_at=down_at)
+
+    async with subscribed(live.url, account.token, STATUS, {"w": account.workspace_gid}) as sub:
+        await wait_subscribers(live.relay, account.workspace.id)
+        for status, at in (("UP", up_at), ("DOWN", down_at)):
+            await publish(
+                resources.redis,
+                "target_status",
+                workspaceId=target.workspace_id,
+                targetId=target.id,
+                status=status,
+                statusChangedAt=at.isoformat(),
+            )
+        seen = await sub.wait_results(2)
+
+    changes = [r["targetStatusChanged"] for r in seen]
+    assert [c["status"] for c in changes] == ["UP", "DOWN"]
+    assert [datetime.fromisoformat(c["statusChangedAt"]) for c in changes] == [up_at, down_at]
