@@ -212,6 +212,7 @@ async def test_a_dependent_failing_after_the_page_is_named_by_the_recovery(
         still_down = up.json()["incident"]["stillDownTargets"]
         # Shop surely; API only if its first good check was not in yet
         assert "Shop" in still_down and set(still_down) <= {"API", "Shop"}
+
         def up_mails() -> list[str]:
             return [b for b in mailbox.bodies("oncall@example.test") if "is back up" in b]
 
