@@ -45,7 +45,7 @@ def require_writer(principal: Principal, workspace_id: int, *, field: str = "id"
     """NotFound for a stranger, Forbidden for a viewer (the same rule as targets)."""
     principal.check_two_factor(workspace_id, field=field)
     if not principal.can_read(workspace_id):
-        raise NotFound("Not found.", field=field)
+        raise NotFound("No workspace with this id.", field=field)
     if not principal.can_write(workspace_id):
         raise Forbidden("Your role in this workspace cannot change targets.")
 
