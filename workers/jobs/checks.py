@@ -55,13 +55,32 @@ def _probe_context(ctx: dict[str, Any]) -> ProbeContext:
 
 
 def probe_load(ctx: dict[str, Any], region: str) -> ProbeLoad:
-    """The process's admission control (its loop-lag sampler starts with the first job)."""
+    """The process's admission control (its loop-lag sampler runs while it is in use)."""
     load: ProbeLoad | None = ctx.get("probe_load")
     if load is None:
         load = ProbeLoad(region, Limits.of(ctx["resources"].settings))
         ctx["probe_load"] = load
     load.start()
     return load
+
+
+async def start_probe(ctx: dict[str, Any]) -> None:
+    """Probe worker startup hook: the process-wide probe state, in the WORKER's ctx.
+
+    arq gives each job a copy of the worker's ctx, so state first made inside a job lived
+    for that batch only: every batch built its own ProbeContext and ProbeLoad (whose
+    concurrency limit then held per batch, not per process) and left its loop-lag sampler
+    running for good, so a probe woke up 20 more times a second for every batch it had
+    ever run. Made here once, every batch shares them. Idempotent (the supervisor runs
+    the startup hooks again when Redis comes back)."""
+    _probe_context(ctx)
+    probe_load(ctx, str(ctx["region"]))
+
+
+async def stop_probe(ctx: dict[str, Any]) -> None:
+    load: ProbeLoad | None = ctx.pop("probe_load", None)
+    if load is not None:
+        await load.stop()
 
 
 async def hand_off(
