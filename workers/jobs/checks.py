@@ -154,8 +154,20 @@ def is_stale(ctx: dict[str, Any], checks: list[dict[str, Any]]) -> bool:
     return clock.now().timestamp() - oldest_due > STALE_AFTER
 
 
-async def run_batch(ctx: dict[str, Any], *, region: str, checks: list[dict[str, Any]]) -> int:
+def wire_checks(checks: list[dict[str, Any]] | bytes | str) -> list[dict[str, Any]]:
+    """A batch as the job carries it: the scheduler's JSON text of the checks (it passes
+    the specs through as Redis holds them), or a list (a batch enqueued otherwise)."""
+    if isinstance(checks, bytes | str):
+        parsed: list[dict[str, Any]] = json.loads(checks)
+        return parsed
+    return checks
+
+
+async def run_batch(
+    ctx: dict[str, Any], *, region: str, checks: list[dict[str, Any]] | bytes | str
+) -> int:
     """The probe job (arq name "run_checks"): run_checks with the rules above."""
+    checks = wire_checks(checks)
     if is_stale(ctx, checks):
         log.warning("probe_batch_skipped_stale", region=region, checks=len(checks))
         CHECKS_LATE.labels(region, "stale_batch").inc(len(checks))
