@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -184,14 +185,13 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
     # A re-run (its probe died mid-batch) is late by nature: its lateness is counted from
     # the re-run, so the checks are run rather than skipped (issue 12: never silently lost).
     rerun_from = int(clock.now().timestamp() * 1000) if int(ctx.get("job_try") or 1) > 1 else 0
+    start_delay = CHECK_START_DELAY.labels(region)  # label lookups once a batch, not a check
 
     def admitted(check: dict[str, Any]) -> Any:
         due_ms = max(int(check["due"]), rerun_from)
 
         def started() -> Any:
-            CHECK_START_DELAY.labels(region).observe(
-                max(0.0, clock.now().timestamp() - due_ms / 1000)
-            )
+            start_delay.observe(max(0.0, clock.now().timestamp() - due_ms / 1000))
             return run_check(check, region, pctx)
 
         return load.run(
@@ -207,12 +207,14 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
         done, pending = await asyncio.wait(pending, timeout=FLUSH_SECONDS)
         results = [task.result() for task in done]
         await hand_off(redis, results, region, max_len=_max_len(ctx))
-        for result in results:
-            status = str(result.get("status", "UNKNOWN"))
-            CHECKS.labels(region, status).inc()
-            error = str(result.get("error") or "")
-            if status == INCONCLUSIVE and error.startswith("SKIPPED"):
-                CHECKS_LATE.labels(region, late_reason(error)).inc()
+        statuses = Counter(str(result.get("status", "UNKNOWN")) for result in results)
+        for status, n in statuses.items():
+            CHECKS.labels(region, status).inc(n)
+        if statuses[INCONCLUSIVE]:
+            errors = (str(r.get("error") or "") for r in results if r["status"] == INCONCLUSIVE)
+            late = Counter(late_reason(e) for e in errors if e.startswith("SKIPPED"))
+            for reason, n in late.items():
+                CHECKS_LATE.labels(region, reason).inc(n)
     return len(checks)
 
 
