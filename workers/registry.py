@@ -16,7 +16,7 @@ from workers.jobs.alerting import (
 )
 from workers.jobs.backup import backup_database
 from workers.jobs.billing import cancel_subscription_for_deletion, settle_billing
-from workers.jobs.checks import IN_PROGRESS_SECONDS, run_batch
+from workers.jobs.checks import IN_PROGRESS_SECONDS, run_batch, start_probe, stop_probe
 from workers.jobs.delivery import close_clients, deliver_notification
 from workers.jobs.export import build_data_export, expire_data_exports
 from workers.jobs.ingest import start_ingest, stop_ingest
@@ -93,3 +93,7 @@ PROBE_FUNCTIONS: list[Any] = [
 # (e.g. the scheduler loop and the result ingester): `async def f(ctx) -> None`.
 CORE_STARTUP: list[Any] = [start_scheduler, start_ingest]
 CORE_SHUTDOWN: list[Any] = [stop_scheduler, stop_ingest, close_clients]
+
+# The same for a probe worker (process-wide probe state: workers/jobs/checks.py).
+PROBE_STARTUP: list[Any] = [start_probe]
+PROBE_SHUTDOWN: list[Any] = [stop_probe]

@@ -72,6 +72,12 @@ def probe_worker(
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["resources"] = resources
         ctx["region"] = region
+        for hook in registry.PROBE_STARTUP:
+            await hook(ctx)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        for hook in reversed(registry.PROBE_SHUTDOWN):
+            await hook(ctx)
 
     options: dict[str, Any] = {
         "functions": traced(registry.PROBE_FUNCTIONS or [_noop]),
@@ -79,6 +85,7 @@ def probe_worker(
         "redis_pool": resources.redis,
         "redis_settings": redis_settings(_url(resources)),
         "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
         "burst": burst,
         "handle_signals": False,
         "max_jobs": 200,

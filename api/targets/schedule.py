@@ -11,13 +11,17 @@ The scheduler rebuilds the due-set from the database when it becomes leader, in 
 background and page by page, while it ticks from the due-set Redis already holds.
 
 Keys: DUE_KEY (sorted set id -> next due epoch seconds), SPECS_KEY (hash id -> wire spec
-JSON, secrets encrypted), INTERVALS_KEY (hash id -> seconds).
+JSON, secrets encrypted), INTERVALS_KEY (hash id -> seconds), ROUTES_KEY (hash id -> the
+spec's regions, `route(spec)`: the scheduler routes a check by it and hands the spec JSON
+to the probe as it is, without parsing it; a spec written before routes existed has none,
+and the scheduler then reads its regions from the spec).
 """
 
 from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 from arq.connections import ArqRedis
 
@@ -28,9 +32,16 @@ from api.targets.probe_contract import build_spec
 DUE_KEY = "hitflow:sched:due"
 SPECS_KEY = "hitflow:sched:specs"
 INTERVALS_KEY = "hitflow:sched:intervals"
+ROUTES_KEY = "hitflow:sched:routes"
+EVERY_REGION = "*"  # the route of a spec that names no region: every configured one
 
 # Kinds the scheduler sends to probes (HEARTBEAT is inbound: pings come to the API).
 PROBED_KINDS = frozenset(TargetKind) - {TargetKind.HEARTBEAT}
+
+
+def route(spec: dict[str, Any]) -> str:
+    """The spec's regions, comma-separated, or EVERY_REGION when it names none."""
+    return ",".join(spec.get("regions") or []) or EVERY_REGION
 
 
 def is_schedulable(target: Target) -> bool:
@@ -50,9 +61,11 @@ async def schedule_target(redis: ArqRedis, target: Target, *, spread: bool = Tru
         score: float | None = round(now + offset, 3)
     else:
         score = None  # keep its slot: no burst, no gap
+    spec = build_spec(target)
     pipe = redis.pipeline(transaction=True)
-    pipe.hset(SPECS_KEY, target_id, json.dumps(build_spec(target), separators=(",", ":")))
+    pipe.hset(SPECS_KEY, target_id, json.dumps(spec, separators=(",", ":")))
     pipe.hset(INTERVALS_KEY, target_id, str(interval))
+    pipe.hset(ROUTES_KEY, target_id, route(spec))
     if score is not None:
         pipe.zadd(DUE_KEY, {target_id: score})
     await pipe.execute()
@@ -68,6 +81,7 @@ async def schedule_targets(redis: ArqRedis, targets: list[Target]) -> None:
     current = await redis.zmscore(DUE_KEY, ids)
     specs: dict[str, str] = {}
     intervals: dict[str, str] = {}
+    routes: dict[str, str] = {}
     slots: dict[str, float] = {}
     gone: list[str] = []
     for target, target_id, score in zip(targets, ids, current, strict=True):
@@ -75,20 +89,24 @@ async def schedule_targets(redis: ArqRedis, targets: list[Target]) -> None:
             gone.append(target_id)
             continue
         interval = int(target.interval_seconds)
-        specs[target_id] = json.dumps(build_spec(target), separators=(",", ":"))
+        spec = build_spec(target)
+        specs[target_id] = json.dumps(spec, separators=(",", ":"))
         intervals[target_id] = str(interval)
+        routes[target_id] = route(spec)
         if score is None or score > now + interval:
             slots[target_id] = round(now + random.uniform(0, min(interval, 60)), 3)
     pipe = redis.pipeline(transaction=True)
     if specs:
         pipe.hset(SPECS_KEY, mapping=specs)
         pipe.hset(INTERVALS_KEY, mapping=intervals)
+        pipe.hset(ROUTES_KEY, mapping=routes)
     if slots:
         pipe.zadd(DUE_KEY, slots)
     if gone:
         pipe.zrem(DUE_KEY, *gone)
         pipe.hdel(SPECS_KEY, *gone)
         pipe.hdel(INTERVALS_KEY, *gone)
+        pipe.hdel(ROUTES_KEY, *gone)
     await pipe.execute()
 
 
@@ -97,4 +115,5 @@ async def unschedule_target(redis: ArqRedis, target_id: int) -> None:
     pipe.zrem(DUE_KEY, str(target_id))
     pipe.hdel(SPECS_KEY, str(target_id))
     pipe.hdel(INTERVALS_KEY, str(target_id))
+    pipe.hdel(ROUTES_KEY, str(target_id))
     await pipe.execute()

@@ -15,11 +15,14 @@ from tests.factories.accounts import create_account
 from tests.factories.targets import create_target
 from tests.polling import wait_for
 from workers.jobs import scheduler as sched
+from workers.jobs.checks import wire_checks
 from workers.jobs.scheduler import Scheduler, batch_job_id
 
 
 async def _queued(redis, region):
-    return [j.kwargs for j in await redis.queued_jobs(queue_name=probe_queue(region))]
+    """The queued jobs' arguments, each batch's checks as the probe reads them."""
+    jobs = [j.kwargs for j in await redis.queued_jobs(queue_name=probe_queue(region))]
+    return [{**kwargs, "checks": wire_checks(kwargs["checks"])} for kwargs in jobs]
 
 
 async def test_a_tick_enqueues_one_job_per_region_carrying_the_due_checks(settings, resources):
@@ -129,8 +132,7 @@ async def test_spec_in_redis_never_holds_secrets_in_plaintext(settings, resource
     dumps = [await resources.redis.hget(SPECS_KEY, str(target.id)), *raw_jobs]
     for blob in dumps:
         assert blob and b"hunter2-secret" not in blob and b"k-999" not in blob
-    job = await resources.redis.queued_jobs(queue_name=probe_queue("eu-west"))
-    spec = job[0].kwargs["checks"][0]["spec"]
+    spec = (await _queued(resources.redis, "eu-west"))[0]["checks"][0]["spec"]
     assert "hunter2-secret" not in pickle.dumps(spec).decode("latin-1")
     from api.targets.probe_contract import open_spec_config
 
@@ -255,7 +257,7 @@ async def test_two_ticks_in_the_same_instant_lose_no_check(settings, resources):
     assert await scheduler.tick() == 1
     await schedule_target(resources.redis, second, spread=False)
     assert await scheduler.tick() == 1
-    jobs = await resources.redis.queued_jobs(queue_name=probe_queue("eu-west"))
-    assert sorted(c["spec"]["targetId"] for j in jobs for c in j.kwargs["checks"]) == sorted(
+    jobs = await _queued(resources.redis, "eu-west")
+    assert sorted(c["spec"]["targetId"] for j in jobs for c in j["checks"]) == sorted(
         [first.id, second.id]
     )

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -55,13 +56,32 @@ def _probe_context(ctx: dict[str, Any]) -> ProbeContext:
 
 
 def probe_load(ctx: dict[str, Any], region: str) -> ProbeLoad:
-    """The process's admission control (its loop-lag sampler starts with the first job)."""
+    """The process's admission control (its loop-lag sampler runs while it is in use)."""
     load: ProbeLoad | None = ctx.get("probe_load")
     if load is None:
         load = ProbeLoad(region, Limits.of(ctx["resources"].settings))
         ctx["probe_load"] = load
     load.start()
     return load
+
+
+async def start_probe(ctx: dict[str, Any]) -> None:
+    """Probe worker startup hook: the process-wide probe state, in the WORKER's ctx.
+
+    arq gives each job a copy of the worker's ctx, so state first made inside a job lived
+    for that batch only: every batch built its own ProbeContext and ProbeLoad (whose
+    concurrency limit then held per batch, not per process) and left its loop-lag sampler
+    running for good, so a probe woke up 20 more times a second for every batch it had
+    ever run. Made here once, every batch shares them. Idempotent (the supervisor runs
+    the startup hooks again when Redis comes back)."""
+    _probe_context(ctx)
+    probe_load(ctx, str(ctx["region"]))
+
+
+async def stop_probe(ctx: dict[str, Any]) -> None:
+    load: ProbeLoad | None = ctx.pop("probe_load", None)
+    if load is not None:
+        await load.stop()
 
 
 async def hand_off(
@@ -135,8 +155,20 @@ def is_stale(ctx: dict[str, Any], checks: list[dict[str, Any]]) -> bool:
     return clock.now().timestamp() - oldest_due > STALE_AFTER
 
 
-async def run_batch(ctx: dict[str, Any], *, region: str, checks: list[dict[str, Any]]) -> int:
+def wire_checks(checks: list[dict[str, Any]] | bytes | str) -> list[dict[str, Any]]:
+    """A batch as the job carries it: the scheduler's JSON text of the checks (it passes
+    the specs through as Redis holds them), or a list (a batch enqueued otherwise)."""
+    if isinstance(checks, bytes | str):
+        parsed: list[dict[str, Any]] = json.loads(checks)
+        return parsed
+    return checks
+
+
+async def run_batch(
+    ctx: dict[str, Any], *, region: str, checks: list[dict[str, Any]] | bytes | str
+) -> int:
     """The probe job (arq name "run_checks"): run_checks with the rules above."""
+    checks = wire_checks(checks)
     if is_stale(ctx, checks):
         log.warning("probe_batch_skipped_stale", region=region, checks=len(checks))
         CHECKS_LATE.labels(region, "stale_batch").inc(len(checks))
@@ -153,14 +185,13 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
     # A re-run (its probe died mid-batch) is late by nature: its lateness is counted from
     # the re-run, so the checks are run rather than skipped (issue 12: never silently lost).
     rerun_from = int(clock.now().timestamp() * 1000) if int(ctx.get("job_try") or 1) > 1 else 0
+    start_delay = CHECK_START_DELAY.labels(region)  # label lookups once a batch, not a check
 
     def admitted(check: dict[str, Any]) -> Any:
         due_ms = max(int(check["due"]), rerun_from)
 
         def started() -> Any:
-            CHECK_START_DELAY.labels(region).observe(
-                max(0.0, clock.now().timestamp() - due_ms / 1000)
-            )
+            start_delay.observe(max(0.0, clock.now().timestamp() - due_ms / 1000))
             return run_check(check, region, pctx)
 
         return load.run(
@@ -176,12 +207,14 @@ async def run_checks(ctx: dict[str, Any], *, region: str, checks: list[dict[str,
         done, pending = await asyncio.wait(pending, timeout=FLUSH_SECONDS)
         results = [task.result() for task in done]
         await hand_off(redis, results, region, max_len=_max_len(ctx))
-        for result in results:
-            status = str(result.get("status", "UNKNOWN"))
-            CHECKS.labels(region, status).inc()
-            error = str(result.get("error") or "")
-            if status == INCONCLUSIVE and error.startswith("SKIPPED"):
-                CHECKS_LATE.labels(region, late_reason(error)).inc()
+        statuses = Counter(str(result.get("status", "UNKNOWN")) for result in results)
+        for status, n in statuses.items():
+            CHECKS.labels(region, status).inc(n)
+        if statuses[INCONCLUSIVE]:
+            errors = (str(r.get("error") or "") for r in results if r["status"] == INCONCLUSIVE)
+            late = Counter(late_reason(e) for e in errors if e.startswith("SKIPPED"))
+            for reason, n in late.items():
+                CHECKS_LATE.labels(region, reason).inc(n)
     return len(checks)
 
 

@@ -8,16 +8,20 @@ one connection is shared with ingest, whose writes can wait for seconds).
 Each tick atomically takes the due targets out of the due-set and puts them back at
 due + interval (never now + interval: no drift), then enqueues ONE arq job per region
 carrying every check that region has due in this tick (amortises arq's per-job cost),
-with a deterministic job id so a retry never duplicates. Standby instances poll the
-lock and take over when it expires; the new leader ticks at once from the due-set that
-survives in Redis and rebuilds it from the database (active, non-paused targets,
-keeping the slots already there) in a side task, page by page.
+with a deterministic job id so a retry never duplicates. The specs are passed through as
+the JSON Redis holds them: a batch is one JSON text (`[{"due":..,"spec":{..}},..]`) put
+together from them, routed by each target's stored route (api/targets/schedule.py), so
+the tick neither parses a spec nor pickles it again; the probe parses the batch once.
+Standby instances poll the lock and take over when it expires; the new leader ticks at
+once from the due-set that survives in Redis and rebuilds it from the database (active,
+non-paused targets, keeping the slots already there) in a side task, page by page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import time
@@ -34,8 +38,10 @@ from api.targets.models import Target
 from api.targets.pings import mark_overdue
 from api.targets.schedule import (
     DUE_KEY,
+    EVERY_REGION,
     INTERVALS_KEY,
     PROBED_KINDS,
+    ROUTES_KEY,
     SPECS_KEY,
     schedule_targets,
 )
@@ -56,7 +62,8 @@ REBUILD_PAGE = 500  # targets per query and Redis pipeline in a leader's rebuild
 # never dropped by expiry.
 JOB_EXPIRES = timedelta(seconds=180)
 
-# Take what is due (score <= now), move each to its next slot, return id/score/spec.
+# Take what is due (score <= now), move each to its next slot, return id/score/spec/route
+# (route '' when the target has none yet: written before routes existed).
 # Slots missed while nobody scheduled are skipped rather than fired in a burst.
 _TICK_LUA = """
 local now = tonumber(ARGV[1])
@@ -79,9 +86,10 @@ for i = 1, #due, 2 do
     out[#out + 1] = id
     out[#out + 1] = string.format('%.3f', score)
     out[#out + 1] = spec
+    out[#out + 1] = redis.call('HGET', KEYS[5], id) or ''
   end
 end
-if #out > 0 then redis.call('INCRBY', KEYS[4], #out / 3) end
+if #out > 0 then redis.call('INCRBY', KEYS[4], #out / 4) end
 return out
 """
 
@@ -228,6 +236,7 @@ class Scheduler:
             pipe.zrem(DUE_KEY, *stale)
             pipe.hdel(SPECS_KEY, *stale)
             pipe.hdel(INTERVALS_KEY, *stale)
+            pipe.hdel(ROUTES_KEY, *stale)
             await pipe.execute()
         log.info("scheduler_due_set_rebuilt", targets=len(keep), dropped=len(stale))
         return len(keep)
@@ -235,51 +244,78 @@ class Scheduler:
     async def tick(self) -> int:
         now = clock.now().timestamp()
         raw = await self.redis.eval(
-            _TICK_LUA, 4, DUE_KEY, SPECS_KEY, INTERVALS_KEY, ENQUEUED_KEY, f"{now:.3f}",
-            MAX_PER_TICK,
+            _TICK_LUA, 5, DUE_KEY, SPECS_KEY, INTERVALS_KEY, ENQUEUED_KEY, ROUTES_KEY,
+            f"{now:.3f}", MAX_PER_TICK,
         )  # fmt: skip
         self.stats["ticks"] += 1
         if not raw:
             return 0
-        configured = list(self.resources.settings.regions)
-        batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for i in range(0, len(raw), 3):
-            spec = json.loads(raw[i + 2])
+        configured = tuple(self.resources.settings.regions)
+        # Per region: the checks' (target id, due ms) for the job id, and their JSON.
+        keys: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        parts: dict[str, list[bytes]] = defaultdict(list)
+        for i in range(0, len(raw), 4):
+            target_id, spec = _s(raw[i]), _b(raw[i + 2])
             due_ms = round(float(raw[i + 1]) * 1000)
-            regions = [r for r in (spec.get("regions") or configured) if r in configured]
-            for region in regions or configured:
-                batches[region].append({"spec": spec, "due": due_ms})
+            check = b'{"due":%d,"spec":%s}' % (due_ms, spec)
+            for region in regions_of(_b(raw[i + 3]), spec, configured):
+                keys[region].append((target_id, due_ms))
+                parts[region].append(check)
         count = 0
-        for region, checks in batches.items():
+        for region, batch in keys.items():
             job = await self.redis.enqueue_job(
                 "run_checks",
                 region=region,
-                checks=checks,
-                _job_id=batch_job_id(region, checks),
+                checks=b"[" + b",".join(parts[region]) + b"]",
+                _job_id=job_id_of(region, batch),
                 _queue_name=probe_queue(region),
                 _expires=JOB_EXPIRES,
             )
             if job is None:
-                log.warning("scheduler_duplicate_batch", region=region, checks=len(checks))
+                log.warning("scheduler_duplicate_batch", region=region, checks=len(batch))
             else:
-                CHECKS_SCHEDULED.labels(region).inc(len(checks))
-            count += len(checks)
+                CHECKS_SCHEDULED.labels(region).inc(len(batch))
+            count += len(batch)
         self.stats["checks"] += count
-        self.stats["jobs"] += len(batches)
+        self.stats["jobs"] += len(keys)
         return count
 
 
-def batch_job_id(region: str, checks: list[dict[str, Any]]) -> str:
-    """Deterministic from the batch's content: the same checks always get the same id
-    (a retried enqueue is refused by arq), different checks never collide."""
+@functools.lru_cache(maxsize=1024)
+def _routed(route: bytes, configured: tuple[str, ...]) -> tuple[str, ...]:
+    named = () if route == EVERY_REGION.encode() else tuple(route.decode().split(","))
+    return tuple(r for r in (named or configured) if r in configured) or configured
+
+
+def regions_of(route: bytes, spec: bytes, configured: tuple[str, ...]) -> tuple[str, ...]:
+    """The configured regions a check goes to: those its spec names (all when it names
+    none, or none of them is configured), from its stored route, else from the spec."""
+    if not route:  # scheduled before routes existed: read the spec (once, till rebuilt)
+        named = json.loads(spec).get("regions") or []
+        route = (",".join(named) or EVERY_REGION).encode()
+    return _routed(route, configured)
+
+
+def job_id_of(region: str, checks: list[tuple[str, int]]) -> str:
+    """Deterministic from the batch's (target id, due ms) pairs: the same checks always
+    get the same id (a retried enqueue is refused by arq), different checks never collide."""
     digest = hashlib.sha1(usedforsecurity=False)
-    for check in checks:
-        digest.update(f"{check['spec']['targetId']}@{check['due']};".encode())
-    return f"checks:{region}:{checks[0]['due']}:{digest.hexdigest()[:16]}"
+    for target_id, due_ms in checks:
+        digest.update(f"{target_id}@{due_ms};".encode())
+    return f"checks:{region}:{checks[0][1]}:{digest.hexdigest()[:16]}"
+
+
+def batch_job_id(region: str, checks: list[dict[str, Any]]) -> str:
+    """`job_id_of` for a batch of wire checks (`{"spec": ..., "due": due_ms}`)."""
+    return job_id_of(region, [(str(c["spec"]["targetId"]), int(c["due"])) for c in checks])
 
 
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _b(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
 
 
 # --- arq hooks (registry.CORE_STARTUP / CORE_SHUTDOWN) ------------------------------------
