@@ -105,7 +105,7 @@ async def exchange(
     """Connect to `address` (the vetted IP), TLS for `host` when `ssl_context` is given,
     send one request and read the response. Raise ExchangeFailed; a timeout is the
     caller's (asyncio.timeout): the connection is closed whatever happens."""
-    head = request_head(method.encode("ascii"), request_target(url), headers)
+    head = request_head(method.encode("ascii", "replace"), request_target(url), headers)
     loop = asyncio.get_running_loop()
     reader = _ResponseReader(loop, body_limit, head_only=method == "HEAD")
     timings: dict[str, float] = {}
@@ -114,6 +114,8 @@ async def exchange(
         started = time.perf_counter()
         try:
             transport, _ = await loop.create_connection(lambda: reader, address, port)
+        except TimeoutError:  # the kernel's (ETIMEDOUT): a TIMEOUT, as httpcore reported it
+            raise
         except OSError as exc:
             raise _failed("CONNECT_ERROR", exc, timings) from None
         connected = time.perf_counter()
@@ -123,6 +125,8 @@ async def exchange(
                 wrapped = await loop.start_tls(
                     transport, reader, ssl_context, server_hostname=host.encode("idna").decode()
                 )
+            except TimeoutError:  # ssl_handshake_timeout: a TIMEOUT, as with httpcore
+                raise
             except (OSError, RuntimeError) as exc:  # RuntimeError: closed during the handshake
                 raise _failed("TLS_ERROR", exc, timings) from None
             if wrapped is None:
