@@ -3,6 +3,7 @@ server of bench/checks.py; the raw asyncio socket GET measured in the same run.
 
     python bench/probe_cpu.py                    # 4000 checks, 40 at a time, 3 rounds
     python bench/probe_cpu.py --uvloop           # the same on uvloop
+    python bench/probe_cpu.py --https            # HTTPS, certificate verified (trustme CA)
     python bench/probe_cpu.py --profile /tmp/p   # cProfile (CPU time) of the probe rounds
 
 It measures process CPU time (user + system), not wall time, so a busy machine slows it
@@ -16,8 +17,10 @@ import argparse
 import asyncio
 import cProfile
 import multiprocessing as mp
+import ssl
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,29 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.checks import free_port, serve_targets  # noqa: E402
+from bench.checks import RESPONSE, free_port, serve_targets  # noqa: E402
+
+
+def serve_tls_targets(port: int, certfile: str, keyfile: str) -> None:
+    """bench/checks.py's target server behind TLS (its own process)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(RESPONSE)
+            await writer.drain()
+        except Exception:
+            pass
+        writer.close()
+
+    async def main() -> None:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(certfile, keyfile)
+        server = await asyncio.start_server(handle, "127.0.0.1", port, ssl=ctx, backlog=4096)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
 
 
 async def _wait_port(port: int) -> None:
@@ -44,8 +69,9 @@ async def run(args: argparse.Namespace, port: int) -> None:
     from workers.probes.base import ProbeContext
     from workers.probes.runner import run_check
 
-    pctx = ProbeContext(guard=Guard(True))
-    url = f"http://127.0.0.1:{port}/"
+    pctx = ProbeContext(guard=Guard(True), extra_ca_file=args.ca_file)
+    url = f"{'https' if args.https else 'http'}://127.0.0.1:{port}/"
+    raw_ssl = ssl.create_default_context(cafile=args.ca_file) if args.https else None
     await _wait_port(port)
 
     def spec(n: int) -> dict[str, Any]:
@@ -69,7 +95,7 @@ async def run(args: argparse.Namespace, port: int) -> None:
         return (time.process_time() - t0) * 1000 / args.checks
 
     async def raw_one() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=raw_ssl)
         writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         await reader.read()
         writer.close()
@@ -94,8 +120,9 @@ async def run(args: argparse.Namespace, port: int) -> None:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
         profiler.dump_stats(str(Path(args.profile) / "probe_cpu.prof"))
     p, r = statistics.median(probe), statistics.median(raw)
-    print(f"probe run_check (HTTP)   {p:.3f} ms CPU/check  rounds {[round(x, 3) for x in probe]}")
-    print(f"raw asyncio socket GET   {r:.3f} ms CPU/request rounds {[round(x, 3) for x in raw]}")
+    kind = "HTTPS" if args.https else "HTTP"
+    print(f"probe run_check ({kind}) {p:.3f} ms CPU/check  rounds {[round(x, 3) for x in probe]}")
+    print(f"raw asyncio {kind} GET  {r:.3f} ms CPU/request rounds {[round(x, 3) for x in raw]}")
     print(f"ratio                    {p / r:.2f}x  (uvloop {'on' if args.uvloop else 'off'})")
 
 
@@ -105,10 +132,24 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--uvloop", action="store_true")
+    parser.add_argument("--https", action="store_true")
     parser.add_argument("--profile", default=None)
     args = parser.parse_args()
     port = free_port()
-    server = mp.get_context("spawn").Process(target=serve_targets, args=(port,), daemon=True)
+    target: Any = serve_targets
+    server_args: tuple[Any, ...] = (port,)
+    args.ca_file = None
+    if args.https:
+        import trustme
+
+        ca, folder = trustme.CA(), tempfile.mkdtemp(prefix="probe-cpu-")
+        leaf = ca.issue_cert("127.0.0.1")
+        args.ca_file = f"{folder}/ca.pem"
+        ca.cert_pem.write_to_path(args.ca_file)
+        leaf.cert_chain_pems[0].write_to_path(f"{folder}/cert.pem")
+        leaf.private_key_pem.write_to_path(f"{folder}/key.pem")
+        target, server_args = serve_tls_targets, (port, f"{folder}/cert.pem", f"{folder}/key.pem")
+    server = mp.get_context("spawn").Process(target=target, args=server_args, daemon=True)
     server.start()
     try:
         if args.uvloop:

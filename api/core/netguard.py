@@ -237,35 +237,6 @@ async def check_url_safe(url: str, allow_private: bool, guard: Guard | None = No
 # --- Connecting only to the vetted IP --------------------------------------------------
 
 
-class PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects to a fixed, already vetted IP whatever host the request names.
-
-    TLS still uses the request's host name for SNI and certificate checks.
-    """
-
-    def __init__(self, ip: str, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self.ip = ip
-        self.inner = inner or _shared_backend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return await self.inner.connect_tcp(
-            self.ip, port, timeout, local_address=local_address, socket_options=socket_options
-        )
-
-    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves and vets each connection's host, then connects to the vetted IP."""
 
@@ -302,7 +273,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 @functools.cache
 def _shared_backend() -> httpcore.AsyncNetworkBackend:
-    """One backend per process (it holds no state; a probe used to build one per check)."""
+    """One backend per process (it holds no state)."""
     from httpcore._backends.anyio import AnyIOBackend
 
     return AnyIOBackend()

@@ -157,3 +157,57 @@ class DNSServer(asyncio.DatagramProtocol):
             )
         assert self.transport is not None
         self.transport.sendto(response.to_wire(), addr)
+
+
+class RawServer:
+    """A TCP (or TLS) server whose answer is written by hand, byte for byte: for what a
+    well-behaved HTTPServer never does (chunked bodies, broken framing, stalling)."""
+
+    def __init__(self, answer: Any, ssl_context: ssl.SSLContext | None = None) -> None:
+        # `answer(reader, writer)`: a coroutine that writes the response after the head.
+        self.answer = answer
+        self.ssl_context = ssl_context
+        self.server: asyncio.AbstractServer | None = None
+        self.port = 0
+        self.heads: list[bytes] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def base(self) -> str:
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
+
+    async def start(self) -> RawServer:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl_context)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self.server:
+            self.server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), 1)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            self.heads.append(await reader.readuntil(b"\r\n\r\n"))
+            await self.answer(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+
+def send(payload: bytes) -> Any:
+    """An answer that writes `payload` and closes the connection."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(payload)
+        await writer.drain()
+
+    return answer

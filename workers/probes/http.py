@@ -1,34 +1,25 @@
 """HTTP(S) probe: a new connection per check, every redirect hop vetted by the SSRF guard.
 
-It drives `httpcore.AsyncHTTPConnection` directly (the cheapest httpx-family client
-measured here), pinned to the IP the guard vetted, with the process-wide SSL context.
-Phases come from httpcore trace events plus our own DNS timing.
+Each hop is one exchange of `workers.probes.http1` (our small HTTP/1.1 client on asyncio
+transports and llhttp), connected to the IP the guard vetted, with the process-wide SSL
+context. Phases are timed there, DNS here (we resolve ourselves for the SSRF guard).
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import re
-import sys
 import time
 from datetime import UTC
 from typing import Any
 from urllib.parse import urljoin
 
-import httpcore
 from cryptography import x509
 
-from api.core.netguard import PinnedBackend, split_url
+from api.core.netguard import split_url
 from workers.probes.base import DOWN, CheckFailed, Outcome, ProbeContext, ms
-
-# httpcore asks `import sniffio` twice per connection (its locks' async-library check);
-# without sniffio installed (anyio 4 no longer needs it) each failed import scans
-# sys.path: ~20 % of the probe's CPU per check. A None entry makes the same ImportError
-# immediate; httpcore then assumes asyncio, as it did. (Installing sniffio does as well.)
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+from workers.probes.http1 import ExchangeFailed, exchange
 
 MAX_REDIRECTS = 10
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -60,7 +51,7 @@ async def check_http(config: dict[str, Any], timeout: float, pctx: ProbeContext)
         same_origin = origin == first_origin
         headers = _headers(config, host, port, url, content, with_credentials=same_origin)
         status, resp_headers, data, cert, truncated = await _exchange(
-            url, origin, method, headers, content, ip, timeout, verify, pctx, timings
+            url, origin, method, headers, content, ip, verify, pctx, timings
         )
         location = _header(resp_headers, b"location")
         if follow and status in REDIRECT_CODES and location:
@@ -97,107 +88,36 @@ async def _exchange(
     headers: list[tuple[bytes, bytes]],
     content: bytes,
     ip: str,
-    timeout: float,
     verify: bool,
     pctx: ProbeContext,
     timings: dict[str, float],
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes, Any, bool]:
     scheme, host, port = origin
-    marks: dict[str, float] = {}
-
-    async def trace(event: str, info: dict[str, Any]) -> None:
-        marks[event] = time.perf_counter()
-
-    connection = httpcore.AsyncHTTPConnection(
-        origin=httpcore.Origin(scheme.encode(), host.encode("idna"), port),
-        ssl_context=pctx.ssl_context(verify) if scheme == "https" else None,
-        network_backend=PinnedBackend(pctx.guard.dial_address(ip)),
-    )
-    request = httpcore.Request(
-        method,
-        url,
-        headers=headers,
-        content=content,
-        extensions={
-            "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout},
-            "trace": trace,
-        },
-    )
-    cert = None
     try:
-        try:
-            response = await connection.handle_async_request(request)
-        except httpcore.TimeoutException:
-            raise TimeoutError from None
-        except (httpcore.ConnectError, httpcore.NetworkError, httpcore.ProtocolError) as exc:
-            _phase_timings(marks, timings)
-            raise _failure(exc, marks, timings) from None
-        try:
-            data, truncated = await _read_capped(response, pctx.body_limit)
-        except httpcore.TimeoutException:
-            raise TimeoutError from None
-        except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
-            raise CheckFailed("READ_ERROR", str(exc) or type(exc).__name__) from None
-        end = time.perf_counter()
-        if scheme == "https":
-            cert = _certificate_expiry(response.extensions.get("network_stream"))
-        await response.aclose()
-    finally:
-        await connection.aclose()
-    _phase_timings(marks, timings, end)
-    return response.status, list(response.headers), data, cert, truncated
-
-
-async def _read_capped(response: httpcore.Response, limit: int) -> tuple[bytes, bool]:
-    buffer = bytearray()
-    async for chunk in response.aiter_stream():
-        buffer += chunk
-        if len(buffer) > limit:
-            return bytes(buffer[:limit]), True
-    return bytes(buffer), False
-
-
-def _phase_timings(
-    marks: dict[str, float], timings: dict[str, float], end: float | None = None
-) -> None:
-    def span(a: str, b: str) -> float | None:
-        if a in marks and b in marks:
-            return (marks[b] - marks[a]) * 1000
-        return None
-
-    for key, a, b in (
-        ("connect_ms", "connection.connect_tcp.started", "connection.connect_tcp.complete"),
-        ("tls_ms", "connection.start_tls.started", "connection.start_tls.complete"),
-        (
-            "first_byte_ms",
-            "http11.send_request_body.complete",
-            "http11.receive_response_headers.complete",
-        ),
-    ):
-        value = span(a, b)
-        if value is not None:
+        response = await exchange(
+            address=pctx.guard.dial_address(ip),
+            port=port,
+            host=host,
+            ssl_context=pctx.ssl_context(verify) if scheme == "https" else None,
+            method=method,
+            url=url,
+            headers=headers,
+            body=content,
+            body_limit=pctx.body_limit,
+        )
+    except ExchangeFailed as exc:
+        if exc.in_body:  # as before: a broken body reports no phase timings
+            raise CheckFailed("READ_ERROR", exc.message[:300]) from None
+        for key, value in exc.timings.items():
             _add(timings, key, value)
-    headers_done = marks.get("http11.receive_response_headers.complete")
-    if end is not None and headers_done is not None:
-        _add(timings, "transfer_ms", (end - headers_done) * 1000)
+        raise CheckFailed(exc.code, exc.message[:300], timings=_rounded(timings)) from None
+    for key, value in response.timings.items():
+        _add(timings, key, value)
+    cert = _certificate_expiry(response.peer_certificate)
+    return response.status, response.headers, response.body, cert, response.truncated
 
 
-def _failure(exc: Exception, marks: dict[str, float], timings: dict[str, float]) -> CheckFailed:
-    message = str(exc) or type(exc).__name__
-    if "connection.start_tls.started" in marks and "connection.start_tls.complete" not in marks:
-        code = "TLS_ERROR"
-    elif "connection.connect_tcp.complete" not in marks:
-        code = "CONNECT_ERROR"
-    else:
-        code = "PROTOCOL_ERROR" if isinstance(exc, httpcore.ProtocolError) else "READ_ERROR"
-    return CheckFailed(code, message[:300], timings=_rounded(timings))
-
-
-def _certificate_expiry(stream: Any) -> Any:
-    if stream is None:
-        return None
-    ssl_object = stream.get_extra_info("ssl_object")
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+def _certificate_expiry(der: bytes | None) -> Any:
     if not der:
         return None
     return x509.load_der_x509_certificate(der).not_valid_after_utc.astimezone(UTC)
