@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -103,6 +104,17 @@ async def close_workers(workers: Sequence[Any]) -> None:
             await w.close()
         except Exception as exc:  # e.g. Redis is gone: nothing left to clean up there
             log.warning("worker_close_failed", error=repr(exc))
+
+
+def freeze_startup_heap() -> None:
+    """Move every object alive now (modules, classes, settings: ~126,000 in a probe) out
+    of the garbage collector's reach. Each full collection otherwise walked them all again:
+    in `bench/probe_cpu.py` run with a probe's imports (2 x 4,000 checks and as many raw
+    GETs), 19 full collections cost 1,054 ms (55 ms each, also a stall of the event loop
+    that a check in flight measures as response time); frozen, 39 ms, and the probe's CPU
+    per check fell from 0.726 to 0.652 ms. Call it once startup is done.
+    Startup objects that die later are not reclaimed (they are few: imports live on)."""
+    gc.freeze()
 
 
 def run_loop(main: Coroutine[Any, Any, bool], *, uvloop: bool) -> bool:

@@ -17,6 +17,7 @@ from api.cli.process import (
     api_server,
     close_workers,
     exit_unless,
+    freeze_startup_heap,
     listen,
     local_url,
     log,
@@ -151,6 +152,7 @@ def worker(metrics_port: MetricsPort = None) -> None:
 
         async with runtime(settings) as resources:
             w = core_worker(resources)
+            freeze_startup_heap()
             health = Health(resources, database=True, ready_file=settings.ready_file)
             tasks = [
                 asyncio.create_task(supervise(w, health, name=w.queue_name)),
@@ -187,6 +189,7 @@ def probe(
 
         async with runtime(settings, database=False) as resources:
             w = probe_worker(resources, region)
+            freeze_startup_heap()
             health = Health(resources, database=False, ready_file=settings.ready_file)
             tasks = [
                 asyncio.create_task(supervise(w, health, name=w.queue_name)),
