@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import cProfile
 import multiprocessing as mp
+import shutil
 import ssl
 import statistics
 import sys
@@ -142,7 +143,7 @@ def main() -> None:
     if args.https:
         import trustme
 
-        ca, folder = trustme.CA(), tempfile.mkdtemp(prefix="probe-cpu-")
+        ca, folder = trustme.CA(), tempfile.mkdtemp(prefix="probe-cpu-")  # removed at the end
         leaf = ca.issue_cert("127.0.0.1")
         args.ca_file = f"{folder}/ca.pem"
         ca.cert_pem.write_to_path(args.ca_file)
@@ -160,6 +161,8 @@ def main() -> None:
             asyncio.run(run(args, port))
     finally:
         server.terminate()
+        if args.https:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
