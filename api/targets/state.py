@@ -53,7 +53,8 @@ locks its targets' rows in id order (PostgreSQL `SELECT ... FOR UPDATE`; SQLite 
 writer at a time), so a second ingester waits for the first and then reads the state it
 left; it reads each target's `state_version` before its duplicate check and ends with ONE
 compare-and-set statement for all its targets (`UPDATE targets ... WHERE state_version
-= CASE id WHEN ? THEN ? ... END`, which must touch every one); when another ingester
+= CASE id WHEN ? THEN ? ... END`; PostgreSQL: joined to arrays of ids and versions; it
+must touch every one); when another ingester
 got there first the batch is rolled back and retried (its results are then
 duplicates), so no result is applied twice nor against a stale state (with the locks
 this happens only against a writer that did not lock). Rows are locked in a fixed order
@@ -453,7 +454,7 @@ async def insert_results(results: list[dict[str, Any]], *, postgres: bool) -> di
         if postgres:
             # One array per column: the same statement text for every batch, so asyncpg
             # prepares it once per connection (a VALUES list of N rows is a new statement
-            # for each N: parsed and planned again, ~5,000 parameters bound one by one).
+            # for each N: parsed and planned again, 15 parameters a row bound one by one).
             sql, params = _INSERT_UNNEST, [list(column) for column in zip(*rows, strict=True)]
         else:
             row = "(" + ", ".join("?" for _ in range(width)) + ")"
