@@ -104,6 +104,14 @@ async def close_workers(workers: Sequence[Any]) -> None:
             await w.close()
         except Exception as exc:  # e.g. Redis is gone: nothing left to clean up there
             log.warning("worker_close_failed", error=repr(exc))
+        except asyncio.CancelledError:
+            # A job stopped mid-run surfaces here as its task's cancellation (arq gathers
+            # them): its batch is re-run from arq's expiring in-progress mark. Only our
+            # own cancellation propagates.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            log.warning("worker_close_cancelled_jobs", queue=getattr(w, "queue_name", None))
 
 
 def freeze_startup_heap() -> None:
