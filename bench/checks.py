@@ -52,16 +52,18 @@ RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\
 # --- the target server (own process) -------------------------------------------------------
 
 
-def serve_targets(port: int) -> None:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(RESPONSE)
-            await writer.drain()
-        except Exception:
-            pass
-        writer.close()
+async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """The target server's answer to one connection (also behind TLS: bench/probe_cpu.py)."""
+    try:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(RESPONSE)
+        await writer.drain()
+    except Exception:
+        pass
+    writer.close()
 
+
+def serve_targets(port: int) -> None:
     async def main() -> None:
         try:
             import uvloop
@@ -69,7 +71,7 @@ def serve_targets(port: int) -> None:
             uvloop.install()
         except ImportError:
             pass
-        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=4096)
+        server = await asyncio.start_server(answer, "127.0.0.1", port, backlog=4096)
         async with server:
             await server.serve_forever()
 

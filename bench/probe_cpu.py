@@ -29,25 +29,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.checks import RESPONSE, free_port, serve_targets  # noqa: E402
+from bench.checks import answer, free_port, serve_targets  # noqa: E402
 
 
 def serve_tls_targets(port: int, certfile: str, keyfile: str) -> None:
     """bench/checks.py's target server behind TLS (its own process)."""
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(RESPONSE)
-            await writer.drain()
-        except Exception:
-            pass
-        writer.close()
-
     async def main() -> None:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(certfile, keyfile)
-        server = await asyncio.start_server(handle, "127.0.0.1", port, ssl=ctx, backlog=4096)
+        server = await asyncio.start_server(answer, "127.0.0.1", port, ssl=ctx, backlog=4096)
         async with server:
             await server.serve_forever()
 

@@ -894,14 +894,8 @@ async def record(
     target: Target, previous: TargetStatus, verdict: Verdict, at: datetime
 ) -> StateTransition:
     """A transition of the past (the target's current status is not changed)."""
-    row = await StateTransition.create(
-        target_id=target.id,
-        from_status=previous,
-        to_status=verdict.status,
-        at=at,
-        regions=verdict.regions,
-        cause=verdict.cause,
-    )
+    row = _transition_row(target, previous, verdict, at)
+    await row.save()
     log.info(
         "target_status_recorded_late",
         target_id=target.id,
@@ -944,11 +938,17 @@ def _status_change(target: Target, verdict: Verdict, when: datetime) -> StateTra
         to_status=str(verdict.status),
         regions=verdict.regions,
     )
+    return _transition_row(target, previous, verdict, when)
+
+
+def _transition_row(
+    target: Target, previous: TargetStatus, verdict: Verdict, at: datetime
+) -> StateTransition:
     return StateTransition(
         target_id=target.id,
         from_status=previous,
         to_status=verdict.status,
-        at=when,
+        at=at,
         regions=verdict.regions,
         cause=verdict.cause,
     )

@@ -15,7 +15,7 @@ import pytest
 from api.incidents.models import Incident
 from api.targets.models import CheckResult
 from api.targets.schedule import DUE_KEY
-from tests.faults.conftest import REGION, Deployment, eventually, readyz
+from tests.faults.conftest import REGION, Deployment, Process, eventually, readyz
 from workers.jobs.ingest import GROUP, stream_stats
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
@@ -105,33 +105,17 @@ async def test_flushall_results_are_stored_again_within_15_s(deployment: Deploym
 
 async def test_a_probe_killed_mid_batch_has_its_batch_run_again(deployment: Deployment) -> None:
     dep = deployment
-    dep.site.delay = 3.0  # every check takes 3 s: the kill lands mid-batch
-    targets = await dep.add_targets(10, interval=30, timeout=10)
-    due = {t.id: round(float(await dep.redis.zscore(DUE_KEY, str(t.id))) * 1000) for t in targets}
-    expected = {f"{t.id}:{REGION}:{due[t.id]}" for t in targets}
-    dep.worker()
-    first = dep.probe("probe-a")
-
-    async def batch_in_flight() -> bool:
-        return dep.site.in_flight >= len(targets)
-
-    await eventually(batch_in_flight, 30)
+    expected, first = await _a_batch_in_flight(dep)
     first.kill()  # kill -9 with every check of the batch running
     killed = time.monotonic()
     assert await dep.result_count() == 0
     dep.probe("probe-b")  # what a supervisor does: start a probe again
 
-    async def batch_stored() -> bool:
-        ids = await CheckResult.filter(check_id__in=list(expected)).values_list(
-            "check_id", flat=True
-        )
-        return set(ids) == expected
-
-    await eventually(batch_stored, 30)
+    await _stored(expected)
     print(f"\nthe killed probe's batch stored {time.monotonic() - killed:.1f} s after the kill")
     # Run twice (the killed try and the re-run), stored once, nothing DOWN.
-    assert dep.site.requests >= 2 * len(targets)
-    assert await dep.result_count() == len(targets)
+    assert dep.site.requests >= 2 * len(expected)
+    assert await dep.result_count() == len(expected)
     await _no_false_down(dep)
 
 
@@ -143,30 +127,14 @@ async def test_a_probe_stopped_mid_batch_exits_cleanly_and_its_batch_runs_again(
     DOWN. (The bench once caught arq's close re-raising a job's CancelledError at this
     point, a race this test does not force; api/cli/process.py close_workers.)"""
     dep = deployment
-    dep.site.delay = 3.0
-    targets = await dep.add_targets(10, interval=30, timeout=10)
-    due = {t.id: round(float(await dep.redis.zscore(DUE_KEY, str(t.id))) * 1000) for t in targets}
-    expected = {f"{t.id}:{REGION}:{due[t.id]}" for t in targets}
-    dep.worker()
-    first = dep.probe("probe-a")
-
-    async def batch_in_flight() -> bool:
-        return dep.site.in_flight >= len(targets)
-
-    await eventually(batch_in_flight, 30)
+    expected, first = await _a_batch_in_flight(dep)
     first.stop()  # SIGTERM with every check of the batch running
     assert first.process.returncode is not None
     assert "Traceback" not in first.output(), first.output()[-2000:]
     dep.probe("probe-b")
 
-    async def batch_stored() -> bool:
-        ids = await CheckResult.filter(check_id__in=list(expected)).values_list(
-            "check_id", flat=True
-        )
-        return set(ids) == expected
-
-    await eventually(batch_stored, 30)
-    assert await dep.result_count() == len(targets)
+    await _stored(expected)
+    assert await dep.result_count() == len(expected)
     await _no_false_down(dep)
 
 
@@ -269,3 +237,30 @@ async def test_a_short_outage_during_a_database_lock_is_alerted(deployment: Depl
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def _a_batch_in_flight(dep: Deployment) -> tuple[set[str], Process]:
+    """A worker and probe "probe-a" with a batch of 10 checks running (the site answers
+    in 3 s): the check ids the batch must store, and the probe."""
+    dep.site.delay = 3.0
+    targets = await dep.add_targets(10, interval=30, timeout=10)
+    due = {t.id: round(float(await dep.redis.zscore(DUE_KEY, str(t.id))) * 1000) for t in targets}
+    expected = {f"{t.id}:{REGION}:{due[t.id]}" for t in targets}
+    dep.worker()
+    probe = dep.probe("probe-a")
+
+    async def batch_in_flight() -> bool:
+        return dep.site.in_flight >= len(targets)
+
+    await eventually(batch_in_flight, 30)
+    return expected, probe
+
+
+async def _stored(expected: set[str]) -> None:
+    async def all_stored() -> bool:
+        ids = await CheckResult.filter(check_id__in=list(expected)).values_list(
+            "check_id", flat=True
+        )
+        return set(ids) == expected
+
+    await eventually(all_stored, 30)
