@@ -91,6 +91,9 @@ class TargetRegionState(Model):
     consecutive_failures = fields.IntField(default=0)
     last_checked_at = fields.DatetimeField(null=True)
     last_error = nullable_text()
+    # The region's latest result was INCONCLUSIVE (its probe overloaded): its last vote
+    # stands, but an UP vote no longer blocks the other regions' confirmation of an outage.
+    inconclusive = fields.BooleanField(default=False)
 
     class Meta:
         table = "target_region_states"

@@ -160,7 +160,12 @@ def overall(target: Any, states: list[TargetRegionState], regions: list[str]) ->
     if not seen:
         return None
     down = [s for s in seen if s.status == CheckStatus.DOWN]
-    if len(down) >= confirm_regions(target, regions):
+    # A region whose probe could not judge lately (INCONCLUSIVE) keeps its vote, but an
+    # old UP vote does not stand against the regions that still judge: they confirm an
+    # outage among themselves. (Its DOWN vote stands: overload never ends an outage.)
+    blind = {s.region for s in seen if s.inconclusive and s.status != CheckStatus.DOWN}
+    judging = [r for r in regions if r not in blind] if blind else regions
+    if down and len(down) >= confirm_regions(target, judging):
         return Verdict(TargetStatus.DOWN, sorted(s.region for s in down), _cause(down))
     degraded = [s for s in seen if s.status == CheckStatus.DEGRADED]
     if degraded:
@@ -562,8 +567,10 @@ async def _advance(
     retries = retries_of(target)
     regions = [r for r in (target.regions or configured) if r in configured] or configured
     cursor = target.state_checked_at
-    # INCONCLUSIVE: the probe could not judge (overloaded): stored, not evidence either way.
+    # INCONCLUSIVE: the probe could not judge (overloaded): stored, not evidence either way
+    # (only the region's `inconclusive` flag, below).
     ordered = sorted((r for r in results if r["status"] != CheckStatus.INCONCLUSIVE), key=_order)
+    blind_since = _blind_regions(results, cursor)
     # A result at the cursor's very time is late too: its place among the results of the
     # same instant (other regions) is by check id, which only a replay can honour.
     late = [r for r in ordered if cursor is not None and _order(r)[0] <= cursor]
@@ -585,11 +592,15 @@ async def _advance(
         if state is None:
             state = TargetRegionState(target_id=target.id, region=region, consecutive_failures=0)
             states[region] = state
-        before = (state.status, state.consecutive_failures, state.last_error)
+        before = (state.status, state.consecutive_failures, state.last_error, state.inconclusive)
         apply_to_region(state, str(r["status"]), r.get("error"), retries)
-        if (state.status, state.consecutive_failures, state.last_error) != before or (
-            state.last_checked_at is None
-        ):
+        state.inconclusive = False
+        if (
+            state.status,
+            state.consecutive_failures,
+            state.last_error,
+            state.inconclusive,
+        ) != before or state.last_checked_at is None:
             state.last_checked_at = at
             changed[region] = state
         target.state_checked_at = at
@@ -600,6 +611,20 @@ async def _advance(
             row = _status_change(target, verdict, at or clock.now())
             writes.transitions.append(row)
             current.append(row)
+    if blind_since and _mark_blind(states, blind_since, changed):
+        # Another region may now confirm an outage on its own (an UP vote went blind).
+        at = max(
+            [*blind_since.values(), *([target.state_checked_at] if target.state_checked_at else [])]
+        )
+        verdict = overall(target, list(states.values()), regions)
+        if (
+            verdict is not None
+            and verdict.status == TargetStatus.DOWN
+            and target.status != verdict.status
+        ):
+            row = _status_change(target, verdict, at)
+            writes.transitions.append(row)
+            current.append(row)
     for state in changed.values():
         # last_checked_at is written only with a change: in steady state a check costs
         # no region-state write (the target row keeps the cursor).
@@ -607,7 +632,42 @@ async def _advance(
     return past, current, withdrawn
 
 
-_STATE_FIELDS = ["status", "consecutive_failures", "last_error", "last_checked_at"]
+_STATE_FIELDS = ["status", "consecutive_failures", "last_error", "last_checked_at", "inconclusive"]
+
+
+def _blind_regions(results: list[dict[str, Any]], cursor: datetime | None) -> dict[str, datetime]:
+    """Regions whose newest result of the batch is INCONCLUSIVE and newer than the
+    cursor: region -> its checked_at."""
+    newest: dict[str, dict[str, Any]] = {}
+    for r in results:
+        region = str(r["region"])
+        if region not in newest or _order(r) > _order(newest[region]):
+            newest[region] = r
+    blind: dict[str, datetime] = {}
+    for region, r in newest.items():
+        at = _dt(r["checked_at"])
+        if r["status"] == CheckStatus.INCONCLUSIVE and at is not None:
+            if cursor is None or at > cursor:
+                blind[region] = at
+    return blind
+
+
+def _mark_blind(
+    states: dict[str, TargetRegionState],
+    blind: dict[str, datetime],
+    changed: dict[str, TargetRegionState],
+) -> bool:
+    """Flag the regions of `blind` (a region that never judged has no vote to flag);
+    True when a flag was raised."""
+    raised = False
+    for region in blind:
+        state = states.get(region)
+        if state is None or state.status is None or state.inconclusive:
+            continue
+        state.inconclusive = True
+        changed[region] = state
+        raised = True
+    return raised
 
 
 @dataclass
