@@ -39,7 +39,7 @@ _PHASE_COLUMNS = {
 
 @dataclass
 class RegionFigures:
-    up: int | None = None  # 1 UP or DEGRADED, 0 DOWN, None never checked
+    up: int | None = None  # 1 UP or DEGRADED, 0 DOWN, None never checked or not judging
     phases_seconds: dict[str, float] = field(default_factory=dict)
     cert_expiry: datetime | None = None
     uptime: dict[str, float] = field(default_factory=dict)  # window -> ratio 0..1
@@ -83,12 +83,14 @@ async def workspace_figures(principal: Principal, workspace_id: int) -> list[Tar
 
     expected: dict[int, set[str]] = {}
     for state in await TargetRegionState.filter(target_id__in=ids).values(
-        "target_id", "region", "status"
+        "target_id", "region", "status", "inconclusive"
     ):
         expected.setdefault(int(state["target_id"]), set()).add(state["region"])
-        if state["status"] is not None:
-            up = 0 if state["status"] == CheckStatus.DOWN else 1
-            region(int(state["target_id"]), state["region"]).up = up
+        down = state["status"] == CheckStatus.DOWN
+        # A region whose probe could not judge lately has no honest "up" to give: its
+        # sample is left out (a DOWN it saw stands, as in the target's state).
+        if state["status"] is not None and (down or not state["inconclusive"]):
+            region(int(state["target_id"]), state["region"]).up = 0 if down else 1
 
     marks = _in_list(ids)
     for row in await _latest_per_region(ids, expected):

@@ -176,3 +176,22 @@ async def _status_is(target_id: int, status: str) -> bool:
 
 async def _all_zero(up_values) -> bool:
     return await up_values() == {0.0}
+
+
+async def test_a_region_whose_probe_cannot_judge_gives_no_up_sample(settings, client):
+    """Its newest result was INCONCLUSIVE (probe overloaded): an old "up" would be a stale
+    claim, so the sample is left out; a DOWN it saw stands."""
+    account = await create_account(settings)
+    target = await create_target(account.workspace, status=TargetStatus.DOWN)
+    await TargetRegionState.create(target=target, region="eu-west", status="UP", inconclusive=True)
+    await TargetRegionState.create(
+        target=target, region="us-east", status="DOWN", inconclusive=True
+    )
+    await TargetRegionState.create(target=target, region="ap-south", status="UP")
+    token = await create_pat(account.user, ["metrics:read"])
+
+    response = await scrape(client, token, account.workspace_gid)
+
+    assert response.status_code == 200, response.text
+    up = {lab["region"]: v for n, lab, v in samples(response.text) if n == "hitflow_target_up"}
+    assert up == {"us-east": 0.0, "ap-south": 1.0}
