@@ -163,7 +163,8 @@ def overall(target: Any, states: list[TargetRegionState], regions: list[str]) ->
     # A region whose probe could not judge lately (INCONCLUSIVE) keeps its vote, but an
     # old UP vote does not stand against the regions that still judge: they confirm an
     # outage among themselves. (Its DOWN vote stands: overload never ends an outage.)
-    blind = {s.region for s in seen if s.inconclusive and s.status != CheckStatus.DOWN}
+    # (A region that has only ever been INCONCLUSIVE has a state with no vote: it is blind.)
+    blind = {s.region for s in states if s.inconclusive and s.status != CheckStatus.DOWN}
     judging = [r for r in regions if r not in blind] if blind else regions
     if down and len(down) >= confirm_regions(target, judging):
         return Verdict(TargetStatus.DOWN, sorted(s.region for s in down), _cause(down))
@@ -611,7 +612,7 @@ async def _advance(
             row = _status_change(target, verdict, at or clock.now())
             writes.transitions.append(row)
             current.append(row)
-    if blind_since and _mark_blind(states, blind_since, changed):
+    if blind_since and _mark_blind(target.id, states, blind_since, changed):
         # Another region may now confirm an outage on its own (an UP vote went blind).
         at = max(
             [*blind_since.values(), *([target.state_checked_at] if target.state_checked_at else [])]
@@ -653,16 +654,20 @@ def _blind_regions(results: list[dict[str, Any]], cursor: datetime | None) -> di
 
 
 def _mark_blind(
+    target_id: int,
     states: dict[str, TargetRegionState],
     blind: dict[str, datetime],
     changed: dict[str, TargetRegionState],
 ) -> bool:
-    """Flag the regions of `blind` (a region that never judged has no vote to flag);
-    True when a flag was raised."""
+    """Flag the regions of `blind` (a region that never judged gets a state without a
+    vote, flagged: it must not count in the quorum either); True when a flag was raised."""
     raised = False
     for region in blind:
         state = states.get(region)
-        if state is None or state.status is None or state.inconclusive:
+        if state is None:
+            state = TargetRegionState(target_id=target_id, region=region, consecutive_failures=0)
+            states[region] = state
+        if state.inconclusive:
             continue
         state.inconclusive = True
         changed[region] = state

@@ -84,3 +84,18 @@ async def test_every_region_overloaded_keeps_the_status(resources, settings):
     )
     assert await _status(target) == TargetStatus.UP
     assert await StateTransition.filter(target_id=target.id).count() == 1
+
+
+async def test_a_region_overloaded_before_it_ever_judged_does_not_block_an_outage(
+    resources, settings
+):
+    target, result = await _target(settings, TWO)
+    await ingest_results(
+        resources, [result("eu-west", "INCONCLUSIVE", 0), result("us-east", "UP", 0)]
+    )
+    assert await _status(target) == TargetStatus.UP  # us-east alone has seen it up
+    await ingest_results(resources, [result("eu-west", "INCONCLUSIVE", 30)])
+    await ingest_results(resources, [result("us-east", "DOWN", 31)])
+    assert await _status(target) == TargetStatus.DOWN
+    await ingest_results(resources, [result("us-east", "UP", 61)])
+    assert await _status(target) == TargetStatus.UP
