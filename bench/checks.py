@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.scratch import create_database, drop_database  # noqa: E402
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nok"
 
@@ -385,18 +386,7 @@ def main() -> None:
         server.start()
 
         if args.database == "postgres":
-            import asyncpg
-
-            pg_name = f"hitflow_bench_{uuid.uuid4().hex[:8]}"
-            admin_url = args.postgres_url.replace("postgres://", "postgresql://")
-
-            async def create_db() -> None:
-                conn = await asyncpg.connect(admin_url)
-                await conn.execute(f'CREATE DATABASE "{pg_name}"')
-                await conn.close()
-
-            asyncio.run(create_db())
-            db_url = args.postgres_url.rsplit("/", 1)[0] + f"/{pg_name}"
+            db_url, pg_name = create_database(args.postgres_url, "hitflow_bench")
         else:
             db_url = f"sqlite://{work}/bench.sqlite3"
         asyncio.run(prepare_database(db_url, args.targets, args.interval, port, regions))
@@ -582,16 +572,7 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     p.kill()
         if pg_name:
-            import asyncpg
-
-            async def drop_db() -> None:
-                conn = await asyncpg.connect(
-                    args.postgres_url.replace("postgres://", "postgresql://")
-                )
-                await conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-                await conn.close()
-
-            asyncio.run(drop_db())
+            drop_database(args.postgres_url, pg_name)
         shutil.rmtree(work, ignore_errors=True)
 
 

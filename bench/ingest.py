@@ -22,7 +22,6 @@ import re
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,8 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.scratch import create_database, drop_database  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
 STATEMENTS: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
@@ -212,30 +213,15 @@ def main() -> None:
     logging.disable(logging.INFO)  # one "target_status_changed" line per target otherwise
     time_statements()
     name = None
-    admin = args.postgres_url.replace("postgres://", "postgresql://")
     if args.database == "postgres":
-        name = f"hitflow_bench_ingest_{uuid.uuid4().hex[:8]}"
-
-        async def create() -> None:
-            c = await asyncpg.connect(admin)
-            await c.execute(f'CREATE DATABASE "{name}"')
-            await c.close()
-
-        asyncio.run(create())
-        url = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        url, name = create_database(args.postgres_url, "hitflow_bench_ingest")
     else:
         url = f"sqlite://{tempfile.mkdtemp(prefix='hitflow-ingest-')}/ingest.sqlite3"
     try:
         asyncio.run(run(args, url, name))
     finally:
         if name:
-
-            async def drop() -> None:
-                c = await asyncpg.connect(admin)
-                await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await c.close()
-
-            asyncio.run(drop())
+            drop_database(args.postgres_url, name)
 
 
 if __name__ == "__main__":
