@@ -230,6 +230,7 @@ async def test_a_dependent_failing_after_the_page_is_named_by_the_recovery(
         second = await HTTPServer().start(second.port)
         await wait_for(lambda: _all_resolved(ids), timeout=20)
         await wait_for(lambda: _async_len(lambda: hooks("UP", "Shop")), timeout=20)
+
         async def four_mails() -> bool:  # the mail may land after the webhook
             return len(mailbox.to("oncall@example.test")) >= 4
 
